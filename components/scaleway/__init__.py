@@ -1,0 +1,11 @@
+"""Scaleway option of the booking blueprint: everything in fr-par, keys in Scaleway Key Manager."""
+
+from components.scaleway.args import ScalewayBookingPlatformArgs, ScalewayContainerSpec
+from components.scaleway.platform import ScalewayBookingPlatform, tls_only_policy
+
+__all__ = [
+    "ScalewayBookingPlatform",
+    "ScalewayBookingPlatformArgs",
+    "ScalewayContainerSpec",
+    "tls_only_policy",
+]
