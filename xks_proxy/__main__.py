@@ -1,0 +1,106 @@
+"""Command line: ``python -m xks_proxy --config FILE`` serves; ``keys ...`` and ``dev-setup`` manage.
+
+Secrets are never accepted as arguments: the config file names files or environment variables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from .config import ConfigError, load_config, load_hsm_config
+from .keys import KeyCommandError, KeyCustodian, parse_usage
+from .logs import setup_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m xks_proxy",
+        description="AWS KMS XKS proxy (API v1) on a PKCS#11 HSM. Without a command: serve.",
+    )
+    p.add_argument("--config", help="YAML configuration file (see docs/xks-proxy.md)")
+    sub = p.add_subparsers(dest="command")
+    keys = sub.add_parser("keys", help="key custodian commands (AES-256 keys in the HSM)")
+    keys.add_argument("--config", dest="keys_config", help="configuration file (only its hsm: section is read)")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    create = ksub.add_parser("create", help="create a non-extractable AES-256 key")
+    create.add_argument("key_id")
+    create.add_argument("--usage", default="encrypt,decrypt", help="encrypt, decrypt or encrypt,decrypt")
+    ksub.add_parser("list", help="list secret keys with usage and status")
+    disable = ksub.add_parser("disable", help="disable a key in the HSM (CKA_ENCRYPT/CKA_DECRYPT off)")
+    disable.add_argument("key_id")
+    enable = ksub.add_parser("enable", help="enable a key again")
+    enable.add_argument("key_id")
+    enable.add_argument("--usage", default="encrypt,decrypt", help="encrypt, decrypt or encrypt,decrypt")
+    dev = sub.add_parser("dev-setup", help="make a local SoftHSM2 token, certificates, credentials and config")
+    dev.add_argument("directory", help="new directory to create everything in (never commit it)")
+    dev.add_argument("--port", type=int, default=8443)
+    dev.add_argument("--metrics-port", type=int, default=9464)
+    dev.add_argument("--key-id", action="append", help="key(s) to create (default: demo-key-1)")
+    return p
+
+
+def _keys(args: argparse.Namespace) -> int:
+    config = args.keys_config or args.config
+    if not config:
+        print("error: --config is required (the hsm: section names the module, token and PIN source)", file=sys.stderr)
+        return 2
+    custodian = KeyCustodian(load_hsm_config(config))
+    try:
+        cmd = args.keys_command
+        if cmd == "list":
+            rows = custodian.list()
+            print(f"{'KEY ID':40} {'STATUS':26} USAGE")
+            for row in rows:
+                print(f"{row.key_id:40} {row.status:26} {row.usage}")
+            return 0
+        if cmd == "create":
+            row = custodian.create(args.key_id, *parse_usage(args.usage))
+        elif cmd == "disable":
+            row = custodian.disable(args.key_id)
+        else:
+            row = custodian.enable(args.key_id, *parse_usage(args.usage))
+        print(f"{row.key_id}: {row.status} usage={row.usage}")
+        return 0
+    finally:
+        custodian.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "keys":
+            return _keys(args)
+        if args.command == "dev-setup":
+            from .devsetup import dev_setup
+
+            setup = dev_setup(
+                Path(args.directory), tuple(args.key_id or ["demo-key-1"]), port=args.port, metrics_port=args.metrics_port
+            )
+            print(f"config:      {setup.config}")
+            print(f"credentials: {setup.credentials} (KMS console format; secret, mode 0600)")
+            print(f"CA:          {setup.ca_cert}")
+            print(f"keys:        {', '.join(setup.key_ids)}")
+            print(f"run:         python -m xks_proxy --config {setup.config}")
+            return 0
+        if not args.config:
+            print("error: --config FILE is required", file=sys.stderr)
+            return 2
+        cfg = load_config(args.config)
+        setup_logging(cfg.log_level)
+        from .server import serve
+
+        asyncio.run(serve(cfg, args.config))
+        return 0
+    except (ConfigError, KeyCommandError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

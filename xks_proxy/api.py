@@ -1,0 +1,436 @@
+"""The four XKS Proxy API v1 operations: routing, authentication, validation, HSM calls, errors.
+
+Order of checks, chosen so that an unauthenticated caller learns nothing about keys:
+URI path (InvalidUriPathException) -> method (405) -> SigV4 (AuthenticationFailedException) ->
+body (ValidationException) -> authorization (AccessDeniedException) -> key (KeyNotFound/InvalidState/
+InvalidKeyUsage) -> HSM (InvalidCiphertext, DependencyTimeout, Throttling, Internal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import PRODUCT, __version__
+from .config import KEY_ID_RE, KeyStore, ProxyConfig
+from .errors import (
+    AccessDeniedException,
+    DependencyTimeoutException,
+    InternalException,
+    InvalidCiphertextException,
+    InvalidKeyUsageException,
+    InvalidStateException,
+    InvalidUriPathException,
+    KeyNotFoundException,
+    MethodNotAllowed,
+    UnsupportedOperationException,
+    ValidationException,
+    XksError,
+)
+from .hsm import BadCiphertext, HsmUnavailable, KeyInfo, KeyMissing, KeyUsageRefused, Pkcs11Hsm
+from .metrics import Metrics
+from .sigv4 import SigV4Verifier
+
+access_log = logging.getLogger("xks_proxy.access")
+log = logging.getLogger("xks_proxy")
+
+MAX_PLAINTEXT = 4300  # spec: the proxy MUST handle up to 4300 bytes; this proxy supports exactly that
+MAX_AAD = 8192  # spec: up to 8192 bytes of AAD
+MAX_CIPHERTEXT_METADATA = 20
+MAX_METADATA_FIELD = 2048  # spec: ARNs up to 2048 characters
+_API_ROOT = "/kms/xks/v1/"
+_ARN_ACCOUNT_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12}):")
+_JSON = {"separators": (",", ":")}
+_LOGGED_METADATA = (
+    "kmsRequestId",
+    "kmsOperation",
+    "awsPrincipalArn",
+    "kmsKeyArn",
+    "kmsViaService",
+    "awsSourceVpc",
+    "awsSourceVpce",
+)
+
+
+@dataclass
+class Request:
+    method: str
+    target: str  # path and query as received
+    headers: dict[str, str]
+    body: bytes
+    peer: str
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: bytes
+    keystore: str = "-"
+    operation: str = "unknown"
+    error: str = ""
+    log_fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Store:
+    cfg: KeyStore
+    verifier: SigV4Verifier
+    tokens: float = 0.0
+    refilled: float = 0.0
+
+
+def _b64(value: Any, name: str, error: type[XksError] = ValidationException) -> bytes:
+    if not isinstance(value, str):
+        raise error(f"{name} must be a Base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise error(f"{name} is not valid Base64") from None
+
+
+def _hsm_aad(aad: bytes, ciphertext_metadata: bytes) -> bytes:
+    # Spec, Encrypt: 2-byte big-endian AAD length || AAD || 1-byte metadata length || metadata.
+    return len(aad).to_bytes(2, "big") + aad + len(ciphertext_metadata).to_bytes(1, "big") + ciphertext_metadata
+
+
+class HealthMonitor:
+    """Runs the deep probe periodically; the health API answers from this (never older than 1 minute)."""
+
+    def __init__(self, hsm: Pkcs11Hsm, interval: float, degraded_latency: float, metrics: Metrics) -> None:
+        self.hsm = hsm
+        self.interval = interval
+        self.degraded_latency = degraded_latency
+        self.metrics = metrics
+        self.status = "UNAVAILABLE"
+        self.checked_at = 0.0
+        self.reason = "not probed yet"
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    async def probe_now(self) -> str:
+        start = time.monotonic()
+        try:
+            await self.hsm.submit(self.hsm.probe)
+        except XksError as exc:
+            status, reason = "UNAVAILABLE", exc.error_name
+        except HsmUnavailable as exc:
+            status, reason = "UNAVAILABLE", str(exc)
+        except Exception as exc:
+            status, reason = "UNAVAILABLE", type(exc).__name__
+        else:
+            elapsed = time.monotonic() - start
+            slow = elapsed > self.degraded_latency
+            # DEGRADED: the HSM serves traffic but slowly, or the last operation overran its deadline.
+            status = "DEGRADED" if slow or self.hsm.stalled else "ACTIVE"
+            reason = f"probe {elapsed * 1000:.1f} ms" if slow else ""
+        if status != self.status:
+            level = logging.INFO if status == "ACTIVE" else logging.WARNING
+            log.log(level, "hsm_health_changed", extra={"fields": {"from": self.status, "to": status, "reason": reason}})
+        self.status, self.reason, self.checked_at = status, reason, time.monotonic()
+        self.metrics.hsm_health = status
+        return status
+
+    async def _loop(self) -> None:
+        while True:
+            await self.probe_now()
+            await asyncio.sleep(self.interval)
+
+
+class XksApi:
+    def __init__(self, cfg: ProxyConfig, hsm: Pkcs11Hsm, metrics: Metrics) -> None:
+        self.cfg = cfg
+        self.hsm = hsm
+        self.metrics = metrics
+        self.health = HealthMonitor(hsm, cfg.hsm.health_interval_s, cfg.hsm.degraded_latency_s, metrics)
+        self.stores: dict[str, _Store] = {}
+        self.reload_keystores(cfg)
+
+    def reload_keystores(self, cfg: ProxyConfig) -> None:
+        """Swap key stores (credentials, allowed keys) in place: rotation without restart or disconnect."""
+        self.stores = {
+            ks.path_prefix: _Store(
+                ks, SigV4Verifier({c.access_key_id: c.secret_access_key for c in ks.credentials})
+            )
+            for ks in cfg.keystores
+        }
+        self.cfg = cfg
+
+    # ------------------------------------------------------------------ entry point
+
+    async def handle(self, req: Request) -> Outcome:
+        start = time.monotonic()
+        out = Outcome(500, b"")
+        try:
+            out = await self._handle(req, out)
+        except XksError as exc:
+            out.status, out.body, out.error = exc.status, exc.body(), exc.error_name
+            out.log_fields["errorMessage"] = exc.message
+        except Exception:
+            log.exception("unhandled_error")
+            exc2 = InternalException("internal error")
+            out.status, out.body, out.error = exc2.status, exc2.body(), exc2.error_name
+        elapsed = time.monotonic() - start
+        self.metrics.observe(out.keystore, out.operation, out.status, out.error, elapsed)
+        fields = out.log_fields
+        fields.update(
+            keystore=out.keystore,
+            operation=out.operation,
+            status=out.status,
+            ms=round(elapsed * 1000, 3),
+            peer=req.peer,
+        )
+        if out.error:
+            fields["errorName"] = out.error
+        access_log.info("request", extra={"fields": fields})
+        return out
+
+    async def _handle(self, req: Request, out: Outcome) -> Outcome:
+        path = req.target.split("?", 1)[0]
+        idx = path.find(_API_ROOT)
+        if idx < 0:
+            raise InvalidUriPathException("the URI path is not an XKS API v1 path")
+        store = self.stores.get(path[:idx])
+        if store is None:
+            raise InvalidUriPathException("no key store is configured at this URI path prefix")
+        out.keystore = store.cfg.name
+        rest = path[idx + len(_API_ROOT) :]
+        key_id = ""
+        if rest == "health":
+            operation = "health"
+        else:
+            parts = rest.split("/")
+            if len(parts) != 3 or parts[0] != "keys" or parts[2] not in ("metadata", "encrypt", "decrypt"):
+                raise InvalidUriPathException("the URI path is not an XKS API v1 operation")
+            key_id, operation = parts[1], parts[2]
+        out.operation = operation
+        if req.method != "POST":
+            raise MethodNotAllowed(f"{req.method} is not allowed; XKS API operations are POST")
+        host = req.headers.get("host", "")
+        akid = store.verifier.verify(req.method, host, req.target, req.headers, req.body)
+        out.log_fields["accessKeyId"] = akid
+        try:
+            body = json.loads(req.body)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            if operation == "health":
+                body = {}
+            else:
+                raise ValidationException("the request body must be a JSON object")
+        meta = body.get("requestMetadata")
+        if isinstance(meta, dict):
+            for name in _LOGGED_METADATA:
+                value = meta.get(name)
+                if isinstance(value, str):
+                    out.log_fields[name] = value[:MAX_METADATA_FIELD]
+        self._rate_limit(store)
+        if operation == "health":
+            out.status, out.body = 200, await self._health()
+            return out
+        self._check_metadata(meta, operation)
+        assert isinstance(meta, dict)
+        if not KEY_ID_RE.match(key_id):
+            raise ValidationException("externalKeyId must be 1-128 characters of A-Z a-z 0-9 . - _")
+        out.log_fields["keyId"] = key_id
+        self._authorize(store.cfg, key_id, meta)
+        if operation == "metadata":
+            info = await self._key_info(key_id)
+            out.status, out.body = 200, self._metadata_body(info)
+        elif operation == "encrypt":
+            out.status, out.body = 200, await self._encrypt(key_id, body)
+        else:
+            out.status, out.body = 200, await self._decrypt(key_id, body)
+        return out
+
+    # ------------------------------------------------------------------ checks
+
+    def _rate_limit(self, store: _Store) -> None:
+        rate = store.cfg.rate_limit_rps
+        if rate is None:
+            return
+        now = time.monotonic()
+        # Token bucket with one second of burst (spec: independent quotas per path prefix MAY apply).
+        store.tokens = min(rate, store.tokens + (now - store.refilled) * rate)
+        store.refilled = now
+        if store.tokens < 1:
+            from .errors import ThrottlingException
+
+            raise ThrottlingException(f"key store {store.cfg.name} is over its {rate:g} requests/s quota")
+        store.tokens -= 1
+
+    @staticmethod
+    def _check_metadata(meta: Any, operation: str) -> None:
+        if not isinstance(meta, dict):
+            raise ValidationException("requestMetadata is required and must be an object")
+        required = ["awsPrincipalArn", "kmsOperation", "kmsRequestId"]
+        if operation != "metadata":
+            required.append("kmsKeyArn")  # optional only for GetKeyMetadata (absent during CreateKey)
+        for name in required:
+            if not isinstance(meta.get(name), str) or not meta[name]:
+                raise ValidationException(f"requestMetadata.{name} is required and must be a string")
+        for name, value in meta.items():
+            if isinstance(value, str) and len(value) > MAX_METADATA_FIELD:
+                raise ValidationException(f"requestMetadata.{name[:64]} exceeds {MAX_METADATA_FIELD} characters")
+
+    def _authorize(self, store: KeyStore, key_id: str, meta: dict[str, Any]) -> None:
+        if key_id not in store.allowed_key_ids:
+            # Decided before touching the HSM: a key store never learns whether other keys exist.
+            raise AccessDeniedException(f"key {key_id} is not allowed for key store {store.name}")
+        if store.allowed_aws_accounts:
+            for name in ("kmsKeyArn", "awsPrincipalArn"):
+                value = meta.get(name)
+                if not isinstance(value, str):
+                    continue
+                m = _ARN_ACCOUNT_RE.match(value)
+                if value != "AWS Internal" and not value.endswith(".amazonaws.com"):
+                    if m is None or m.group(1) not in store.allowed_aws_accounts:
+                        raise AccessDeniedException(f"requestMetadata.{name} is not in an allowed AWS account")
+
+    # ------------------------------------------------------------------ HSM calls
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        try:
+            return await self.hsm.submit(fn, *args)
+        except KeyMissing:
+            raise KeyNotFoundException("no AES key with this externalKeyId in the HSM") from None
+        except HsmUnavailable as exc:
+            log.warning("hsm_unavailable", extra={"fields": {"reason": str(exc)}})
+            raise InternalException("the HSM is not available") from None
+        except (XksError, BadCiphertext, KeyUsageRefused):
+            raise
+        except Exception as exc:
+            log.error("hsm_error", extra={"fields": {"error": type(exc).__name__}})
+            raise InternalException("the HSM failed the operation") from None
+
+    async def _key_info(self, key_id: str) -> KeyInfo:
+        info: KeyInfo = await self._call(self.hsm.key_info, key_id)
+        if not info.is_aes_256:
+            raise KeyNotFoundException("the key with this externalKeyId is not an AES-256 key")
+        return info
+
+    @staticmethod
+    def _metadata_body(info: KeyInfo) -> bytes:
+        usage = []
+        if info.enabled and info.can_encrypt:
+            usage.append("ENCRYPT")
+        if info.enabled and info.can_decrypt:
+            usage.append("DECRYPT")
+        status = "ENABLED" if info.enabled else "DISABLED"
+        return json.dumps({"keySpec": "AES_256", "keyUsage": usage, "keyStatus": status}, **_JSON).encode()  # type: ignore[arg-type]
+
+    async def _usable_key(self, key_id: str, want: str) -> None:
+        info = await self._key_info(key_id)
+        if not info.protected:
+            log.error("key_not_protected", extra={"fields": {"keyId": key_id}})
+            raise InvalidStateException("the external key is extractable or not sensitive; refusing to use it")
+        if not info.enabled:
+            raise InvalidStateException("the external key is disabled in the HSM")
+        if (want == "encrypt" and not info.can_encrypt) or (want == "decrypt" and not info.can_decrypt):
+            raise InvalidKeyUsageException(f"the external key does not allow {want}")
+
+    async def _encrypt(self, key_id: str, body: dict[str, Any]) -> bytes:
+        if body.get("encryptionAlgorithm") != "AES_GCM":
+            raise ValidationException("encryptionAlgorithm is required and must be AES_GCM")
+        if "plaintext" not in body:
+            raise ValidationException("plaintext is required")
+        plaintext = _b64(body["plaintext"], "plaintext")
+        if len(plaintext) > MAX_PLAINTEXT:
+            raise UnsupportedOperationException(f"plaintext over {MAX_PLAINTEXT} bytes is not supported")
+        aad = _b64(body["additionalAuthenticatedData"], "additionalAuthenticatedData") if body.get(
+            "additionalAuthenticatedData"
+        ) is not None else b""
+        if len(aad) > MAX_AAD:
+            raise UnsupportedOperationException(f"additionalAuthenticatedData over {MAX_AAD} bytes is not supported")
+        cdiv_alg = body.get("ciphertextDataIntegrityValueAlgorithm")
+        if cdiv_alg is not None and cdiv_alg != "SHA_256":
+            raise ValidationException("ciphertextDataIntegrityValueAlgorithm must be SHA_256")
+        await self._usable_key(key_id, "encrypt")
+        try:
+            iv, ct, tag = await self._call(self.hsm.encrypt, key_id, plaintext, _hsm_aad(aad, b""), cdiv_alg is not None)
+        except KeyUsageRefused:
+            raise InvalidKeyUsageException("the HSM refused to encrypt with this key") from None
+        resp = {
+            "authenticationTag": base64.b64encode(tag).decode(),
+            "ciphertext": base64.b64encode(ct).decode(),
+            "initializationVector": base64.b64encode(iv).decode(),
+        }
+        if cdiv_alg is not None:
+            # Spec, Appendix C: SHA-256 over AAD || ciphertextMetadata ("" here) || IV || ciphertext || tag.
+            digest = hashlib.sha256(aad + iv + ct + tag).digest()
+            resp["ciphertextDataIntegrityValue"] = base64.b64encode(digest).decode()
+        return json.dumps(resp, separators=(",", ":")).encode()
+
+    async def _decrypt(self, key_id: str, body: dict[str, Any]) -> bytes:
+        if body.get("encryptionAlgorithm") != "AES_GCM":
+            raise ValidationException("encryptionAlgorithm is required and must be AES_GCM")
+        for name in ("ciphertext", "initializationVector", "authenticationTag"):
+            if name not in body:
+                raise InvalidCiphertextException(f"{name} is required")
+        ct = _b64(body["ciphertext"], "ciphertext", InvalidCiphertextException)
+        if len(ct) > MAX_PLAINTEXT:
+            raise UnsupportedOperationException(f"ciphertext over {MAX_PLAINTEXT} bytes is not supported")
+        iv = _b64(body["initializationVector"], "initializationVector", InvalidCiphertextException)
+        if len(iv) not in (12, 16):
+            raise InvalidCiphertextException("initializationVector must be 12 or 16 bytes")
+        tag = _b64(body["authenticationTag"], "authenticationTag", InvalidCiphertextException)
+        if len(tag) != 16:
+            raise InvalidCiphertextException("authenticationTag must be 16 bytes")
+        aad = b""
+        if body.get("additionalAuthenticatedData") is not None:
+            aad = _b64(body["additionalAuthenticatedData"], "additionalAuthenticatedData")
+            if len(aad) > MAX_AAD:
+                raise UnsupportedOperationException(f"additionalAuthenticatedData over {MAX_AAD} bytes is not supported")
+        metadata = b""
+        if body.get("ciphertextMetadata") is not None:
+            metadata = _b64(body["ciphertextMetadata"], "ciphertextMetadata", InvalidCiphertextException)
+            if len(metadata) > MAX_CIPHERTEXT_METADATA:
+                raise ValidationException(f"ciphertextMetadata must not exceed {MAX_CIPHERTEXT_METADATA} bytes")
+        await self._usable_key(key_id, "decrypt")
+        try:
+            plaintext = await self._call(self.hsm.decrypt, key_id, iv, ct, tag, _hsm_aad(aad, metadata))
+        except BadCiphertext:
+            raise InvalidCiphertextException(
+                "the ciphertext, IV, tag, additional authenticated data or ciphertextMetadata is invalid"
+            ) from None
+        except KeyUsageRefused:
+            raise InvalidKeyUsageException("the HSM refused to decrypt with this key") from None
+        return b'{"plaintext":"' + base64.b64encode(plaintext) + b'"}'
+
+    async def _health(self) -> bytes:
+        if time.monotonic() - self.health.checked_at > min(self.cfg.hsm.health_interval_s * 2, 55.0):
+            await self.health.probe_now()
+        token = self.hsm.token_info
+        model = f"{token.model} (token {token.label})" if token else "unknown"
+        detail = {
+            "id": (token.serial if token and token.serial else "hsm-1"),
+            "model": model,
+            "healthStatus": self.health.status,
+        }
+        return json.dumps(
+            {
+                "xksProxyFleetSize": self.cfg.fleet_size,
+                "xksProxyVendor": self.cfg.vendor,
+                "xksProxyModel": f"{PRODUCT} {__version__}",
+                "ekmVendor": token.manufacturer if token else "unknown",
+                "ekmFleetDetails": [detail],
+            },
+            separators=(",", ":"),
+        ).encode()
+
+
+__all__ = ["DependencyTimeoutException", "HealthMonitor", "Outcome", "Request", "XksApi"]
