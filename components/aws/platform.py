@@ -1,0 +1,246 @@
+"""AwsBookingPlatform: the whole booking platform in one AWS region, every data store under a KMS
+key whose material stays in an HSM in France (external key store)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.backups import Backups, BackupsArgs
+from components.aws.bucket import EncryptedBucket, EncryptedBucketArgs
+from components.aws.database import Database, DatabaseArgs
+from components.aws.keys import ExternalKeys, ExternalKeysArgs
+from components.aws.network import Network, NetworkArgs
+from components.aws.service import ContainerSpec, Service, ServiceArgs
+
+DOMAINS = ("database", "documents", "logs", "secrets", "backups")
+
+
+@dataclass(frozen=True)
+class XksKeyStoreArgs:
+    """Where AWS KMS reaches the French XKS proxy, and the HSM key behind each data domain."""
+
+    uri_endpoint: str
+    uri_path: str
+    connectivity: str
+    key_ids: Mapping[str, str]
+    access_key_id: pulumi.Input[str]
+    secret_access_key: pulumi.Input[str]
+    vpc_endpoint_service_name: str | None = None
+    connect_timeout_seconds: int = 1200
+
+
+@dataclass(frozen=True)
+class AwsBookingPlatformArgs:
+    """Inputs of AwsBookingPlatform. Defaults are the secure choice; sizes suit a national campaign."""
+
+    region: str
+    availability_zones: Sequence[str]
+    xks: XksKeyStoreArgs
+    certificate_arn: str
+    api: ContainerSpec
+    web: ContainerSpec
+    db_instance_class: str = "db.m6g.large"
+    db_storage_gb: int = 100
+    db_max_storage_gb: int = 500
+    backup_retention_days: int = 35
+    log_retention_days: int = 365
+    deletion_protection: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        missing = [d for d in DOMAINS if d not in self.xks.key_ids]
+        if missing:
+            raise ValueError(f"AwsBookingPlatformArgs.xks.key_ids: missing external key ids for {missing}")
+        for zone in self.availability_zones:
+            if not zone.startswith(self.region):
+                raise ValueError(
+                    f"AwsBookingPlatformArgs.availability_zones: {zone!r} is not in region {self.region!r}"
+                )
+
+
+class AwsBookingPlatform(pulumi.ComponentResource):
+    """Network, external keys, database, documents, service, backups and audit trail."""
+
+    load_balancer_dns: pulumi.Output[str]
+    documents_bucket: pulumi.Output[str]
+    database_endpoint: pulumi.Output[str]
+    key_store_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: AwsBookingPlatformArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("booking:aws:AwsBookingPlatform", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
+
+        keys = ExternalKeys(
+            f"{name}-keys",
+            ExternalKeysArgs(
+                region=args.region,
+                uri_endpoint=args.xks.uri_endpoint,
+                uri_path=args.xks.uri_path,
+                connectivity=args.xks.connectivity,
+                vpc_endpoint_service_name=args.xks.vpc_endpoint_service_name,
+                key_ids=args.xks.key_ids,
+                access_key_id=args.xks.access_key_id,
+                secret_access_key=args.xks.secret_access_key,
+                connect_timeout_seconds=args.xks.connect_timeout_seconds,
+            ),
+            opts=child,
+        )
+        key = keys.key_arns
+
+        access_logs = EncryptedBucket(
+            f"{name}-access-logs",
+            EncryptedBucketArgs(
+                kms_key_arn=key["logs"],
+                log_writers=("logging.s3.amazonaws.com",),
+                account_id=account.account_id,
+            ),
+            opts=child,
+        )
+        documents = EncryptedBucket(
+            f"{name}-documents",
+            EncryptedBucketArgs(
+                kms_key_arn=key["documents"],
+                access_log_bucket=access_logs.bucket_name,
+                access_log_prefix="documents/",
+            ),
+            opts=child,
+        )
+
+        cidr = "10.40.0.0/16"
+        network = Network(
+            f"{name}-network",
+            NetworkArgs(
+                availability_zones=args.availability_zones,
+                logs_key_arn=key["logs"],
+                cidr_block=cidr,
+                log_retention_days=args.log_retention_days,
+            ),
+            opts=child,
+        )
+        # The API's security group is needed by the database and the database's secret by the API,
+        # so the group is created here and handed to both.
+        api_sg = aws.ec2.SecurityGroup(
+            f"{name}-db-clients",
+            vpc_id=network.vpc_id,
+            description="Members may connect to the booking database",
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=5432, to_port=5432, cidr_blocks=[cidr]
+                )
+            ],
+            opts=child,
+        )
+        database = Database(
+            f"{name}-db",
+            DatabaseArgs(
+                vpc_id=network.vpc_id,
+                subnet_ids=network.data_subnet_ids,
+                client_security_group_ids=[api_sg.id],
+                database_key_arn=key["database"],
+                secrets_key_arn=key["secrets"],
+                logs_key_arn=key["logs"],
+                instance_class=args.db_instance_class,
+                allocated_storage_gb=args.db_storage_gb,
+                max_allocated_storage_gb=args.db_max_storage_gb,
+                backup_retention_days=args.backup_retention_days,
+                log_retention_days=args.log_retention_days,
+                deletion_protection=args.deletion_protection,
+            ),
+            opts=child,
+        )
+        # Secrets the application needs besides the database credentials (e.g. session signing):
+        # created empty, the value is put by the operator, never through Pulumi.
+        aws.secretsmanager.Secret(
+            f"{name}-app-secrets",
+            description="Booking application secrets (values set by the operator, not by Pulumi)",
+            kms_key_id=key["secrets"],
+            recovery_window_in_days=30,
+            opts=child,
+        )
+        service = Service(
+            f"{name}-service",
+            ServiceArgs(
+                region=args.region,
+                vpc_id=network.vpc_id,
+                vpc_cidr=cidr,
+                public_subnet_ids=network.public_subnet_ids,
+                app_subnet_ids=network.app_subnet_ids,
+                certificate_arn=args.certificate_arn,
+                api=args.api,
+                web=args.web,
+                logs_key_arn=key["logs"],
+                ephemeral_storage_key_arn=key["documents"],
+                secrets_key_arn=key["secrets"],
+                documents_bucket_arn=documents.arn,
+                documents_key_arn=key["documents"],
+                database_secret_arn=database.master_secret_arn,
+                log_retention_days=args.log_retention_days,
+                deletion_protection=args.deletion_protection,
+                extra_security_group_ids=[api_sg.id],
+            ),
+            opts=child,
+        )
+        Backups(
+            f"{name}-backups",
+            BackupsArgs(
+                backups_key_arn=key["backups"],
+                resource_arns=[database.instance.arn, documents.arn],
+                retention_days=args.backup_retention_days,
+            ),
+            opts=child,
+        )
+
+        trail_bucket = EncryptedBucket(
+            f"{name}-audit-trail",
+            EncryptedBucketArgs(
+                kms_key_arn=key["logs"],
+                log_writers=("cloudtrail.amazonaws.com",),
+                account_id=account.account_id,
+                access_log_bucket=access_logs.bucket_name,
+                access_log_prefix="audit-trail/",
+            ),
+            opts=child,
+        )
+        aws.cloudtrail.Trail(
+            f"{name}-audit-trail",
+            s3_bucket_name=trail_bucket.bucket_name,
+            kms_key_id=key["logs"],
+            enable_log_file_validation=True,
+            include_global_service_events=True,
+            # Records API calls made in every region, so activity outside Paris is seen; the trail
+            # and its bucket stay in the stack's region.
+            is_multi_region_trail=True,
+            event_selectors=[
+                aws.cloudtrail.TrailEventSelectorArgs(
+                    read_write_type="All",
+                    include_management_events=True,
+                    data_resources=[
+                        aws.cloudtrail.TrailEventSelectorDataResourceArgs(
+                            type="AWS::S3::Object", values=[documents.arn.apply(lambda arn: f"{arn}/")]
+                        )
+                    ],
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[trail_bucket]),
+        )
+
+        self.load_balancer_dns = service.load_balancer_dns
+        self.documents_bucket = documents.bucket_name
+        self.database_endpoint = database.endpoint
+        self.key_store_id = keys.key_store_id
+        self.register_outputs(
+            {
+                "loadBalancerDns": self.load_balancer_dns,
+                "documentsBucket": self.documents_bucket,
+                "databaseEndpoint": self.database_endpoint,
+                "keyStoreId": self.key_store_id,
+                "keyArns": keys.key_arns,
+            }
+        )

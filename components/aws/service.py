@@ -1,0 +1,329 @@
+"""The booking API and web front on ECS Fargate behind an HTTPS-only Application Load Balancer."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+#: TLS 1.3 with TLS 1.2 fallback, forward-secret AEAD ciphers only (ELB predefined policies).
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One Fargate service."""
+
+    image: str
+    port: int
+    cpu: int
+    memory_mb: int
+    desired_count: int
+    #: URL path pattern routed to this service; None for the default route.
+    path_pattern: str | None = None
+    health_check_path: str = "/health"
+
+
+@dataclass(frozen=True)
+class ServiceArgs:
+    """Inputs of Service."""
+
+    region: str
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    app_subnet_ids: Sequence[pulumi.Input[str]]
+    #: ACM certificate for the HTTPS listener.
+    certificate_arn: str
+    api: ContainerSpec
+    web: ContainerSpec
+    logs_key_arn: pulumi.Input[str]
+    #: Key for the Fargate ephemeral storage of every task (uploaded documents pass through it).
+    ephemeral_storage_key_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    documents_bucket_arn: pulumi.Input[str]
+    documents_key_arn: pulumi.Input[str]
+    #: Secret holding the database credentials (managed by RDS).
+    database_secret_arn: pulumi.Input[str]
+    log_retention_days: int = 365
+    deletion_protection: bool = True
+    #: Groups the tasks also join (e.g. the one the database admits).
+    extra_security_group_ids: Sequence[pulumi.Input[str]] = ()
+
+
+class Service(pulumi.ComponentResource):
+    """ECS cluster, task definitions, services, load balancer and its listeners."""
+
+    load_balancer_dns: pulumi.Output[str]
+    api_security_group_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("booking:aws:Service", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            configuration=aws.ecs.ClusterConfigurationArgs(
+                managed_storage_configuration=aws.ecs.ClusterConfigurationManagedStorageConfigurationArgs(
+                    fargate_ephemeral_storage_kms_key_id=args.ephemeral_storage_key_arn,
+                    kms_key_id=args.ephemeral_storage_key_arn,
+                ),
+                execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
+                    kms_key_id=args.logs_key_arn, logging="DEFAULT"
+                ),
+            ),
+            opts=child,
+        )
+
+        alb_sg = aws.ec2.SecurityGroup(
+            f"{name}-alb-sg",
+            vpc_id=args.vpc_id,
+            description="Load balancer: HTTPS from anywhere, HTTP only to redirect",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"]
+                ),
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=80, to_port=80, cidr_blocks=["0.0.0.0/0"]
+                ),
+            ],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=1024, to_port=65535, cidr_blocks=[args.vpc_cidr]
+                )
+            ],
+            opts=child,
+        )
+        self.alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            security_groups=[alb_sg.id],
+            subnets=list(args.public_subnet_ids),
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=args.deletion_protection,
+            opts=child,
+        )
+        https = aws.lb.Listener(
+            f"{name}-https",
+            load_balancer_arn=self.alb.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=TLS_POLICY,
+            certificate_arn=args.certificate_arn,
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="fixed-response",
+                    fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+                        content_type="text/plain", message_body="Not found", status_code="404"
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        aws.lb.Listener(
+            f"{name}-http-redirect",
+            load_balancer_arn=self.alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
+                )
+            ],
+            opts=child,
+        )
+
+        execution_role = _role(f"{name}-execution", "ecs-tasks.amazonaws.com", self)
+        aws.iam.RolePolicyAttachment(
+            f"{name}-execution-managed",
+            role=execution_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-execution-secrets",
+            role=execution_role.id,
+            policy=pulumi.Output.all(args.database_secret_arn, args.secrets_key_arn).apply(
+                lambda v: _policy(
+                    [
+                        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [v[0]]},
+                        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [v[1]]},
+                    ]
+                )
+            ),
+            opts=child,
+        )
+        task_role = _role(f"{name}-task", "ecs-tasks.amazonaws.com", self)
+        aws.iam.RolePolicy(
+            f"{name}-task-documents",
+            role=task_role.id,
+            policy=pulumi.Output.all(args.documents_bucket_arn, args.documents_key_arn).apply(
+                lambda v: _policy(
+                    [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                            "Resource": [f"{v[0]}/*"],
+                        },
+                        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [v[0]]},
+                        {
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                            "Resource": [v[1]],
+                        },
+                    ]
+                )
+            ),
+            opts=child,
+        )
+
+        self.api_security_group = aws.ec2.SecurityGroup(
+            f"{name}-api-sg",
+            vpc_id=args.vpc_id,
+            description="Booking API and web tasks: from the load balancer only",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp",
+                    from_port=min(args.api.port, args.web.port),
+                    to_port=max(args.api.port, args.web.port),
+                    security_groups=[alb_sg.id],
+                )
+            ],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"]
+                )
+            ],
+            opts=child,
+        )
+
+        for priority, (service, spec) in enumerate((("api", args.api), ("web", args.web)), start=10):
+            log_group = aws.cloudwatch.LogGroup(
+                f"{name}-{service}-logs",
+                retention_in_days=args.log_retention_days,
+                kms_key_id=args.logs_key_arn,
+                opts=child,
+            )
+            # Only the API talks to the database; ECS resolves the secret at start, it never enters the state.
+            secret_arns = [args.database_secret_arn] if service == "api" else []
+            container = pulumi.Output.all(log_group.name, *secret_arns).apply(
+                functools.partial(_container_definitions, service, spec, args.region)
+            )
+            task = aws.ecs.TaskDefinition(
+                f"{name}-{service}-task",
+                family=f"{name}-{service}",
+                requires_compatibilities=["FARGATE"],
+                network_mode="awsvpc",
+                cpu=str(spec.cpu),
+                memory=str(spec.memory_mb),
+                execution_role_arn=execution_role.arn,
+                task_role_arn=task_role.arn if service == "api" else None,
+                runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                    operating_system_family="LINUX", cpu_architecture="ARM64"
+                ),
+                container_definitions=container,
+                opts=child,
+            )
+            target_group = aws.lb.TargetGroup(
+                f"{name}-{service}-tg",
+                port=spec.port,
+                protocol="HTTP",
+                target_type="ip",
+                vpc_id=args.vpc_id,
+                health_check=aws.lb.TargetGroupHealthCheckArgs(path=spec.health_check_path, matcher="200"),
+                deregistration_delay=30,
+                opts=child,
+            )
+            aws.lb.ListenerRule(
+                f"{name}-{service}-route",
+                listener_arn=https.arn,
+                priority=priority if spec.path_pattern else 1000,
+                conditions=[
+                    aws.lb.ListenerRuleConditionArgs(
+                        path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(
+                            values=[spec.path_pattern or "/*"]
+                        )
+                    )
+                ],
+                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
+                opts=child,
+            )
+            aws.ecs.Service(
+                f"{name}-{service}",
+                cluster=self.cluster.arn,
+                task_definition=task.arn,
+                desired_count=spec.desired_count,
+                launch_type="FARGATE",
+                platform_version="LATEST",
+                network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                    subnets=list(args.app_subnet_ids),
+                    security_groups=[self.api_security_group.id, *args.extra_security_group_ids],
+                    assign_public_ip=False,
+                ),
+                load_balancers=[
+                    aws.ecs.ServiceLoadBalancerArgs(
+                        target_group_arn=target_group.arn, container_name=service, container_port=spec.port
+                    )
+                ],
+                deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                    enable=True, rollback=True
+                ),
+                propagate_tags="SERVICE",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[https]),
+            )
+
+        self.load_balancer_dns = self.alb.dns_name
+        self.api_security_group_id = self.api_security_group.id
+        self.register_outputs({"loadBalancerDns": self.load_balancer_dns, "clusterArn": self.cluster.arn})
+
+
+def _container_definitions(service: str, spec: ContainerSpec, region: str, resolved: list[str]) -> str:
+    """ECS container definitions JSON; ``resolved`` is the log group name then the secret ARN, if any."""
+    log_group, *secret_arns = resolved
+    secrets = {"DATABASE_CREDENTIALS": secret_arns[0]} if secret_arns else {}
+    return json.dumps([_container(service, spec, region, log_group, secrets)])
+
+
+def _container(
+    service: str, spec: ContainerSpec, region: str, log_group: str, secrets: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "name": service,
+        "image": spec.image,
+        "essential": True,
+        "readonlyRootFilesystem": True,
+        "portMappings": [{"containerPort": spec.port, "protocol": "tcp"}],
+        "secrets": [{"name": env, "valueFrom": arn} for env, arn in secrets.items()],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": service,
+            },
+        },
+    }
+
+
+def _role(name: str, service_principal: str, parent: pulumi.Resource) -> aws.iam.Role:
+    return aws.iam.Role(
+        name,
+        assume_role_policy=_policy(
+            [{"Effect": "Allow", "Principal": {"Service": service_principal}, "Action": "sts:AssumeRole"}]
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def _policy(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})

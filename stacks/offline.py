@@ -1,0 +1,279 @@
+"""Runs the real Pulumi program offline, under Pulumi's mocks: no cloud account, no Pulumi CLI.
+
+The result is a document in the shape of ``pulumi preview --json`` (``config`` and ``steps[]`` whose
+``newState`` carries ``urn``, ``type``, ``custom``, ``inputs``, ``parent`` and ``provider``), so that
+every later tool (policies, checkov export, comparison report) reads one format whether the graph
+came from here or from a real ``pulumi preview --json``.
+
+Secret values never leave as plaintext: secure config values are replaced by clearly fake
+placeholders (still marked secret), and every secret input is written as Pulumi's secret envelope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from stacks import config as stack_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STACKS_DIR = PROJECT_ROOT / "stacks"
+PROJECT_NAME = "sovereign-booking"
+
+#: Pulumi's marker for a secret value, as found in `pulumi stack export` and the RPC wire format.
+SECRET_SIG_KEY = rpc._special_sig_key
+SECRET_SIG = rpc._special_secret_sig
+
+#: Clearly fake values, valid in shape so the program's validation passes. Never real credentials.
+PLACEHOLDERS: dict[str, str] = {
+    "booking:xksAccessKeyId": "PREVIEWPLACEHOLDERAAAAAAAA",
+    "booking:xksSecretAccessKey": "PreviewPlaceholderNotARealSecretAAAAAAAAAAAA",
+}
+
+FAKE_ACCOUNT = "000000000000"
+
+
+class StackNotFoundError(LookupError):
+    """No stacks/Pulumi.<name>.yaml for the requested stack."""
+
+
+def stack_names() -> list[str]:
+    """Every stack that has a file in stacks/, sorted."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS_DIR.glob("Pulumi.*.yaml"))
+
+
+def read_stack_file(stack: str) -> tuple[dict[str, str], set[str]]:
+    """Returns the stack's config as the engine passes it (flat keys, objects as JSON) and its secret keys."""
+    path = STACKS_DIR / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = ", ".join(stack_names()) or "none"
+        raise StackNotFoundError(
+            f"unknown stack {stack!r}: no {path.relative_to(PROJECT_ROOT)} (known: {known})"
+        )
+    document = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
+        raise ValueError(f"{path}: must be a YAML mapping with a 'config' mapping")
+    values: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    for name, value in (document.get("config") or {}).items():
+        # A key without namespace belongs to the project, as in Pulumi.
+        key = name if ":" in name else f"{PROJECT_NAME}:{name}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Encrypted with the stack's secrets provider, which is not here: use a fake, keep it secret.
+            values[key] = PLACEHOLDERS.get(key, "preview-placeholder-secret")
+            secret_keys.add(key)
+        elif isinstance(value, str):
+            values[key] = value
+        else:
+            values[key] = json.dumps(value)
+    # A secret the stack expects but that is set outside the file (`pulumi config set --secret`).
+    target = values.get("booking:target", "")
+    for name in stack_config.SECRET_KEYS.get(target, ()):
+        key = f"{stack_config.NAMESPACE}:{name}"
+        if key not in values:
+            values[key] = PLACEHOLDERS[key]
+            secret_keys.add(key)
+    return values, secret_keys
+
+
+@dataclass
+class _Registration:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    dependencies: list[str] = field(default_factory=list)
+
+
+def _envelope(value: Any) -> Any:
+    """Replaces every secret in a deserialized RPC value with Pulumi's secret envelope (no plaintext)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            return {SECRET_SIG_KEY: SECRET_SIG}
+        return {k: _envelope(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_envelope(v) for v in value]
+    return value
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The mock monitor, plus a record of every registration as the engine would see it."""
+
+    def __init__(self, mock: mocks.Mocks) -> None:
+        super().__init__(mock)
+        self.registrations: list[_Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = {k: v for k, v in _envelope(_wire_secrets(request.object)).items() if k != "__provider"}
+            self.registrations.append(
+                _Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    parent=request.parent,
+                    provider=request.provider,
+                    inputs=inputs,
+                    dependencies=list(request.dependencies),
+                )
+            )
+        return response
+
+
+def _wire_secrets(struct: Any) -> Any:
+    """Converts a protobuf Struct to plain data keeping secret markers where they are on the wire."""
+    return json_format.MessageToDict(struct)
+
+
+class OfflineMocks(mocks.Mocks):
+    """Answers registrations with plausible computed outputs (ids, ARNs) so the program can wire parts."""
+
+    def __init__(self, stack: str) -> None:
+        self.stack = stack
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        digest = hashlib.sha256(f"{args.typ}/{args.name}".encode()).hexdigest()
+        resource_id = f"{args.name}-{digest[:8]}"
+        state = dict(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            return resource_id, state
+        if args.typ.startswith("aws:"):
+            region = str(args.inputs.get("region") or "eu-west-3")
+            service = args.typ.split(":")[1].split("/")[0]
+            state.setdefault("arn", f"arn:aws:{service}:{region}:{FAKE_ACCOUNT}:{args.name}/{resource_id}")
+            if args.typ == "aws:kms/key:Key":
+                key_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+                resource_id = key_id
+                state["keyId"] = key_id
+                state["arn"] = f"arn:aws:kms:{region}:{FAKE_ACCOUNT}:key/{key_id}"
+            if args.typ == "aws:kms/customKeyStore:CustomKeyStore":
+                resource_id = f"cks-{digest[:17]}"
+            if args.typ == "aws:s3/bucket:Bucket":
+                bucket = str(args.inputs.get("bucket") or resource_id)
+                resource_id = bucket
+                state["bucket"] = bucket
+                state["arn"] = f"arn:aws:s3:::{bucket}"
+            if args.typ == "aws:rds/instance:Instance":
+                secret_arn = f"arn:aws:secretsmanager:{region}:{FAKE_ACCOUNT}:secret:rds!{resource_id}"
+                state["masterUserSecrets"] = [{"secretArn": secret_arn, "secretStatus": "active"}]
+                state["endpoint"] = f"{resource_id}.{region}.rds.amazonaws.com:5432"
+            if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+                state["dnsName"] = f"{resource_id}.{region}.elb.amazonaws.com"
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = pulumi.Output.secret("preview-placeholder-password")
+        # Unset computed names would stay unknown in a preview and hide what references them.
+        if not args.typ.startswith("booking:"):
+            state.setdefault("name", args.name)
+        state.setdefault("id", resource_id)
+        return resource_id, state
+
+    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override] # the SDK accepts a dict
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 - an invoke token
+            return {
+                "accountId": FAKE_ACCOUNT,
+                "arn": f"arn:aws:iam::{FAKE_ACCOUNT}:root",
+                "userId": "preview",
+            }
+        if args.token == "aws:index/getPartition:getPartition":  # noqa: S105 - an invoke token
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+        return {}
+
+
+@dataclass
+class Preview:
+    """The outcome of one offline preview."""
+
+    stack: str
+    document: dict[str, Any]
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [step["newState"] for step in self.document["steps"]]
+
+
+def run_preview(
+    stack: str,
+    *,
+    overrides: Mapping[str, str | None] | None = None,
+    secret_overrides: set[str] | None = None,
+    monitor: RecordingMonitor | None = None,
+) -> Preview:
+    """Runs stacks/program.py for ``stack`` under mocks; raises ConfigError on bad config.
+
+    ``overrides`` replaces config values (None removes the key) and ``secret_overrides`` lists which
+    of them are secret: tests use them to flip one setting of a shipped stack. Pass ``monitor`` to
+    inspect what was registered even when the program fails.
+    """
+    values, secret_keys = read_stack_file(stack)
+    for key, value in (overrides or {}).items():
+        secret_keys.discard(key)
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    secret_keys |= secret_overrides or set()
+    from stacks import program  # imported late: it imports the components, which is slow
+
+    pulumi.runtime.set_all_config(values, list(secret_keys))
+    monitor = monitor or RecordingMonitor(OfflineMocks(stack))
+    # A fresh event loop per run: the SDK keeps per-loop state, and a previous run may have left one.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    mocks.set_mocks(monitor.mocks, project=PROJECT_NAME, stack=stack, preview=True, monitor=monitor)
+    _sync_await(run_pulumi_func(program.main))
+
+    steps = [{"op": "create", "urn": _stack_urn(stack), "newState": _stack_state(stack)}]
+    for reg in monitor.registrations:
+        state: dict[str, Any] = {
+            "urn": reg.urn,
+            "type": reg.type,
+            "custom": reg.custom,
+            "inputs": reg.inputs,
+            "parent": reg.parent or _stack_urn(stack),
+            "provider": reg.provider,
+        }
+        if reg.dependencies:
+            state["dependencies"] = sorted(set(reg.dependencies))
+        steps.append({"op": "create", "urn": reg.urn, "newState": state})
+    document = {
+        "config": _redacted_config(values, secret_keys),
+        "steps": steps,
+        "changeSummary": {"create": len(steps)},
+    }
+    return Preview(stack=stack, document=document)
+
+
+def _stack_urn(stack: str) -> str:
+    return f"urn:pulumi:{stack}::{PROJECT_NAME}::pulumi:pulumi:Stack::{PROJECT_NAME}-{stack}"
+
+
+def _stack_state(stack: str) -> dict[str, Any]:
+    return {
+        "urn": _stack_urn(stack),
+        "type": "pulumi:pulumi:Stack",
+        "custom": False,
+        "inputs": {},
+        "parent": "",
+    }
+
+
+def _redacted_config(values: Mapping[str, str], secret_keys: set[str]) -> dict[str, Any]:
+    """Config as `pulumi preview --json` shows it: secrets as "[secret]"."""
+    return {k: ("[secret]" if k in secret_keys else v) for k, v in sorted(values.items())}
