@@ -243,10 +243,12 @@ class Secrets(pulumi.ComponentResource):
         return scw.secrets.Version(
             f"{self._name}-db-credentials-v1",
             secret_id=self.db_secret.id,
-            data=pulumi.Output.secret(payload),
+            # The payload derives from a secret, so it is one; `additional_secret_outputs` keeps the
+            # state's copy secret too.
+            data=payload,
             description="initial credentials",
             region=args.region,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["data"]),
         )
 
 
