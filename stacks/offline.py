@@ -98,6 +98,7 @@ class _Registration:
     parent: str
     provider: str
     inputs: dict[str, Any]
+    outputs: dict[str, Any]
     dependencies: list[str] = field(default_factory=list)
 
 
@@ -132,6 +133,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     parent=request.parent,
                     provider=request.provider,
                     inputs=inputs,
+                    outputs=_envelope(_wire_secrets(response.object)),
                     dependencies=list(request.dependencies),
                 )
             )
@@ -246,6 +248,8 @@ def run_preview(
             "type": reg.type,
             "custom": reg.custom,
             "inputs": reg.inputs,
+            # What the mocks computed (ids, ARNs); in a real preview most outputs are still unknown.
+            "outputs": reg.outputs,
             "parent": reg.parent or _stack_urn(stack),
             "provider": reg.provider,
         }
