@@ -1,0 +1,44 @@
+"""BK-EXP-002: no database is reachable from the Internet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.model import Stack
+from policies.rules import Rule, Violation
+from policies.rules._helpers import as_list, is_true
+from policies.settings import PolicyConfig
+
+_OPEN = ("0.0.0.0/0", "::/0")
+
+
+def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
+    del config
+    for database in stack.of_type("aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInstance"):
+        if is_true(database.get("publiclyAccessible")):
+            yield Violation("publiclyAccessible is true: the database has a public address", database)
+    for database in stack.of_type("scaleway:databases/instance:Instance", "scaleway:databases/readReplica:ReadReplica"):
+        if database.get("loadBalancer") or database.get("directAccess"):
+            yield Violation("the database has a public endpoint (load balancer / direct access)", database)
+        if not database.get("privateNetwork"):
+            yield Violation("the database is not attached to a private network", database)
+    for acl in stack.of_type("scaleway:databases/acl:Acl"):
+        for rule in as_list(acl.get("aclRules")):
+            if isinstance(rule, dict) and rule.get("ip") in _OPEN:
+                yield Violation(f"an ACL rule admits {rule.get('ip')}", acl)
+
+
+RULE = Rule(
+    id="BK-EXP-002",
+    title="No database is reachable from the Internet",
+    severity="critical",
+    mandatory=True,
+    regulations=("HDS-2024",),
+    remediation=(
+        "Keep publiclyAccessible=false and place databases in private subnets; on Scaleway attach the "
+        "instance to a private network only and admit no 0.0.0.0/0 in its ACL."
+    ),
+    rationale="A database with a public address is one credential away from a breach.",
+    check=check,
+    scope="resource",
+)
