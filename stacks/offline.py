@@ -274,7 +274,9 @@ def _stack_state(stack: str) -> dict[str, Any]:
         "type": "pulumi:pulumi:Stack",
         "custom": False,
         "inputs": {},
+        "outputs": {},
         "parent": "",
+        "provider": "",
     }
 
 
