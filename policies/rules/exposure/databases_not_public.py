@@ -18,7 +18,8 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
         if is_true(database.get("publiclyAccessible")):
             yield Violation("publiclyAccessible is true: the database has a public address", database)
     for database in stack.of_type("scaleway:databases/instance:Instance", "scaleway:databases/readReplica:ReadReplica"):
-        if database.get("loadBalancer") or database.get("directAccess"):
+        # An empty loadBalancer block still asks for a public endpoint; only its absence means none.
+        if database.properties.get("loadBalancer") not in (None, []) or database.get("directAccess"):
             yield Violation("the database has a public endpoint (load balancer / direct access)", database)
         if not database.get("privateNetwork"):
             yield Violation("the database is not attached to a private network", database)

@@ -48,9 +48,11 @@ def _bucket_destination(
         return
     target = _stack_bucket(stack, reference)
     if target is None:
-        # In a preview the bucket's name may not be an input: a dependency on a stack bucket suffices.
+        # When the stack's buckets have no known names (a preview without outputs), a dependency on a
+        # stack bucket is all that can be shown.
+        named = any(b.get("bucket") or b.id for t in S3_BUCKET_TYPES for b in stack.of_type(t))
         deps = [d for t in S3_BUCKET_TYPES for d in stack.dependencies_of(resource, t)]
-        if deps and all(d.region in allowed for d in deps):
+        if not named and deps and all(d.region in allowed for d in deps):
             return
         yield Violation(f"{what} goes to bucket {reference}, which is not a bucket of this stack", resource)
     elif target.region not in allowed:

@@ -1,0 +1,78 @@
+"""Optional: the XKS proxy's health over a signed request (XKS Proxy API v1, ``GetHealthStatus``).
+
+Only when verify is given the proxy credential (AWS KMS console JSON file, or ``XKS_ACCESS_KEY_ID`` /
+``XKS_SECRET_ACCESS_KEY``). The request is the one AWS KMS itself sends: ``POST {path}/health``
+signed with SigV4 for service ``kms``. It reads the proxy's state and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from policies.model import Stack
+
+CUSTOM_KEY_STORE = "aws:kms/customKeyStore:CustomKeyStore"
+
+
+@dataclass(frozen=True)
+class ProxyCredential:
+    access_key_id: str
+    secret_access_key: str
+    uri_path: str | None = None
+
+
+def load_credential(path: Path | None, environ: Mapping[str, str]) -> ProxyCredential | None:
+    if path is not None:
+        document = json.loads(path.read_text())
+        auth = document.get("XksProxyAuthenticationCredential", {})
+        return ProxyCredential(auth["AccessKeyId"], auth["RawSecretAccessKey"], document.get("XksProxyUriPath"))
+    if environ.get("XKS_ACCESS_KEY_ID") and environ.get("XKS_SECRET_ACCESS_KEY"):
+        return ProxyCredential(environ["XKS_ACCESS_KEY_ID"], environ["XKS_SECRET_ACCESS_KEY"])
+    return None
+
+
+def health(endpoint: str, path: str, region: str, credential: ProxyCredential, timeout: float = 10) -> dict[str, Any]:
+    """``{"status": "ok"|"failed", "detail": ...}`` for one proxy."""
+    url = endpoint.rstrip("/") + path.rstrip("/") + "/health"
+    body = json.dumps({"requestMetadata": {"kmsRequestId": str(uuid.uuid4()), "kmsOperation": "KmsHealthCheck"}})
+    request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(credential.access_key_id, credential.secret_access_key), "kms", region).add_auth(request)
+    prepared = urllib.request.Request(url, data=body.encode(), headers=dict(request.headers.items()), method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(prepared, timeout=timeout, context=ssl.create_default_context()) as response:  # noqa: S310
+            answer = json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return {"status": "failed", "detail": f"HTTP {error.code}: {error.read()[:200].decode(errors='replace')}"}
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
+        return {"status": "failed", "detail": f"{type(error).__name__}: {error}"}
+    hsms = answer.get("ekmFleetDetails", [])
+    unhealthy = [h for h in hsms if isinstance(h, dict) and h.get("healthStatus") != "ACTIVE"]
+    if not hsms or unhealthy:
+        return {"status": "failed", "detail": f"HSMs not all ACTIVE: {hsms}"}
+    return {"status": "ok", "detail": f"{len(hsms)} HSM(s) ACTIVE"}
+
+
+def check_stores(stack: Stack, credential: ProxyCredential, progress: Callable[[str], None]) -> Stack:
+    """The stack with ``proxyHealth`` set on every external key store (read by BK-LIVE-003)."""
+    resources = []
+    for resource in stack.resources:
+        if resource.type == CUSTOM_KEY_STORE and resource.get("customKeyStoreType") == "EXTERNAL_KEY_STORE":
+            endpoint = str(resource.get("xksProxyUriEndpoint", default=""))
+            path = credential.uri_path or str(resource.get("xksProxyUriPath", default=""))
+            progress(f"xks proxy health: {endpoint}{path}")
+            result = health(endpoint, path, resource.region or "eu-west-3", credential)
+            resource = replace(resource, properties={**resource.properties, "proxyHealth": result})
+        resources.append(resource)
+    return Stack(stack.name, resources, stack.config, stack.secret_config_keys)
