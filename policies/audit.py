@@ -40,7 +40,11 @@ class Finding:
     expires: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None or k not in ("justification", "owner", "expires")}
+        return {
+            k: v
+            for k, v in asdict(self).items()
+            if v is not None or k not in ("justification", "owner", "expires")
+        }
 
 
 @dataclass
@@ -86,7 +90,9 @@ class AuditResult:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
 
 
-def evaluate(stack: Stack, config: PolicyConfig, rules: Sequence[Rule] | None = None) -> list[tuple[Rule, Violation]]:
+def evaluate(
+    stack: Stack, config: PolicyConfig, rules: Sequence[Rule] | None = None
+) -> list[tuple[Rule, Violation]]:
     """Every violation of every rule, in rule order."""
     found: list[tuple[Rule, Violation]] = []
     for rule in rules if rules is not None else all_rules():
@@ -137,7 +143,9 @@ def audit_stack(
             extra = {"justification": exception.justification, "owner": exception.owner}
             extra["expires"] = exception.expires.isoformat()
             if exception.expired(today):
-                message += f" (exception owned by {exception.owner} expired on {exception.expires.isoformat()})"
+                message += (
+                    f" (exception owned by {exception.owner} expired on {exception.expires.isoformat()})"
+                )
             else:
                 status = "excepted"
         findings.append(
@@ -180,7 +188,11 @@ def audit_preview(
 ) -> AuditResult:
     """Audits a ``pulumi preview --json`` (or offline preview) document."""
     return audit_stack(
-        stack_from_preview(document, stack), config=config, exceptions_path=exceptions_path, today=today, source="preview"
+        stack_from_preview(document, stack),
+        config=config,
+        exceptions_path=exceptions_path,
+        today=today,
+        source="preview",
     )
 
 

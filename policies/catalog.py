@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """What the rules know about resource types: which hold data, and how each is encrypted.
 
 Fail closed: a custom resource whose type is neither a data store the rules cover nor a type known
@@ -33,16 +34,26 @@ class KeySetting:
 AWS_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
     "aws:rds/instance:Instance": (
         KeySetting(("kmsKeyId",), "database storage", flag=("storageEncrypted",), when=None),
-        KeySetting(("performanceInsightsKmsKeyId",), "Performance Insights", when=("performanceInsightsEnabled",)),
-        KeySetting(("masterUserSecretKmsKeyId",), "the master user secret", when=("manageMasterUserPassword",)),
+        KeySetting(
+            ("performanceInsightsKmsKeyId",), "Performance Insights", when=("performanceInsightsEnabled",)
+        ),
+        KeySetting(
+            ("masterUserSecretKmsKeyId",), "the master user secret", when=("manageMasterUserPassword",)
+        ),
     ),
     "aws:rds/cluster:Cluster": (
         KeySetting(("kmsKeyId",), "cluster storage", flag=("storageEncrypted",)),
-        KeySetting(("performanceInsightsKmsKeyId",), "Performance Insights", when=("performanceInsightsEnabled",)),
-        KeySetting(("masterUserSecretKmsKeyId",), "the master user secret", when=("manageMasterUserPassword",)),
+        KeySetting(
+            ("performanceInsightsKmsKeyId",), "Performance Insights", when=("performanceInsightsEnabled",)
+        ),
+        KeySetting(
+            ("masterUserSecretKmsKeyId",), "the master user secret", when=("manageMasterUserPassword",)
+        ),
     ),
     "aws:rds/clusterInstance:ClusterInstance": (
-        KeySetting(("performanceInsightsKmsKeyId",), "Performance Insights", when=("performanceInsightsEnabled",)),
+        KeySetting(
+            ("performanceInsightsKmsKeyId",), "Performance Insights", when=("performanceInsightsEnabled",)
+        ),
     ),
     "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": (
         KeySetting(("kmsKeyId",), "replicated backups"),
@@ -65,7 +76,9 @@ AWS_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
     ),
     "aws:elasticache/serverlessCache:ServerlessCache": (KeySetting(("kmsKeyId",), "cache data"),),
     "aws:dynamodb/table:Table": (
-        KeySetting(("serverSideEncryption", "kmsKeyArn"), "table data", flag=("serverSideEncryption", "enabled")),
+        KeySetting(
+            ("serverSideEncryption", "kmsKeyArn"), "table data", flag=("serverSideEncryption", "enabled")
+        ),
     ),
     "aws:efs/fileSystem:FileSystem": (KeySetting(("kmsKeyId",), "file data", flag=("encrypted",)),),
     "aws:ecr/repository:Repository": (
@@ -103,7 +116,10 @@ SCALEWAY_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
     # Cockpit keeps logs and metrics under Scaleway-managed encryption; no Key Manager key can be set.
     "scaleway:observability/source:Source": (),
 }
-SCALEWAY_DATABASE_TYPES = ("scaleway:databases/instance:Instance", "scaleway:databases/readReplica:ReadReplica")
+SCALEWAY_DATABASE_TYPES = (
+    "scaleway:databases/instance:Instance",
+    "scaleway:databases/readReplica:ReadReplica",
+)
 SCALEWAY_BUCKET_TYPES = ("scaleway:object/bucket:Bucket",)
 SCALEWAY_SSE_TYPES = (
     "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """Runs checkov from its own pinned environment over exported Terraform-plan files."""
 
 from __future__ import annotations
@@ -58,7 +59,13 @@ def run(plans: Path, out: Path) -> CheckovRun:
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
     seconds = time.perf_counter() - started
-    outcome = CheckovRun(True, completed.returncode, seconds, junit=out / "results_junitxml.xml", sarif=out / "results_sarif.sarif")
+    outcome = CheckovRun(
+        True,
+        completed.returncode,
+        seconds,
+        junit=out / "results_junitxml.xml",
+        sarif=out / "results_sarif.sarif",
+    )
     outcome.failures = []
     report = out / "results_json.json"
     if report.exists():

@@ -1,3 +1,4 @@
+# ruff: noqa: PLR0912 - long regulation/remediation texts and table-like rule logic read better whole
 """The exceptions register (``policies/exceptions.yaml``).
 
 An exception names a rule, a resource (a URN glob: ``*`` matches anything, ``?`` one character),
@@ -50,7 +51,9 @@ def parse(document: Any, source: str, known_rules: Iterable[str] | None = None) 
         raise ExceptionsError(f"{source}: must be a mapping with an 'exceptions' list")
     extra = set(document) - {"exceptions"}
     if extra:
-        raise ExceptionsError(f"{source}: unknown top-level key(s) {sorted(extra)}; only 'exceptions' is allowed")
+        raise ExceptionsError(
+            f"{source}: unknown top-level key(s) {sorted(extra)}; only 'exceptions' is allowed"
+        )
     known = set(known_rules) if known_rules is not None else None
     found = []
     for index, entry in enumerate(document.get("exceptions") or []):
@@ -62,7 +65,9 @@ def parse(document: Any, source: str, known_rules: Iterable[str] | None = None) 
             raise ExceptionsError(f"{where}: missing {', '.join(missing)}")
         unknown = set(entry) - set(_FIELDS)
         if unknown:
-            raise ExceptionsError(f"{where}: unknown field(s) {sorted(unknown)} (allowed: {', '.join(_FIELDS)})")
+            raise ExceptionsError(
+                f"{where}: unknown field(s) {sorted(unknown)} (allowed: {', '.join(_FIELDS)})"
+            )
         rule = entry["rule"]
         if not isinstance(rule, str) or not _RULE_ID.match(rule):
             raise ExceptionsError(f"{where}: rule {rule!r} is not a rule id like BK-ENC-001")
@@ -82,7 +87,9 @@ def parse(document: Any, source: str, known_rules: Iterable[str] | None = None) 
         if isinstance(expires, dt.datetime) or not isinstance(expires, dt.date):
             raise ExceptionsError(f"{where}: expires must be a date (YYYY-MM-DD)")
         found.append(
-            PolicyException(rule, entry["resource"], entry["justification"].strip(), entry["owner"].strip(), expires)
+            PolicyException(
+                rule, entry["resource"], entry["justification"].strip(), entry["owner"].strip(), expires
+            )
         )
     return found
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501, PLR0911, S105 - long regulation/remediation texts and table-like rule logic read better whole
 """The provider-neutral resource model every rule reads.
 
 A :class:`Resource` carries what the Pulumi engine knows about one resource: its type token, name,
@@ -179,15 +180,22 @@ class Stack:
                     return candidate
         return None
 
-    def referrers(self, target: Resource, from_type: str, attribute: str, identifiers: tuple[str, ...]) -> list[Resource]:
+    def referrers(
+        self, target: Resource, from_type: str, attribute: str, identifiers: tuple[str, ...]
+    ) -> list[Resource]:
         """Resources of ``from_type`` whose ``attribute`` names ``target`` (by value or, failing that, dependency)."""
-        names = {v for v in (target.id, *(target.get(i) for i in identifiers)) if isinstance(v, str) and is_known(v) and v}
+        names = {
+            v
+            for v in (target.id, *(target.get(i) for i in identifiers))
+            if isinstance(v, str) and is_known(v) and v
+        }
         found = []
         for candidate in self.of_type(from_type):
             value = candidate.get(attribute)
-            if isinstance(value, str) and value in names:
-                found.append(candidate)
-            elif (not isinstance(value, str) or not is_known(value) or not names) and target.urn in candidate.dependencies:
+            if (isinstance(value, str) and value in names) or (
+                (not isinstance(value, str) or not is_known(value) or not names)
+                and target.urn in candidate.dependencies
+            ):
                 found.append(candidate)
         return found
 
@@ -208,7 +216,9 @@ KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KMS_EXTERNAL_KEY = "aws:kms/externalKey:ExternalKey"
 KMS_KEY_TYPES = (KMS_KEY, KMS_REPLICA_KEY, KMS_EXTERNAL_KEY)
 
-_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<kind>key|alias)/(?P<id>.+)$")
+_KMS_KEY_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<kind>key|alias)/(?P<id>.+)$"
+)
 
 
 def resolve_kms_key(stack: Stack, resource: Resource, value: Any) -> KeyResolution:
@@ -224,7 +234,9 @@ def resolve_kms_key(stack: Stack, resource: Resource, value: Any) -> KeyResoluti
         return KeyResolution((), "the key reference is not a plain key id or ARN")
     if is_known(value):
         if value.startswith("alias/aws/") or ":alias/aws/" in value:
-            return KeyResolution((), f"{value} is an AWS-managed key, not a customer-managed key of the stack")
+            return KeyResolution(
+                (), f"{value} is an AWS-managed key, not a customer-managed key of the stack"
+            )
         key = stack.references(value, KMS_KEY, ("arn", "keyId"))
         key = key or stack.references(value, KMS_REPLICA_KEY, ("arn", "keyId"))
         key = key or stack.references(value, KMS_EXTERNAL_KEY, ("arn", "keyId"))

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """The CrossGuard pack: every rule as a CrossGuard policy, same ids, same metadata.
 
 Rules that judge one resource alone (``scope="resource"``) are ``ResourceValidationPolicy`` (the
@@ -57,12 +58,16 @@ def _engine_config() -> tuple[dict[str, Any], frozenset[str]]:
 def _stack_name() -> str:
     try:
         return pulumi.get_stack()
-    except Exception:  # noqa: BLE001 - outside an engine run there is no stack name
+    except Exception:
         return "stack"
 
 
 def _report(
-    rule: Rule, stack: Stack, config: Mapping[str, Any] | None, report: crossguard.ReportViolation, today: dt.date
+    rule: Rule,
+    stack: Stack,
+    config: Mapping[str, Any] | None,
+    report: crossguard.ReportViolation,
+    today: dt.date,
 ) -> None:
     register = exceptions_register.load(known_rules=[r.id for r in all_rules()])
     policy_config = PolicyConfig.from_mapping(config)
@@ -71,7 +76,9 @@ def _report(
         exception = exceptions_register.find(register, rule.id, urn or "") if urn else None
         if exception is not None and not exception.expired(today):
             continue  # recorded exception: the audit reports list it with its justification
-        message = f"[{rule.id}] {violation.message}. Remediation: {rule.remediation} Regulation: {rule.regulation}"
+        message = (
+            f"[{rule.id}] {violation.message}. Remediation: {rule.remediation} Regulation: {rule.regulation}"
+        )
         if exception is not None:
             message += f" (exception expired on {exception.expires.isoformat()})"
         report(message, urn)
@@ -99,7 +106,9 @@ def policies() -> list[crossguard.Policy]:
     schema = crossguard.PolicyConfigSchema(properties=CONFIG_SCHEMA)
     built: list[crossguard.Policy] = []
     for rule in all_rules():
-        level = crossguard.EnforcementLevel.MANDATORY if rule.mandatory else crossguard.EnforcementLevel.ADVISORY
+        level = (
+            crossguard.EnforcementLevel.MANDATORY if rule.mandatory else crossguard.EnforcementLevel.ADVISORY
+        )
         common: dict[str, Any] = {
             "name": rule.id,
             "description": f"{rule.title}. {rule.rationale}",

@@ -1,3 +1,4 @@
+# ruff: noqa: E501, PLR0912, PLR0915 - long regulation/remediation texts and table-like rule logic read better whole
 """Report writers: JUnit XML, SARIF 2.1.0, findings.json and an HTML summary.
 
 Every report shows the same findings, each traced to its rule and regulation; excepted findings
@@ -46,7 +47,10 @@ def junit_xml(results: Sequence[AuditResult]) -> str:
         for rule_id in result.rules_evaluated:
             rule = rules[rule_id]
             case = ET.SubElement(
-                suite, "testcase", classname=f"policies.{result.stack}.{rule.topic}", name=f"{rule.id} {rule.title}"
+                suite,
+                "testcase",
+                classname=f"policies.{result.stack}.{rule.topic}",
+                name=f"{rule.id} {rule.title}",
             )
             properties = ET.SubElement(case, "properties")
             ET.SubElement(properties, "property", name="severity", value=rule.severity)
@@ -101,7 +105,9 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     )
     return {
         "id": rule.id,
-        "name": "".join(part.capitalize() for part in rule.title.replace("(", " ").replace(")", " ").split())[:120],
+        "name": "".join(part.capitalize() for part in rule.title.replace("(", " ").replace(")", " ").split())[
+            :120
+        ],
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.rationale or rule.title},
         "help": {"text": help_text, "markdown": help_markdown},
@@ -112,7 +118,9 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
             "security-severity": _SECURITY_SEVERITY[rule.severity],
             "severity": rule.severity,
             "enforcement": rule.enforcement,
-            "regulations": [{"id": r.id, "title": r.title, "citation": r.citation, "url": r.url} for r in regulations],
+            "regulations": [
+                {"id": r.id, "title": r.title, "citation": r.citation, "url": r.url} for r in regulations
+            ],
         },
     }
 
@@ -218,7 +226,9 @@ def index_html(results: Sequence[AuditResult], checkov: dict[str, str] | None = 
             f"<td>{len(r.rules_evaluated)}</td><td>{sum(f.mandatory for f in failed)}</td>"
             f"<td>{sum(not f.mandatory for f in failed)}</td><td>{len(r.excepted)}</td></tr>"
         )
-    parts.append("</table><h2>Rules</h2><table><tr><th>Rule</th><th>Title</th><th>Severity</th><th>Level</th>")
+    parts.append(
+        "</table><h2>Rules</h2><table><tr><th>Rule</th><th>Title</th><th>Severity</th><th>Level</th>"
+    )
     parts += [f"<th>{esc(r.stack)}</th>" for r in results]
     parts.append("</tr>")
     for rule in rules:
@@ -236,15 +246,17 @@ def index_html(results: Sequence[AuditResult], checkov: dict[str, str] | None = 
                 cell = '<span class="pass">pass</span>'
             parts.append(f"<td>{cell}</td>")
         parts.append("</tr>")
-    parts.append("</table><h2>Regulations</h2><table><tr><th>Regulation</th><th>Rules</th><th>Failed findings</th>")
+    parts.append(
+        "</table><h2>Regulations</h2><table><tr><th>Regulation</th><th>Rules</th><th>Failed findings</th>"
+    )
     parts.append("<th>Excepted findings</th></tr>")
     counts_failed: Counter[str] = Counter()
     counts_excepted: Counter[str] = Counter()
     by_id = {rule.id: rule for rule in rules}
     for r in results:
         for f in r.findings:
-            for reg in by_id[f.rule_id].regulations:
-                (counts_failed if f.status == "failed" else counts_excepted)[reg] += 1
+            for reg_id in by_id[f.rule_id].regulations:
+                (counts_failed if f.status == "failed" else counts_excepted)[reg_id] += 1
     for reg in REGULATIONS.values():
         covering = [rule.id for rule in rules if reg.id in rule.regulations]
         if not covering:

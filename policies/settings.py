@@ -20,7 +20,14 @@ DEFAULT_XKS_ENDPOINT_HOSTS: tuple[str, ...] = (".fr",)
 #: since 2022), plus the engine's own packages, which create nothing in a cloud.
 DEFAULT_ALLOWED_PROVIDERS: tuple[str, ...] = ("aws", "scaleway", "pulumi", "pulumi-python", "random", "tls")
 #: Providers holding a SecNumCloud 3.2 qualification (ANSSI list) for the SecNumCloud-only mode.
-DEFAULT_SECNUMCLOUD_PROVIDERS: tuple[str, ...] = ("ovh", "outscale", "pulumi", "pulumi-python", "random", "tls")
+DEFAULT_SECNUMCLOUD_PROVIDERS: tuple[str, ...] = (
+    "ovh",
+    "outscale",
+    "pulumi",
+    "pulumi-python",
+    "random",
+    "tls",
+)
 #: ELB security policies that negotiate TLS 1.2 or 1.3 only (AWS ELB documentation).
 DEFAULT_TLS_POLICIES: tuple[str, ...] = (
     "ELBSecurityPolicy-TLS13-1-2-2021-06",
@@ -46,7 +53,9 @@ class PolicyConfigError(ValueError):
 class PolicyConfig:
     """Allow-lists and switches; every field is a CrossGuard config property of the same name."""
 
-    allowed_regions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_ALLOWED_REGIONS))
+    allowed_regions: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_ALLOWED_REGIONS)
+    )
     xks_endpoint_hosts: tuple[str, ...] = DEFAULT_XKS_ENDPOINT_HOSTS
     allowed_providers: tuple[str, ...] = DEFAULT_ALLOWED_PROVIDERS
     secnumcloud_only: bool = False
@@ -59,8 +68,8 @@ class PolicyConfig:
     def endpoint_host_allowed(self, host: str) -> bool:
         """Exact host, or a suffix entry starting with a dot (``.fr``)."""
         host = host.lower().rstrip(".")
-        for entry in self.xks_endpoint_hosts:
-            entry = entry.lower()
+        for raw in self.xks_endpoint_hosts:
+            entry = raw.lower()
             if host == entry or (entry.startswith(".") and host.endswith(entry)):
                 return True
         return False
@@ -74,7 +83,9 @@ class PolicyConfig:
         values: dict[str, Any] = {}
         for key, value in raw.items():
             if key not in known:
-                raise PolicyConfigError(f"unknown policy config key {key!r} (known: {', '.join(sorted(known))})")
+                raise PolicyConfigError(
+                    f"unknown policy config key {key!r} (known: {', '.join(sorted(known))})"
+                )
             name = known[key]
             if name == "allowed_regions":
                 if not isinstance(value, Mapping) or not all(

@@ -1,3 +1,4 @@
+# ruff: noqa: E501, PLR0911 - long regulation/remediation texts and table-like rule logic read better whole
 """Exports the model as a Terraform-plan JSON document, for checkov.
 
 pulumi-aws bridges the Terraform AWS provider, so types and properties map: ``aws:s3/bucket:Bucket``
@@ -80,7 +81,9 @@ def _values(value: Any, key: str = "") -> tuple[Any, Any]:
         converted_list = []
         for (converted, _), original in zip(items, value, strict=True):
             # A list of objects: each object is one block, not a block inside a list.
-            converted_list.append(converted[0] if isinstance(original, dict) and isinstance(converted, list) else converted)
+            converted_list.append(
+                converted[0] if isinstance(original, dict) and isinstance(converted, list) else converted
+            )
         markers = [m for _, m in items]
         return converted_list, (markers if any(markers) else False)
     if isinstance(value, float) and value.is_integer():
@@ -118,7 +121,9 @@ def export(stack: Stack) -> dict[str, Any]:
     """The Terraform-plan JSON (format 1.2) of the stack's custom resources."""
     names: dict[str, str] = {}
     used: set[str] = set()
-    exported = [r for r in stack if r.custom and not r.is_provider and not r.type.startswith("pulumi-python:")]
+    exported = [
+        r for r in stack if r.custom and not r.is_provider and not r.type.startswith("pulumi-python:")
+    ]
     for resource in exported:
         tf_type = terraform_type(resource.type)
         local = re.sub(r"[^a-zA-Z0-9_]", "_", resource.name) or "r"
@@ -150,7 +155,9 @@ def export(stack: Stack) -> dict[str, Any]:
         # Dependencies the values cannot show (unknown ids in a preview) still connect the graph.
         for dependency in resource.dependencies:
             if dependency in names and names[dependency] != address:
-                expressions.setdefault("depends_on_pulumi", {"references": []})["references"].append(names[dependency])
+                expressions.setdefault("depends_on_pulumi", {"references": []})["references"].append(
+                    names[dependency]
+                )
         configured.append({"address": address, "mode": "managed", "type": tf_type, "name": local,
                            "provider_config_key": resource.package, "expressions": expressions, "schema_version": 0})  # fmt: skip
         changes.append({"address": address, "mode": "managed", "type": tf_type, "name": local, "provider_name": provider,
@@ -208,4 +215,9 @@ def stack_from_model_document(document: dict[str, Any]) -> Stack:
                  custom=r["custom"], dependencies=tuple(r["dependencies"]), id=r["id"])
         for r in document["resources"]
     ]  # fmt: skip
-    return Stack(document["stack"], resources, document.get("config", {}), frozenset(document.get("secret_config_keys", [])))
+    return Stack(
+        document["stack"],
+        resources,
+        document.get("config", {}),
+        frozenset(document.get("secret_config_keys", [])),
+    )

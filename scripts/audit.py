@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """Audits stacks against the policy rules and writes the reports auditors read.
 
 With no arguments, every stack in stacks/ is previewed offline (the real program under mocks) and
@@ -40,15 +41,35 @@ from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack", action="append", default=[], help="audit this stack of stacks/ (repeatable)")
-    parser.add_argument("--from-export", action="append", default=[], type=Path, metavar="FILE",
-                        help="audit a `pulumi stack export` file (repeatable)")
-    parser.add_argument("--from-preview", action="append", default=[], type=Path, metavar="FILE",
-                        help="audit a `pulumi preview --json` file (repeatable)")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports", help="report directory (default: reports/)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--stack", action="append", default=[], help="audit this stack of stacks/ (repeatable)"
+    )
+    parser.add_argument(
+        "--from-export",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="audit a `pulumi stack export` file (repeatable)",
+    )
+    parser.add_argument(
+        "--from-preview",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="audit a `pulumi preview --json` file (repeatable)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "reports", help="report directory (default: reports/)"
+    )
     parser.add_argument("--config", type=Path, help="policy config (YAML/JSON, the CrossGuard config keys)")
-    parser.add_argument("--exceptions", type=Path, help="exceptions register (default: policies/exceptions.yaml)")
+    parser.add_argument(
+        "--exceptions", type=Path, help="exceptions register (default: policies/exceptions.yaml)"
+    )
     parser.add_argument("--no-checkov", action="store_true", help="skip the checkov cross-check")
     return parser  # fmt: skip
 
@@ -98,9 +119,13 @@ def _table(results: list[AuditResult]) -> str:
     for r in results:
         for f in r.findings:
             mark = "EXCEPTED" if f.status == "excepted" else ("FAIL" if f.mandatory else "WARN")
-            lines.append(f"  {mark:8} {r.stack} {f.rule_id} {f.resource_urn.rsplit('::', 1)[-1]}: {f.message}")
+            lines.append(
+                f"  {mark:8} {r.stack} {f.rule_id} {f.resource_urn.rsplit('::', 1)[-1]}: {f.message}"
+            )
             if f.status == "excepted":
-                lines.append(f"           justification: {f.justification} (owner {f.owner}, expires {f.expires})")
+                lines.append(
+                    f"           justification: {f.justification} (owner {f.owner}, expires {f.expires})"
+                )
     return "\n".join(lines)
 
 
@@ -117,9 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results = []
     started = time.perf_counter()
-    for name, stack, source in inputs:
+    for _name, stack, source in inputs:
         results.append(audit_stack(stack, config=config, exceptions=register, source=source))
-    print(f"audited {len(results)} stack(s) with {len(all_rules())} rules in {time.perf_counter() - started:.2f}s")
+    print(
+        f"audited {len(results)} stack(s) with {len(all_rules())} rules in {time.perf_counter() - started:.2f}s"
+    )
     checkov_summary: dict[str, str] = {}
     if not args.no_checkov:
         plans = args.out / "checkov" / "plans"

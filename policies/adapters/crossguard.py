@@ -54,11 +54,15 @@ def resource_from_policy_args(args: Any, config: Mapping[str, Any]) -> Resource:
     )
 
 
-def stack_from_resource_args(args: Any, stack: str, config: Mapping[str, Any], secret_keys: frozenset[str]) -> Stack:
+def stack_from_resource_args(
+    args: Any, stack: str, config: Mapping[str, Any], secret_keys: frozenset[str]
+) -> Stack:
     return Stack(stack, [resource_from_policy_args(args, config)], config, secret_keys)
 
 
-def stack_from_stack_args(args: Any, stack: str, config: Mapping[str, Any], secret_keys: frozenset[str]) -> Stack:
+def stack_from_stack_args(
+    args: Any, stack: str, config: Mapping[str, Any], secret_keys: frozenset[str]
+) -> Stack:
     return Stack(stack, [resource_from_policy_args(r, config) for r in args.resources], config, secret_keys)
 
 

@@ -14,7 +14,9 @@ from policies.model import Stack
 SUPPORTED_VERSIONS = (3,)
 
 
-def stack_from_export(document: Mapping[str, Any], stack: str, config: Mapping[str, Any] | None = None) -> Stack:
+def stack_from_export(
+    document: Mapping[str, Any], stack: str, config: Mapping[str, Any] | None = None
+) -> Stack:
     """A Stack from ``{"version": 3, "deployment": {"resources": [...]}}``.
 
     An export carries no stack config: the default providers (``pulumi:providers:aws::default_*``)
@@ -22,7 +24,9 @@ def stack_from_export(document: Mapping[str, Any], stack: str, config: Mapping[s
     ``config`` may add the stack's config when it is known. Resources pending deletion are skipped.
     """
     if not isinstance(document, Mapping) or "deployment" not in document:
-        raise AdapterError("a stack export must be a JSON object with 'version' and 'deployment' (pulumi stack export)")
+        raise AdapterError(
+            "a stack export must be a JSON object with 'version' and 'deployment' (pulumi stack export)"
+        )
     version = document.get("version")
     if version not in SUPPORTED_VERSIONS:
         raise AdapterError(f"unsupported stack export version {version!r} (supported: {SUPPORTED_VERSIONS})")

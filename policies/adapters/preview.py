@@ -22,7 +22,9 @@ def stack_from_preview(document: Mapping[str, Any], stack: str) -> Stack:
     replacement shows several steps for one URN, of which the last state wins.
     """
     if not isinstance(document, Mapping) or not isinstance(document.get("steps"), list):
-        raise AdapterError("a preview document must be a JSON object with a 'steps' list (pulumi preview --json)")
+        raise AdapterError(
+            "a preview document must be a JSON object with a 'steps' list (pulumi preview --json)"
+        )
     config = document.get("config") or {}
     if not isinstance(config, Mapping):
         raise AdapterError("the preview document's 'config' must be an object")

@@ -35,7 +35,10 @@ def _setting(stack: Stack, resource: Resource, setting: KeySetting) -> Protectio
         actual = resource.get(*path)
         if actual not in accepted:
             return Protection(
-                resource, setting.protects, f"{'.'.join(path)} is {actual!r}, not one of {', '.join(accepted)}", None
+                resource,
+                setting.protects,
+                f"{'.'.join(path)} is {actual!r}, not one of {', '.join(accepted)}",
+                None,
             )
     resolution = resolve_kms_key(stack, resource, resource.get(*setting.key))
     return Protection(resource, setting.protects, resolution.problem, resolution)
@@ -57,7 +60,9 @@ def _bucket_rules(stack: Stack, bucket: Resource) -> list[tuple[Resource, dict[s
 def _bucket(stack: Stack, bucket: Resource) -> Protection:
     rules = _bucket_rules(stack, bucket)
     if not rules:
-        return Protection(bucket, "objects", "no server-side encryption configuration names this bucket", None)
+        return Protection(
+            bucket, "objects", "no server-side encryption configuration names this bucket", None
+        )
     for holder, rule in rules:
         default = rule.get("applyServerSideEncryptionByDefault")
         default = default[0] if isinstance(default, list) and default else default

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +13,7 @@ for _path in (Path(__file__).resolve().parent, Path(__file__).resolve().parents[
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from policy_support import preview_document  # noqa: E402
+from policy_support import preview_document  # type: ignore[import-not-found]  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +25,11 @@ def stack_names() -> list[str]:
 
 @pytest.fixture
 def aws_document() -> dict[str, Any]:
-    return preview_document("aws-xks-paris")
+    document: dict[str, Any] = preview_document("aws-xks-paris")
+    return document
 
 
 @pytest.fixture
 def scaleway_document() -> dict[str, Any]:
-    return preview_document("scaleway-paris")
+    document: dict[str, Any] = preview_document("scaleway-paris")
+    return document

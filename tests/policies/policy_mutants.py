@@ -1,3 +1,4 @@
+# ruff: noqa: RUF028 - long regulation/remediation texts and table-like rule logic read better whole
 """Single-property mutants of the compliant stacks: each must be caught by the rules.
 
 A mutant is a name, the stack it starts from, the edit (one property, or one added resource), and
@@ -34,14 +35,18 @@ def states(document: Document, type_token: str) -> list[dict[str, Any]]:
     return found
 
 
-def first(document: Document, type_token: str, predicate: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+def first(
+    document: Document, type_token: str, predicate: Callable[[dict[str, Any]], bool] | None = None
+) -> dict[str, Any]:
     for state in states(document, type_token):
         if predicate is None or predicate(state):
             return state
     raise LookupError(f"no matching {type_token}")
 
 
-def inputs(document: Document, type_token: str, predicate: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+def inputs(
+    document: Document, type_token: str, predicate: Callable[[dict[str, Any]], bool] | None = None
+) -> dict[str, Any]:
     return first(document, type_token, predicate)["inputs"]  # type: ignore[no-any-return]
 
 
@@ -50,7 +55,9 @@ def property_maps(state: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in (state.get("inputs"), state.get("outputs")) if isinstance(m, dict)]
 
 
-def _set(type_token: str, key: str, value: Any, predicate: Callable[[dict[str, Any]], bool] | None = None) -> Callable[[Document], None]:
+def _set(
+    type_token: str, key: str, value: Any, predicate: Callable[[dict[str, Any]], bool] | None = None
+) -> Callable[[Document], None]:
     def edit(document: Document) -> None:
         for target in property_maps(first(document, type_token, predicate)):
             target[key] = value
@@ -58,7 +65,9 @@ def _set(type_token: str, key: str, value: Any, predicate: Callable[[dict[str, A
     return edit
 
 
-def _drop(type_token: str, *keys: str, predicate: Callable[[dict[str, Any]], bool] | None = None) -> Callable[[Document], None]:
+def _drop(
+    type_token: str, *keys: str, predicate: Callable[[dict[str, Any]], bool] | None = None
+) -> Callable[[Document], None]:
     def edit(document: Document) -> None:
         for target in property_maps(first(document, type_token, predicate)):
             for key in keys:
@@ -75,13 +84,20 @@ def _remove(type_token: str) -> Callable[[Document], None]:
     return edit
 
 
-def _add(type_token: str, name: str, props: dict[str, Any], dependencies: tuple[str, ...] = ()) -> Callable[[Document], None]:
+def _add(
+    type_token: str, name: str, props: dict[str, Any], dependencies: tuple[str, ...] = ()
+) -> Callable[[Document], None]:
     def edit(document: Document) -> None:
         stack_urn = document["steps"][0]["urn"]
         prefix = stack_urn.split("::pulumi:pulumi:Stack::")[0]
         urn = f"{prefix}::{type_token}::{name}"
         provider = next(
-            (f"{s['urn']}::id" for s in document["steps"] if s["newState"]["type"].startswith("pulumi:providers:")), ""
+            (
+                f"{s['urn']}::id"
+                for s in document["steps"]
+                if s["newState"]["type"].startswith("pulumi:providers:")
+            ),
+            "",
         )
         deps = [first(document, d)["urn"] for d in dependencies]
         state = {"urn": urn, "type": type_token, "custom": True, "inputs": props, "parent": stack_urn,
@@ -110,12 +126,16 @@ def _drop_tls_statement(policy: dict[str, Any]) -> None:
 
 
 def _allow_everyone(policy: dict[str, Any]) -> None:
-    policy["Statement"].append({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"})
+    policy["Statement"].append(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+    )
 
 
 def _sse_algorithm(value: str) -> Callable[[Document], None]:
     def edit(document: Document) -> None:
-        rules = inputs(document, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+        rules = inputs(
+            document, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
         rules["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] = value
         rules["rules"][0]["applyServerSideEncryptionByDefault"].pop("kmsMasterKeyId", None)
 
@@ -134,23 +154,34 @@ def _listener(protocol: str) -> Callable[[dict[str, Any]], bool]:
 
 def _http_forwards(document: Document) -> None:
     listener = inputs(document, "aws:lb/listener:Listener", _listener("HTTP"))
-    listener["defaultActions"] = [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-3:000000000000:targetgroup/web/1"}]
+    listener["defaultActions"] = [
+        {
+            "type": "forward",
+            "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-3:000000000000:targetgroup/web/1",
+        }
+    ]
 
 
 def _open_database_port(document: Document) -> None:
     group = inputs(document, "aws:ec2/securityGroup:SecurityGroup", _named("db"))
-    group.setdefault("ingress", []).append({"protocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "cidrBlocks": ["0.0.0.0/0"]})
+    group.setdefault("ingress", []).append(
+        {"protocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "cidrBlocks": ["0.0.0.0/0"]}
+    )
 
 
 def _backup_copy(document: Document) -> None:
     plan = inputs(document, "aws:backup/plan:Plan")
-    plan["rules"][0]["copyActions"] = [{"destinationVaultArn": "arn:aws:backup:us-east-1:000000000000:backup-vault:copy"}]
+    plan["rules"][0]["copyActions"] = [
+        {"destinationVaultArn": "arn:aws:backup:us-east-1:000000000000:backup-vault:copy"}
+    ]
 
 
 def _task_env_password(document: Document) -> None:
     task = inputs(document, "aws:ecs/taskDefinition:TaskDefinition")
     containers = json.loads(task["containerDefinitions"])
-    containers[0].setdefault("environment", []).append({"name": "DB_PASSWORD", "value": "Sup3rS3cretPassw0rd"})
+    containers[0].setdefault("environment", []).append(
+        {"name": "DB_PASSWORD", "value": "Sup3rS3cretPassw0rd"}
+    )
     task["containerDefinitions"] = json.dumps(containers)
 
 
@@ -171,9 +202,11 @@ def _key_to_aws_kms(document: Document) -> None:
 
 
 def _scw_frontend_plain(document: Document) -> None:
-    _drop("scaleway:loadbalancers/frontend:Frontend", "acls", predicate=lambda s: s["inputs"].get("inboundPort") == 80.0)(
-        document
-    )
+    _drop(
+        "scaleway:loadbalancers/frontend:Frontend",
+        "acls",
+        predicate=lambda s: s["inputs"].get("inboundPort") == 80.0,
+    )(document)
 
 
 _RDS = "aws:rds/instance:Instance"
@@ -201,35 +234,86 @@ MUTANTS: list[Mutant] = [
     Mutant("trail-no-key", AWS, _drop("aws:cloudtrail/trail:Trail", "kmsKeyId"), "BK-ENC-001"),
     Mutant("ecs-ephemeral-no-key", AWS, _drop("aws:ecs/cluster:Cluster", "configuration"), "BK-ENC-001"),
     Mutant("bucket-sse-s3", AWS, _sse_algorithm("AES256"), "BK-ENC-001"),
-    Mutant("bucket-sse-removed", AWS,
-           _remove("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"),
-           "BK-ENC-001"),
-    Mutant("dynamodb-added-unencrypted", AWS, _add("aws:dynamodb/table:Table", "sessions", {"hashKey": "id"}), "BK-ENC-001"),
-    Mutant("sqs-added-unencrypted", AWS, _add("aws:sqs/queue:Queue", "reminders", {"name": "reminders"}), "BK-ENC-001"),
-    Mutant("unknown-data-store", AWS, _add("aws:opensearch/domain:Domain", "search", {"domainName": "search"}), "BK-ENC-003"),
+    Mutant(
+        "bucket-sse-removed",
+        AWS,
+        _remove("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"),
+        "BK-ENC-001",
+    ),
+    Mutant(
+        "dynamodb-added-unencrypted",
+        AWS,
+        _add("aws:dynamodb/table:Table", "sessions", {"hashKey": "id"}),
+        "BK-ENC-001",
+    ),
+    Mutant(
+        "sqs-added-unencrypted",
+        AWS,
+        _add("aws:sqs/queue:Queue", "reminders", {"name": "reminders"}),
+        "BK-ENC-001",
+    ),
+    Mutant(
+        "unknown-data-store",
+        AWS,
+        _add("aws:opensearch/domain:Domain", "search", {"domainName": "search"}),
+        "BK-ENC-003",
+    ),
     # Key location.
     Mutant("key-aws-kms-origin", AWS, _key_to_aws_kms, "BK-KEY-001"),
     Mutant("key-store-cloudhsm", AWS, _set(_KEY_STORE, "customKeyStoreType", "AWS_CLOUDHSM"), "BK-KEY-001"),
-    Mutant("xks-endpoint-off-list", AWS, _set(_KEY_STORE, "xksProxyUriEndpoint", "https://xks.example.com"), "BK-KEY-002"),
-    Mutant("xks-endpoint-http", AWS, _set(_KEY_STORE, "xksProxyUriEndpoint", "http://xks.booking-hds.fr"), "BK-KEY-002"),
+    Mutant(
+        "xks-endpoint-off-list",
+        AWS,
+        _set(_KEY_STORE, "xksProxyUriEndpoint", "https://xks.example.com"),
+        "BK-KEY-002",
+    ),
+    Mutant(
+        "xks-endpoint-http",
+        AWS,
+        _set(_KEY_STORE, "xksProxyUriEndpoint", "http://xks.booking-hds.fr"),
+        "BK-KEY-002",
+    ),
     Mutant("xks-uri-path", AWS, _set(_KEY_STORE, "xksProxyUriPath", "/xks"), "BK-KEY-002"),
-    Mutant("xks-vpc-no-service", AWS, _set(_KEY_STORE, "xksProxyConnectivity", "VPC_ENDPOINT_SERVICE"), "BK-KEY-002"),
+    Mutant(
+        "xks-vpc-no-service",
+        AWS,
+        _set(_KEY_STORE, "xksProxyConnectivity", "VPC_ENDPOINT_SERVICE"),
+        "BK-KEY-002",
+    ),
     # Region.
     Mutant("rds-us-east-1", AWS, _set(_RDS, "region", "us-east-1"), "BK-REGION-001"),
     Mutant("bucket-eu-central-1", AWS, _set(_BUCKET, "region", "eu-central-1"), "BK-REGION-001"),
     Mutant("provider-us-east-1", AWS, _set("pulumi:providers:aws", "region", "us-east-1"), "BK-REGION-001"),
     Mutant("backup-copy-us-east-1", AWS, _backup_copy, "BK-REGION-002"),
-    Mutant("bucket-replication-outside", AWS,
-           _add("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "replica",
-                {"bucket": "documents", "role": "arn:aws:iam::000000000000:role/replication",
-                 "rules": [{"status": "Enabled", "destination": {"bucket": "arn:aws:s3:::copy-in-virginia"}}]},
-                (_BUCKET,)),
-           "BK-REGION-002"),  # fmt: skip
-    Mutant("log-subscription-frankfurt", AWS,
-           _add("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", "ship",
-                {"logGroup": "app", "filterPattern": "",
-                 "destinationArn": "arn:aws:logs:eu-central-1:000000000000:destination:central"}),
-           "BK-REGION-002"),  # fmt: skip
+    Mutant(
+        "bucket-replication-outside",
+        AWS,
+        _add(
+            "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+            "replica",
+            {
+                "bucket": "documents",
+                "role": "arn:aws:iam::000000000000:role/replication",
+                "rules": [{"status": "Enabled", "destination": {"bucket": "arn:aws:s3:::copy-in-virginia"}}],
+            },
+            (_BUCKET,),
+        ),
+        "BK-REGION-002",
+    ),  # fmt: skip
+    Mutant(
+        "log-subscription-frankfurt",
+        AWS,
+        _add(
+            "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+            "ship",
+            {
+                "logGroup": "app",
+                "filterPattern": "",
+                "destinationArn": "arn:aws:logs:eu-central-1:000000000000:destination:central",
+            },
+        ),
+        "BK-REGION-002",
+    ),  # fmt: skip
     Mutant("key-multi-region", AWS, _set("aws:kms/key:Key", "multiRegion", True), "BK-REGION-002"),
     # Exposure.
     Mutant("rds-public", AWS, _set(_RDS, "publiclyAccessible", True), "BK-EXP-002"),
@@ -242,35 +326,82 @@ MUTANTS: list[Mutant] = [
     Mutant("xks-credential-plaintext", AWS, _xks_credential_plaintext, "BK-EXP-004"),
     Mutant("config-plaintext-secret", AWS, _config_plaintext, "BK-EXP-004"),
     # Transit.
-    Mutant("listener-old-tls", AWS,
-           _set("aws:lb/listener:Listener", "sslPolicy", "ELBSecurityPolicy-2016-08", _listener("HTTPS")), "BK-TLS-001"),
+    Mutant(
+        "listener-old-tls",
+        AWS,
+        _set("aws:lb/listener:Listener", "sslPolicy", "ELBSecurityPolicy-2016-08", _listener("HTTPS")),
+        "BK-TLS-001",
+    ),
     Mutant("listener-http-serves", AWS, _http_forwards, "BK-TLS-001"),
     Mutant("rds-force-ssl-off", AWS, _force_ssl_off, "BK-TLS-002"),
     Mutant("bucket-allows-plain-http", AWS, _bucket_policy_edit(_drop_tls_statement), "BK-TLS-003"),
     # Providers.
-    Mutant("provider-off-list", AWS, _add("gcp:storage/bucket:Bucket", "elsewhere", {"location": "EU"}), "BK-PROV-001"),
+    Mutant(
+        "provider-off-list",
+        AWS,
+        _add("gcp:storage/bucket:Bucket", "elsewhere", {"location": "EU"}),
+        "BK-PROV-001",
+    ),
     # Scaleway.
     Mutant("scw-db-unencrypted", SCW, _set(_SCW_DB, "encryptionAtRest", False), "BK-ENC-002"),
     Mutant("scw-db-amsterdam", SCW, _set(_SCW_DB, "region", "nl-ams"), "BK-REGION-001"),
     Mutant("scw-bucket-warsaw", SCW, _set(_SCW_BUCKET, "region", "pl-waw"), "BK-REGION-001"),
-    Mutant("scw-provider-amsterdam", SCW, _set("pulumi:providers:scaleway", "region", "nl-ams"), "BK-REGION-001"),
+    Mutant(
+        "scw-provider-amsterdam", SCW, _set("pulumi:providers:scaleway", "region", "nl-ams"), "BK-REGION-001"
+    ),
     Mutant("scw-key-amsterdam", SCW, _set("scaleway:keymanager/key:Key", "region", "nl-ams"), "BK-KEY-003"),
-    Mutant("scw-bucket-public", SCW, _set("scaleway:object/bucketAcl:BucketAcl", "acl", "public-read"), "BK-EXP-001"),
+    Mutant(
+        "scw-bucket-public",
+        SCW,
+        _set("scaleway:object/bucketAcl:BucketAcl", "acl", "public-read"),
+        "BK-EXP-001",
+    ),
     Mutant("scw-db-public-endpoint", SCW, _set(_SCW_DB, "loadBalancer", {}), "BK-EXP-002"),
     Mutant("scw-db-no-private-network", SCW, _drop(_SCW_DB, "privateNetwork"), "BK-EXP-002"),
     Mutant("scw-secret-no-key", SCW, _drop("scaleway:secrets/secret:Secret", "keyId"), "BK-ENC-004"),
-    Mutant("scw-bucket-sse-removed", SCW,
-           _remove("scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"),
-           "BK-ENC-002"),
+    Mutant(
+        "scw-bucket-sse-removed",
+        SCW,
+        _remove(
+            "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        ),
+        "BK-ENC-002",
+    ),
     Mutant("scw-http-frontend-serves", SCW, _scw_frontend_plain, "BK-TLS-001"),
-    Mutant("scw-container-plain-http", SCW, _set("scaleway:containers/container:Container", "httpOption", "enabled"), "BK-TLS-001"),
-    Mutant("scw-secret-version-plaintext", SCW, _set("scaleway:secrets/version:Version", "data", "Sup3rS3cret"), "BK-EXP-004"),
+    Mutant(
+        "scw-container-plain-http",
+        SCW,
+        _set("scaleway:containers/container:Container", "httpOption", "enabled"),
+        "BK-TLS-001",
+    ),
+    Mutant(
+        "scw-secret-version-plaintext",
+        SCW,
+        _set("scaleway:secrets/version:Version", "data", "Sup3rS3cret"),
+        "BK-EXP-004",
+    ),
     Mutant("scw-db-plaintext-password", SCW, _set(_SCW_DB, "password", "Sup3rS3cretPassw0rd"), "BK-EXP-004"),
-    Mutant("scw-unknown-data-store", SCW,
-           _add("scaleway:datawarehouse/deployment:Deployment", "warehouse", {"region": "fr-par"}), "BK-ENC-003"),
-    Mutant("scw-bucket-policy-everyone", SCW,
-           _set("scaleway:object/bucketPolicy:BucketPolicy", "policy",
-                json.dumps({"Version": "2023-04-17", "Statement": [{"Effect": "Allow", "Principal": "*",
-                            "Action": "s3:GetObject", "Resource": "*"}]})),
-           "BK-EXP-001"),  # fmt: skip
+    Mutant(
+        "scw-unknown-data-store",
+        SCW,
+        _add("scaleway:datawarehouse/deployment:Deployment", "warehouse", {"region": "fr-par"}),
+        "BK-ENC-003",
+    ),
+    Mutant(
+        "scw-bucket-policy-everyone",
+        SCW,
+        _set(
+            "scaleway:object/bucketPolicy:BucketPolicy",
+            "policy",
+            json.dumps(
+                {
+                    "Version": "2023-04-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+                    ],
+                }
+            ),
+        ),
+        "BK-EXP-001",
+    ),  # fmt: skip
 ]

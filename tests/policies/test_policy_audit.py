@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """The shipped stacks pass; exceptions apply, expire and fail loudly when malformed; reports are valid."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from policy_support import ROOT
+from policy_support import ROOT, preview_document  # type: ignore[import-not-found]
 
 from policies import reports
 from policies.audit import audit_export, audit_preview
@@ -60,12 +61,61 @@ def test_register_without_the_exception_fails(scaleway_document: dict[str, Any],
 @pytest.mark.parametrize(
     ("entry", "complaint"),
     [
-        ({"rule": "BK-ENC-004", "resource": "urn:pulumi:*", "owner": "x", "expires": "2026-01-01"}, "missing justification"),
-        ({"rule": "ENC4", "resource": "urn:pulumi:*", "justification": "j", "owner": "x", "expires": "2026-01-01"}, "not a rule id"),
-        ({"rule": "BK-ENC-999", "resource": "urn:pulumi:*", "justification": "j", "owner": "x", "expires": "2026-01-01"}, "does not exist"),
-        ({"rule": "BK-ENC-004", "resource": "db", "justification": "j", "owner": "x", "expires": "2026-01-01"}, "URN pattern"),
-        ({"rule": "BK-ENC-004", "resource": "urn:pulumi:*", "justification": "j", "owner": "x", "expires": "soon"}, "not a date"),
-        ({"rule": "BK-ENC-004", "resource": "urn:pulumi:*", "justification": "j", "owner": "x", "expires": "2026-01-01", "by": "me"}, "unknown field"),
+        (
+            {"rule": "BK-ENC-004", "resource": "urn:pulumi:*", "owner": "x", "expires": "2026-01-01"},
+            "missing justification",
+        ),
+        (
+            {
+                "rule": "ENC4",
+                "resource": "urn:pulumi:*",
+                "justification": "j",
+                "owner": "x",
+                "expires": "2026-01-01",
+            },
+            "not a rule id",
+        ),
+        (
+            {
+                "rule": "BK-ENC-999",
+                "resource": "urn:pulumi:*",
+                "justification": "j",
+                "owner": "x",
+                "expires": "2026-01-01",
+            },
+            "does not exist",
+        ),
+        (
+            {
+                "rule": "BK-ENC-004",
+                "resource": "db",
+                "justification": "j",
+                "owner": "x",
+                "expires": "2026-01-01",
+            },
+            "URN pattern",
+        ),
+        (
+            {
+                "rule": "BK-ENC-004",
+                "resource": "urn:pulumi:*",
+                "justification": "j",
+                "owner": "x",
+                "expires": "soon",
+            },
+            "not a date",
+        ),
+        (
+            {
+                "rule": "BK-ENC-004",
+                "resource": "urn:pulumi:*",
+                "justification": "j",
+                "owner": "x",
+                "expires": "2026-01-01",
+                "by": "me",
+            },
+            "unknown field",
+        ),
     ],
 )
 def test_malformed_register_is_a_clear_error(tmp_path: Path, entry: dict[str, Any], complaint: str) -> None:
@@ -135,7 +185,6 @@ def test_reports_are_written_and_sarif_is_valid(scaleway_document: dict[str, Any
 
 
 def test_audit_script_writes_every_report_and_exits_on_mandatory_failures(tmp_path: Path) -> None:
-    from policy_support import preview_document
 
     good = tmp_path / "good.json"
     good.write_text(json.dumps(preview_document("aws-xks-paris")))

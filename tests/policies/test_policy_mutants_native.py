@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from policy_mutants import MUTANTS, Mutant  # type: ignore[import-not-found]
+from policy_support import preview_document  # type: ignore[import-not-found]
 
 from policies.audit import audit_preview
-from policy_mutants import MUTANTS, Mutant
-from policy_support import preview_document
 
 
 def test_there_are_at_least_40_mutants_across_both_options() -> None:
@@ -21,4 +21,6 @@ def test_mutant_is_caught_by_the_expected_rule(mutant: Mutant) -> None:
     result = audit_preview(document, mutant.stack)
     failed = {f.rule_id for f in result.failed if f.mandatory}
     assert not result.passed, f"{mutant.name} passed every rule"
-    assert mutant.expected_rule in failed, f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
+    assert mutant.expected_rule in failed, (
+        f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
+    )

@@ -26,15 +26,22 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
                 continue
             if type_token in _DATABASES:
                 if not is_true(resource.get("encryptionAtRest")):
-                    yield Violation("encryptionAtRest is not true: the database volume is not encrypted", resource)
+                    yield Violation(
+                        "encryptionAtRest is not true: the database volume is not encrypted", resource
+                    )
             elif type_token in SCALEWAY_BUCKET_TYPES:
                 if not settings_of(stack, resource, SCALEWAY_SSE_TYPES):
                     yield Violation("no server-side encryption configuration names this bucket", resource)
-            elif type_token in ("scaleway:databases/readReplica:ReadReplica", "scaleway:databases/snapshot:Snapshot"):
+            elif type_token in (
+                "scaleway:databases/readReplica:ReadReplica",
+                "scaleway:databases/snapshot:Snapshot",
+            ):
                 # Replicas and snapshots take the encryption of their instance, which is checked above.
                 continue
             else:
-                yield Violation(f"{type_token}: encryption at rest cannot be shown from its settings", resource)
+                yield Violation(
+                    f"{type_token}: encryption at rest cannot be shown from its settings", resource
+                )
 
 
 RULE = Rule(

@@ -29,7 +29,9 @@ def _public_grants(policy: object) -> bool:
 
 
 def _acl_public(resource: Resource) -> bool:
-    return resource.get("acl") in _PUBLIC_ACLS or resource.get("accessControlPolicy", "grants", "grantee", "uri") in (
+    return resource.get("acl") in _PUBLIC_ACLS or resource.get(
+        "accessControlPolicy", "grants", "grantee", "uri"
+    ) in (
         "http://acs.amazonaws.com/groups/global/AllUsers",
         "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
     )
@@ -46,7 +48,9 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
         if any(_public_grants(p.get("policy")) for p in settings_of(stack, bucket, BUCKET_POLICIES)):
             yield Violation("the bucket policy allows everyone ('*') without condition", bucket)
     for bucket in stack.of_type(*SCALEWAY_BUCKET_TYPES):
-        if _acl_public(bucket) or any(_acl_public(a) for a in settings_of(stack, bucket, SCALEWAY_BUCKET_ACLS)):
+        if _acl_public(bucket) or any(
+            _acl_public(a) for a in settings_of(stack, bucket, SCALEWAY_BUCKET_ACLS)
+        ):
             yield Violation("a public ACL grants access to everyone", bucket)
         if any(_public_grants(p.get("policy")) for p in settings_of(stack, bucket, SCALEWAY_BUCKET_POLICIES)):
             yield Violation("the bucket policy allows everyone ('*') without condition", bucket)

@@ -17,7 +17,9 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     for database in stack.of_type("aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInstance"):
         if is_true(database.get("publiclyAccessible")):
             yield Violation("publiclyAccessible is true: the database has a public address", database)
-    for database in stack.of_type("scaleway:databases/instance:Instance", "scaleway:databases/readReplica:ReadReplica"):
+    for database in stack.of_type(
+        "scaleway:databases/instance:Instance", "scaleway:databases/readReplica:ReadReplica"
+    ):
         # An empty loadBalancer block still asks for a public endpoint; only its absence means none.
         if database.properties.get("loadBalancer") not in (None, []) or database.get("directAccess"):
             yield Violation("the database has a public endpoint (load balancer / direct access)", database)

@@ -35,9 +35,9 @@ def _plaintext(value: Any, path: str) -> Iterator[str]:
     """Paths of plaintext credentials in a property tree (container environments included)."""
     if isinstance(value, dict):
         # ECS container definitions and similar: {"name": "DB_PASSWORD", "value": "..."}.
-        if isinstance(value.get("name"), str) and "value" in value and _is_credential_name(value["name"]):
-            if is_plain_string(value["value"]):
-                yield f"{path}.{value['name']}"
+        name = value.get("name")
+        if isinstance(name, str) and _is_credential_name(name) and is_plain_string(value.get("value")):
+            yield f"{path}.{name}"
         for key, item in value.items():
             child = f"{path}.{key}" if path else key
             if _is_credential_name(key) and is_plain_string(item):
@@ -70,7 +70,9 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     for resource in stack:
         value_property = _VALUE_PROPERTIES.get(resource.type)
         if value_property and is_plain_string(resource.get(value_property)):
-            yield Violation(f"{value_property} is a secret value in plaintext (not a Pulumi secret)", resource)
+            yield Violation(
+                f"{value_property} is a secret value in plaintext (not a Pulumi secret)", resource
+            )
         for path in _plaintext(resource.properties, ""):
             yield Violation(f"{path} is a credential in plaintext (not a Pulumi secret)", resource)
 

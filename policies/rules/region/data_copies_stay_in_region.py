@@ -1,3 +1,4 @@
+# ruff: noqa: E501, PLR0912 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-REGION-002: no replication, backup copy, snapshot copy or log destination outside the allowed regions."""
 
 from __future__ import annotations
@@ -83,15 +84,21 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
             destination = rule.get("destination") if isinstance(rule, dict) else None
             for dest in as_list(destination):
                 if isinstance(dest, dict):
-                    yield from _bucket_destination(stack, replication, dest.get("bucket"), "replication", aws_allowed)
+                    yield from _bucket_destination(
+                        stack, replication, dest.get("bucket"), "replication", aws_allowed
+                    )
     for logging in stack.of_type(*_S3_LOGGING):
-        yield from _bucket_destination(stack, logging, logging.get("targetBucket"), "access logging", aws_allowed)
+        yield from _bucket_destination(
+            stack, logging, logging.get("targetBucket"), "access logging", aws_allowed
+        )
     for flow_log in stack.of_type("aws:ec2/flowLog:FlowLog"):
         destination = flow_log.get("logDestination")
         if flow_log.get("logDestinationType") == "s3" and isinstance(destination, str):
             yield from _bucket_destination(stack, flow_log, destination, "flow logs", aws_allowed)
     for trail in stack.of_type("aws:cloudtrail/trail:Trail"):
-        yield from _bucket_destination(stack, trail, trail.get("s3BucketName"), "trail log files", aws_allowed)
+        yield from _bucket_destination(
+            stack, trail, trail.get("s3BucketName"), "trail log files", aws_allowed
+        )
 
 
 RULE = Rule(

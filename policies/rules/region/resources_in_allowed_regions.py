@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-REGION-001: every resource lives in an allowed region."""
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
                 resource,
             )
         elif resource.region not in allowed:
-            yield Violation(f"region {resource.region} is not allowed (allowed: {', '.join(allowed)})", resource)
+            yield Violation(
+                f"region {resource.region} is not allowed (allowed: {', '.join(allowed)})", resource
+            )
 
 
 RULE = Rule(

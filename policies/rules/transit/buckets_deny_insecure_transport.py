@@ -22,7 +22,9 @@ def denies_insecure_transport(policy: Any) -> bool:
         if not any(a in ("s3:*", "*") for a in actions):
             continue
         condition = statement.get("Condition") or {}
-        secure = (condition.get("Bool") or {}).get("aws:SecureTransport") if isinstance(condition, dict) else None
+        secure = (
+            (condition.get("Bool") or {}).get("aws:SecureTransport") if isinstance(condition, dict) else None
+        )
         if str(secure).lower() == "false":
             return True
     return False
@@ -32,9 +34,9 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     del config
     for bucket in stack.of_type(*S3_BUCKET_TYPES):
         policies = settings_of(stack, bucket, BUCKET_POLICIES)
-        if not any(denies_insecure_transport(p.get("policy")) for p in policies) and not denies_insecure_transport(
-            bucket.get("policy")
-        ):
+        if not any(
+            denies_insecure_transport(p.get("policy")) for p in policies
+        ) and not denies_insecure_transport(bucket.get("policy")):
             yield Violation("no bucket policy denies s3:* when aws:SecureTransport is false", bucket)
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-TLS-002: databases and caches refuse unencrypted connections."""
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     del config
     pairs = (
         ("aws:rds/instance:Instance", "parameterGroupName", "aws:rds/parameterGroup:ParameterGroup"),
-        ("aws:rds/cluster:Cluster", "dbClusterParameterGroupName", "aws:rds/clusterParameterGroup:ClusterParameterGroup"),
+        (
+            "aws:rds/cluster:Cluster",
+            "dbClusterParameterGroupName",
+            "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+        ),
     )
     for database_type, attribute, group_type in pairs:
         for database in stack.of_type(database_type):

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-TLS-001: the edge serves HTTPS only, with a TLS 1.2+ policy; plain HTTP only redirects to HTTPS."""
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
         if protocol in ("HTTPS", "TLS"):
             policy = listener.get("sslPolicy")
             if policy not in config.tls_policies:
-                yield Violation(f"sslPolicy {policy!r} allows TLS versions below 1.2 or is not on the list", listener)
+                yield Violation(
+                    f"sslPolicy {policy!r} allows TLS versions below 1.2 or is not on the list", listener
+                )
             if not listener.get("certificateArn"):
                 yield Violation("the TLS listener has no certificate", listener)
         elif protocol == "HTTP":
@@ -64,7 +67,9 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     for frontend in stack.of_type(*SCALEWAY_FRONTENDS):
         # A frontend without a certificate serves HTTP: acceptable only if it redirects everyone to HTTPS.
         if not frontend.get("certificateIds") and not _frontend_redirects_all(frontend):
-            yield Violation("a load balancer frontend serves plain HTTP without redirecting to HTTPS", frontend)
+            yield Violation(
+                "a load balancer frontend serves plain HTTP without redirecting to HTTPS", frontend
+            )
 
 
 RULE = Rule(
