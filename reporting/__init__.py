@@ -1,0 +1,1 @@
+"""Comparison report for ministries: facts and prices (data/), previews, cost model, rendering."""
