@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ def run(plans: Path, out: Path) -> CheckovRun:
     if skipped:
         command += ["--skip-check", ",".join(skipped)]
     started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
+    env = {**os.environ, "BOOKING_CHECKOV_PLANS": str(plans.resolve())}
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env)  # noqa: S603
     seconds = time.perf_counter() - started
     outcome = CheckovRun(
         True,

@@ -9,6 +9,7 @@ only needs PyYAML besides checkov (the rules use the standard library).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import cache
 from pathlib import Path
@@ -36,7 +37,8 @@ _SUPPORTED = sorted(
         )
         if not t.startswith(("pulumi", "random"))
     }
-    | {"aws_s3_bucket", "aws_opensearch_domain", "aws_s3_bucket_replication_configuration", "aws_lb_listener",
+    | {"aws_s3_bucket", "aws_opensearch_domain", "aws_s3_bucket_replication_configuration",
+       "aws_lb_listener",
        "aws_cloudwatch_log_subscription_filter", "aws_iam_role", "aws_iam_role_policy", "aws_lb",
        "aws_lb_target_group", "aws_lb_listener_rule", "aws_iam_role_policy_attachment", "gcp_storage_bucket",
        "scaleway_datawarehouse_deployment", "scaleway_loadbalancers_frontend", "scaleway_loadbalancers_backend",
@@ -85,7 +87,9 @@ class BookingRuleCheck(BaseResourceCheck):  # type: ignore[misc]
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         urn = conf.get("pulumi_urn")
         urn = urn[0] if isinstance(urn, list) else urn
-        path = self._file if Path(self._file).is_file() else str(Path.cwd() / self._file.lstrip("/"))
+        # checkov names files relative to the scanned directory, which the runner passes in the environment.
+        base = Path(os.environ.get("BOOKING_CHECKOV_PLANS", "."))
+        path = self._file if Path(self._file).is_file() else str(base / self._file.lstrip("/"))
         if not urn or not Path(path).is_file():
             return CheckResult.UNKNOWN
         messages = _violations(path, self.rule.id).get(urn)

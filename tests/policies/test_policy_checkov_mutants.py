@@ -1,0 +1,36 @@
+"""Every AWS mutant is also caught by the checkov path (one checkov run over all mutant plans)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from policy_mutants import MUTANTS  # type: ignore[import-not-found]
+from policy_support import preview_document  # type: ignore[import-not-found]
+
+from policies import checkov_runner, terraform_plan
+from policies.adapters.preview import stack_from_preview
+
+pytestmark = pytest.mark.skipif(not checkov_runner.CHECKOV.exists(), reason="needs .venv-checkov (bootstrap)")
+
+
+def test_checkov_catches_every_aws_mutant_and_passes_the_baseline(tmp_path: Path) -> None:
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    baseline = stack_from_preview(preview_document("aws-xks-paris"), "aws-xks-paris")
+    (plans / "baseline.tfplan.json").write_text(json.dumps(terraform_plan.export(baseline)))
+    aws = [m for m in MUTANTS if m.stack == "aws-xks-paris"]
+    for mutant in aws:
+        stack = stack_from_preview(mutant.apply(preview_document(mutant.stack)), mutant.stack)
+        (plans / f"{mutant.name}.tfplan.json").write_text(json.dumps(terraform_plan.export(stack)))
+    outcome = checkov_runner.run(plans, tmp_path / "out")
+    assert outcome.failures is not None
+    custom = {(Path(f).name, check) for check, _, f in outcome.failures if check.startswith("CKV_BK_")}
+    assert not any(name == "baseline.tfplan.json" for name, _ in custom), sorted(custom)
+    caught = {name.removesuffix(".tfplan.json") for name, _ in custom}
+    missed = [m.name for m in aws if m.name not in caught]
+    assert not missed, f"checkov missed {missed}"
+    assert (tmp_path / "out" / "results_junitxml.xml").is_file() and (
+        tmp_path / "out" / "results_sarif.sarif"
+    ).is_file()
