@@ -10,7 +10,7 @@ import pytest
 
 from reporting.analysis import Assumptions, Quantity, bill_of_materials, option_from_preview
 from reporting.cost import price_bill
-from reporting.facts import DATA_DIR, FactsError, Price, PriceBook, load, provider_allow_list
+from reporting.facts import DATA_DIR, Facts, FactsError, Price, PriceBook, load, provider_allow_list
 from scripts.compare import main
 
 Previews = dict[str, dict[str, Any]]
@@ -122,3 +122,20 @@ def test_one_command_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFix
     assert (tmp_path / "compare.md").read_text().startswith("# Hosting options")
     out = capsys.readouterr().out
     assert "aws-xks-paris: $" in out and "scaleway-paris: €" in out
+
+
+def test_keystore_stack_joins_option_a(previews: Previews, facts: Facts) -> None:
+    from reporting.report import build, render_html
+
+    server = "scaleway:instance/server:Server"
+    keystore = {
+        "config": {"booking:target": "keystore", "booking:region": "fr-par"},
+        "steps": [
+            {"newState": {"urn": f"urn:pulumi:ks::p::{server}::xks-a", "type": server, "custom": True}}
+        ],
+    }
+    report = build({**previews, "keystore-paris": keystore}, facts, Assumptions(), lambda _d, _s: None)
+    aws = next(c for c in report.columns if c.option.target == "aws")
+    assert len(report.columns) == 2 and report.keystore_stacks == ["keystore-paris"]
+    assert [line.quantity.item for line in aws.extra_bills[0].lines] == ["Key store host xks-a"]
+    assert "has no preview" not in render_html(report)
