@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the list of exported types reads better whole
 """checkov custom checks (``--external-checks-dir policies/checkov/checks``): one per project rule.
 
 They call the rules themselves, never copies: the plan exported by ``policies.terraform_plan``
@@ -19,8 +20,10 @@ _ROOT = Path(__file__).resolve().parents[3]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from checkov.common.models.enums import CheckCategories, CheckResult  # noqa: E402
-from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck  # noqa: E402
+from checkov.common.models.enums import CheckCategories, CheckResult  # type: ignore[import-not-found]  # noqa: E402
+from checkov.terraform.checks.resource.base_resource_check import (  # type: ignore[import-not-found]  # noqa: E402
+    BaseResourceCheck,
+)
 
 from policies.rules import Rule, all_rules  # noqa: E402
 from policies.settings import PolicyConfig  # noqa: E402
