@@ -314,7 +314,7 @@ class XksApi:
         except (XksError, BadCiphertext, KeyUsageRefused):
             raise
         except Exception as exc:
-            log.error("hsm_error", extra={"fields": {"error": type(exc).__name__}})
+            log.error("hsm_error", extra={"fields": {"error": type(exc).__name__, "detail": str(exc)[:200]}})
             raise InternalException("the HSM failed the operation") from None
 
     async def _key_info(self, key_id: str) -> KeyInfo:

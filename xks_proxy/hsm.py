@@ -21,6 +21,7 @@ Failure model:
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import hmac
 import logging
 import os
@@ -75,6 +76,44 @@ _BAD_CIPHERTEXT_ERRORS: tuple[type[BaseException], ...] = (
     p11e.GeneralError,
     p11e.MechanismParamInvalid,
 )
+
+
+
+def _key_usage_error(exc: BaseException) -> bool:
+    # CKR_KEY_FUNCTION_NOT_PERMITTED has no class of its own in python-pkcs11: it is the bare base class.
+    return type(exc) is p11e.PKCS11Error or isinstance(exc, p11e.FunctionRejected)
+
+
+class _InitArgs(ctypes.Structure):
+    _fields_ = (  # noqa: RUF012 - ctypes declares structures this way
+        ("CreateMutex", ctypes.c_void_p),
+        ("DestroyMutex", ctypes.c_void_p),
+        ("LockMutex", ctypes.c_void_p),
+        ("UnlockMutex", ctypes.c_void_p),
+        ("flags", ctypes.c_ulong),
+        ("pReserved", ctypes.c_void_p),
+    )
+
+
+CKF_OS_LOCKING_OK = 0x00000002
+
+
+def initialize_for_threads(module: str) -> None:
+    """Re-run C_Initialize with CKF_OS_LOCKING_OK.
+
+    python-pkcs11 calls ``C_Initialize(NULL)``, which per PKCS#11 promises the module that it will
+    never be called from two threads at once; SoftHSM2 then drops its locks, and concurrent sessions
+    corrupt each other (measured: CKR_GENERAL_ERROR under load). The module is already loaded, so
+    dlopen returns the same instance: finalize it and initialize it again, thread-safe.
+    """
+    so = ctypes.CDLL(module)
+    so.C_Finalize.argtypes = [ctypes.c_void_p]
+    so.C_Initialize.argtypes = [ctypes.c_void_p]
+    so.C_Finalize(None)
+    args = _InitArgs(None, None, None, None, CKF_OS_LOCKING_OK, None)
+    rv = so.C_Initialize(ctypes.byref(args))
+    if rv != 0:
+        raise HsmUnavailable(f"C_Initialize(CKF_OS_LOCKING_OK) failed: 0x{rv:x}")
 
 
 class HsmUnavailable(Exception):
@@ -227,6 +266,7 @@ class Pkcs11Hsm:
                 # Sessions and handles of the old connection are dead; start the library afresh.
                 self._token = None
                 self._lib.reinitialize()
+            initialize_for_threads(str(self.cfg.module))
             self._token = find_token(self._lib, self.cfg.token_label, self.cfg.slot)
         except Exception as exc:
             self._token = None
@@ -316,8 +356,10 @@ class Pkcs11Hsm:
             iv = os.urandom(IV_BYTES)
             try:
                 out = key.encrypt(plaintext, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, aad))
-            except (p11e.KeyFunctionNotPermitted, p11e.FunctionRejected):
-                raise KeyUsageRefused(key_id) from None
+            except p11e.PKCS11Error as exc:
+                if _key_usage_error(exc):
+                    raise KeyUsageRefused(key_id) from None
+                raise
             if len(out) != len(plaintext) + TAG_BYTES:
                 raise HsmUnavailable("HSM returned a GCM output of unexpected length")
             ct, tag = out[:-TAG_BYTES], out[-TAG_BYTES:]
@@ -342,8 +384,10 @@ class Pkcs11Hsm:
                 out: bytes = key.decrypt(ciphertext + tag, mechanism=Mechanism.AES_GCM, mechanism_param=params)
             except _BAD_CIPHERTEXT_ERRORS:
                 raise BadCiphertext(key_id) from None
-            except (p11e.KeyFunctionNotPermitted, p11e.FunctionRejected):
-                raise KeyUsageRefused(key_id) from None
+            except p11e.PKCS11Error as exc:
+                if _key_usage_error(exc):
+                    raise KeyUsageRefused(key_id) from None
+                raise
             return out
 
         return self._run(op)
