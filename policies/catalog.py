@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """What the rules know about resource types: which hold data, and how each is encrypted.
 
 Fail closed: a custom resource whose type is neither a data store the rules cover nor a type known

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """Runs checkov from its own pinned environment over exported Terraform-plan files."""
 
 from __future__ import annotations

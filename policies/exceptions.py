@@ -1,4 +1,4 @@
-# ruff: noqa: PLR0912 - long regulation/remediation texts and table-like rule logic read better whole
+# ruff: noqa: PLR0912 - table-like rule logic reads better whole
 """The exceptions register (``policies/exceptions.yaml``).
 
 An exception names a rule, a resource (a URN glob: ``*`` matches anything, ``?`` one character),

@@ -1,4 +1,4 @@
-# ruff: noqa: E501, PLR0911, S105 - long regulation/remediation texts and table-like rule logic read better whole
+# ruff: noqa: PLR0911, S105 - value conversions return early per engine type; "[secret]" is a marker, not a password
 """The provider-neutral resource model every rule reads.
 
 A :class:`Resource` carries what the Pulumi engine knows about one resource: its type token, name,

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """The CrossGuard pack: every rule as a CrossGuard policy, same ids, same metadata.
 
 Rules that judge one resource alone (``scope="resource"``) are ``ResourceValidationPolicy`` (the

@@ -1,4 +1,4 @@
-# ruff: noqa: E501, PLR0912, PLR0915 - long regulation/remediation texts and table-like rule logic read better whole
+# ruff: noqa: PLR0912, PLR0915 - table-like rule logic reads better whole
 """Report writers: JUnit XML, SARIF 2.1.0, findings.json and an HTML summary.
 
 Every report shows the same findings, each traced to its rule and regulation; excepted findings

@@ -1,4 +1,4 @@
-# ruff: noqa: E501, PLR0911 - long regulation/remediation texts and table-like rule logic read better whole
+# ruff: noqa: PLR0911 - table-like rule logic reads better whole
 """Exports the model as a Terraform-plan JSON document, for checkov.
 
 pulumi-aws bridges the Terraform AWS provider, so types and properties map: ``aws:s3/bucket:Bucket``

@@ -1,5 +1,4 @@
 #!/usr/bin/env python3
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """Audits stacks against the policy rules and writes the reports auditors read.
 
 With no arguments, every stack in stacks/ is previewed offline (the real program under mocks) and

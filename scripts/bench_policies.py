@@ -1,5 +1,4 @@
 #!/usr/bin/env python3
-# ruff: noqa: E501 - printed report lines read better whole
 """Benchmark: the native rules over N synthetic stacks, and checkov over one exported plan.
 
 Synthetic stacks are copies of the shipped stacks' offline previews with renamed URNs (1000 stacks,

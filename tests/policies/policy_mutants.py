@@ -1,4 +1,4 @@
-# ruff: noqa: RUF028 - long regulation/remediation texts and table-like rule logic read better whole
+# ruff: noqa: RUF028 - the mutant table keeps its hand alignment (fmt: off)
 """Single-property mutants of the compliant stacks: each must be caught by the rules.
 
 A mutant is a name, the stack it starts from, the edit (one property, or one added resource), and

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """The shipped stacks pass; exceptions apply, expire and fail loudly when malformed; reports are valid."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - the list of exported types reads better whole
 """checkov custom checks (``--external-checks-dir policies/checkov/checks``): one per project rule.
 
 They call the rules themselves, never copies: the plan exported by ``policies.terraform_plan``

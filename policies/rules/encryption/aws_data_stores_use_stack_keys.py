@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-ENC-001: every AWS data store is encrypted with a customer-managed key of the stack."""
 
 from __future__ import annotations

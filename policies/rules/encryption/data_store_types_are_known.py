@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-ENC-003: every resource type is known to the rules (fail closed on unknown data stores)."""
 
 from __future__ import annotations

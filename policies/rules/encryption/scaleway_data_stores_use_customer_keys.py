@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-ENC-004: every Scaleway data store uses a Key Manager key of the stack where Scaleway offers one."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# ruff: noqa: E501, PLR0911 - long regulation/remediation texts and table-like rule logic read better whole
+# ruff: noqa: PLR0911 - table-like rule logic reads better whole
 """BK-KEY-001: every key protecting data lives in an external key store (XKS)."""
 
 from __future__ import annotations

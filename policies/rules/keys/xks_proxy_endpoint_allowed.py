@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-KEY-002: every custom key store is an XKS store reached over HTTPS at an allowed French endpoint."""
 
 from __future__ import annotations

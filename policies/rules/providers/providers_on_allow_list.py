@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-PROV-001: every resource is created by an allowed (HDS-certified) provider."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-PROV-002: in SecNumCloud-only mode, every resource is created by a SecNumCloud-qualified provider."""
 
 from __future__ import annotations

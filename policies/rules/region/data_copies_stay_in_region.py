@@ -1,4 +1,4 @@
-# ruff: noqa: E501, PLR0912 - long regulation/remediation texts and table-like rule logic read better whole
+# ruff: noqa: PLR0912 - table-like rule logic reads better whole
 """BK-REGION-002: no replication, backup copy, snapshot copy or log destination outside the allowed regions."""
 
 from __future__ import annotations

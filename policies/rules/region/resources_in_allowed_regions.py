@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-REGION-001: every resource lives in an allowed region."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-TLS-002: databases and caches refuse unencrypted connections."""
 
 from __future__ import annotations

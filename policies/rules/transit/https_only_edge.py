@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - long regulation/remediation texts and table-like rule logic read better whole
 """BK-TLS-001: the edge serves HTTPS only, with a TLS 1.2+ policy; plain HTTP only redirects to HTTPS."""
 
 from __future__ import annotations
