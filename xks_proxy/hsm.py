@@ -188,6 +188,7 @@ def read_key_info(key_id: str, key: Any) -> KeyInfo:
 def open_token(module: str, token_label: str | None, slot: int | None) -> tuple[Any, Any]:
     """Load the PKCS#11 module and find the token, by label or by slot id."""
     lib = pkcs11.lib(module)
+    initialize_for_threads(module)  # also re-reads the module's configuration (e.g. SOFTHSM2_CONF)
     return lib, find_token(lib, token_label, slot)
 
 
@@ -336,6 +337,12 @@ class Pkcs11Hsm:
             try:
                 key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=key_id)
             except p11e.NoSuchKey:
+                # "Not found" is only an answer if the token is really there: a vanished token also
+                # finds nothing. C_GetTokenInfo tells them apart; a missing token means reconnect.
+                try:
+                    self._token.slot.get_token()
+                except p11e.PKCS11Error:
+                    raise p11e.TokenNotPresent() from None
                 raise KeyMissing(key_id) from None
             except p11e.MultipleObjectsReturned:
                 raise HsmUnavailable(f"more than one secret key labelled {key_id}") from None
@@ -352,7 +359,7 @@ class Pkcs11Hsm:
         """AES-256-GCM encrypt in the HSM; returns (iv, ciphertext, tag). ``verify`` decrypts it back."""
 
         def op(session: Any) -> tuple[bytes, bytes, bytes]:
-            key, _ = self._key(session, key_id)
+            key, info = self._key(session, key_id)
             iv = os.urandom(IV_BYTES)
             try:
                 out = key.encrypt(plaintext, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, aad))
@@ -363,7 +370,7 @@ class Pkcs11Hsm:
             if len(out) != len(plaintext) + TAG_BYTES:
                 raise HsmUnavailable("HSM returned a GCM output of unexpected length")
             ct, tag = out[:-TAG_BYTES], out[-TAG_BYTES:]
-            if verify:
+            if verify and info.can_decrypt:  # an encrypt-only key cannot be verified by decrypting
                 # Spec, Appendix C: confirm the output decrypts before KMS stores it (bit-flip guard).
                 try:
                     back = key.decrypt(out, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, aad))
@@ -397,6 +404,7 @@ class Pkcs11Hsm:
 
         def op(session: Any) -> None:
             st = self._local
+            self._token.slot.get_token()  # C_GetTokenInfo: fails when the token itself is gone
             if st.probe_key is None:
                 st.probe_key = session.generate_key(
                     KeyType.AES,
