@@ -229,7 +229,7 @@ class Assumptions:
 
     appointments_per_month: int = 5_000_000
     kb_per_appointment: float = 500.0  # HTTP requests and responses through the load balancer
-    kms_requests_per_appointment: float = 2.0  # envelope decrypts that reach KMS (after caching)
+    kms_requests_per_appointment: float = 2.0  # envelope decrypts reaching KMS or Key Manager (after caching)
     nat_kb_per_appointment: float = 10.0  # outbound calls (SMS/e-mail gateways) through NAT
     document_share: float = 0.1  # share of appointments that upload a document
     document_kb: float = 200.0
@@ -556,6 +556,16 @@ def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
                 "key-months",
                 "key-month",
                 "keys in the preview",
+            )
+        )
+        lines.append(
+            Quantity(
+                "keys",
+                "Key Manager requests",
+                a.appointments_per_month * a.kms_requests_per_appointment / 10_000,
+                "10k requests",
+                "key-requests-10k",
+                "appointments x key-service requests per appointment",
             )
         )
     secrets = option.of_type("scaleway:secrets/secret:Secret")

@@ -61,6 +61,12 @@ def test_load_drives_the_bill(previews: Previews) -> None:
     }
     assert low["KMS requests"] == 0 and high["KMS requests"] == 2_000  # 10M x 2 / 10k
     assert high["NAT gateways x3"] == low["NAT gateways x3"] == 3 * 730  # from the preview, not the load
+    scaleway = option_from_preview("scaleway-paris", previews["scaleway-paris"])
+    scw_high = {
+        q.item: q.quantity
+        for q in bill_of_materials(scaleway, Assumptions(appointments_per_month=10_000_000))
+    }
+    assert scw_high["Key Manager requests"] == high["KMS requests"]  # same load model on both options
 
 
 def test_fargate_quantities_come_from_the_preview(previews: Previews) -> None:
