@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'plaintext':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} "
                   f"{'server CPU':>11} {'wrk CPU':>9}")
             for size in sizes:
+                client.close()  # the proxy closed the idle keep-alive connection during the last run
                 reqs = build_requests(client, "bench-key", size, args.signed)
                 lua = Path(tmp) / f"bench-{size}.lua"
                 write_lua(reqs, lua)
