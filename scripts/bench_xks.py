@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from xks_check import XksClient, request_metadata  # noqa: E402
+from xks_check import XksClient, request_metadata  # type: ignore[import-not-found]  # noqa: E402
 
 from xks_proxy.devsetup import dev_setup  # noqa: E402
 
@@ -45,10 +45,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def lua_string(data: str) -> str:
-    return "\"" + "".join(c if c.isalnum() or c in " -_./:=,{}[]+" else f"\\{ord(c):03d}" for c in data) + "\""
+    return '"' + "".join(c if c.isalnum() or c in " -_./:=,{}[]+" else f"\\{ord(c):03d}" for c in data) + '"'
 
 
-def build_requests(client: XksClient, key_id: str, size: int, count: int) -> list[tuple[str, dict[str, str], str]]:
+def build_requests(
+    client: XksClient, key_id: str, size: int, count: int
+) -> list[tuple[str, dict[str, str], str]]:
     """Pre-sign ``count`` requests, half encrypt and half decrypt (of real ciphertexts)."""
     out: list[tuple[str, dict[str, str], str]] = []
     for i in range(count):
@@ -86,7 +88,7 @@ def write_lua(requests: list[tuple[str, dict[str, str], str]], path: Path) -> No
     lines = ["local reqs = {}"]
     for p, headers, body in requests:
         hdrs = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
-        lines.append(f"reqs[#reqs + 1] = wrk.format(\"POST\", {lua_string(p)}, {{{hdrs}}}, {lua_string(body)})")
+        lines.append(f'reqs[#reqs + 1] = wrk.format("POST", {lua_string(p)}, {{{hdrs}}}, {lua_string(body)})')
     lines += [
         "local i = math.random(#reqs)",
         "request = function() i = i + 1; return reqs[(i % #reqs) + 1] end",
@@ -120,7 +122,7 @@ def parse_wrk(text: str) -> dict[str, float]:
     return res
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=int, default=60, help="seconds per run (at most 240: SigV4 window)")
     p.add_argument("--connections", type=int, default=16, help="wrk keep-alive connections")
@@ -130,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=2, help="HSM sessions (worker threads) in the proxy")
     args = p.parse_args(argv)
     if not 5 <= args.duration <= 240:
-        print("error: --duration must be 5-240 s (pre-signed requests expire after 5 minutes)", file=sys.stderr)
+        print(
+            "error: --duration must be 5-240 s (pre-signed requests expire after 5 minutes)", file=sys.stderr
+        )
         return 2
     if shutil.which("wrk") is None:
         print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -146,25 +150,45 @@ def main(argv: list[str] | None = None) -> int:
         with log_path.open("wb") as log_file:
             proc = subprocess.Popen(  # noqa: S603
                 [sys.executable, "-m", "xks_proxy", "--config", str(setup.config)],
-                cwd=ROOT, stderr=log_file, stdout=subprocess.DEVNULL,
+                cwd=ROOT,
+                stderr=log_file,
+                stdout=subprocess.DEVNULL,
             )
         try:
             creds = json.loads(setup.credentials.read_text())
             cred = creds["XksProxyAuthenticationCredential"]
             client = XksClient(
-                "https://localhost:18443", creds["XksProxyUriPath"], cred["AccessKeyId"], cred["RawSecretAccessKey"],
+                "https://localhost:18443",
+                creds["XksProxyUriPath"],
+                cred["AccessKeyId"],
+                cred["RawSecretAccessKey"],
                 ca_file=str(setup.ca_cert),
             )
             for _ in range(100):
                 try:
-                    if client.call("health", {"requestMetadata": {"kmsRequestId": str(uuid.uuid4()), "kmsOperation": "KmsHealthCheck"}}).status == 200:
+                    if (
+                        client.call(
+                            "health",
+                            {
+                                "requestMetadata": {
+                                    "kmsRequestId": str(uuid.uuid4()),
+                                    "kmsOperation": "KmsHealthCheck",
+                                }
+                            },
+                        ).status
+                        == 200
+                    ):
                         break
                 except OSError:
                     time.sleep(0.1)
-            print(f"proxy: TLS 1.3, SoftHSM2, {args.sessions} HSM sessions, 1 process; wrk: {args.threads} thread(s), "
-                  f"{args.connections} keep-alive connections, {args.duration} s per size, 50/50 encrypt/decrypt")
-            print(f"{'plaintext':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} "
-                  f"{'server CPU':>11} {'wrk CPU':>9}")
+            print(
+                f"proxy: TLS 1.3, SoftHSM2, {args.sessions} HSM sessions, 1 process; wrk: {args.threads} thread(s), "
+                f"{args.connections} keep-alive connections, {args.duration} s per size, 50/50 encrypt/decrypt"
+            )
+            print(
+                f"{'plaintext':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} "
+                f"{'server CPU':>11} {'wrk CPU':>9}"
+            )
             for size in sizes:
                 client.close()  # the proxy closed the idle keep-alive connection during the last run
                 reqs = build_requests(client, "bench-key", size, args.signed)
@@ -173,16 +197,32 @@ def main(argv: list[str] | None = None) -> int:
                 _children_cpu_delta()
                 cpu0 = cpu_seconds(proc.pid)
                 wrk = subprocess.run(  # noqa: S603
-                    ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",  # noqa: S607
-                     "--latency", "-s", str(lua), "https://localhost:18443"],
-                    capture_output=True, text=True, check=False, env={**os.environ},
+                    [  # noqa: S607
+                        "wrk",
+                        "-t",
+                        str(args.threads),
+                        "-c",
+                        str(args.connections),
+                        "-d",
+                        f"{args.duration}s",
+                        "--latency",
+                        "-s",
+                        str(lua),
+                        "https://localhost:18443",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    env={**os.environ},
                 )
                 server_cpu = cpu_seconds(proc.pid) - cpu0
                 # wrk's CPU: RUSAGE_CHILDREN of this process grows by exactly the reaped wrk.
                 res = parse_wrk(wrk.stdout)
                 wrk_cpu = _children_cpu_delta()
-                print(f"{size:>8}B {res['rps']:>9.0f} {res['p50_ms']:>8.2f} {res['p99_ms']:>8.2f} {res['max_ms']:>8.2f} "
-                      f"{int(res['errors']):>7} {server_cpu / args.duration * 100:>9.0f} % {wrk_cpu / args.duration * 100:>7.0f} %")
+                print(
+                    f"{size:>8}B {res['rps']:>9.0f} {res['p50_ms']:>8.2f} {res['p99_ms']:>8.2f} {res['max_ms']:>8.2f} "
+                    f"{int(res['errors']):>7} {server_cpu / args.duration * 100:>9.0f} % {wrk_cpu / args.duration * 100:>7.0f} %"
+                )
                 if wrk.returncode != 0:
                     print(wrk.stdout, wrk.stderr, file=sys.stderr)
             client.close()

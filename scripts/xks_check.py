@@ -43,7 +43,7 @@ class Response:
 class XksClient:
     """A minimal XKS API client: botocore-signed POSTs over one keep-alive HTTPS connection."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917
         self,
         endpoint: str,
         uri_path: str,
@@ -76,7 +76,9 @@ class XksClient:
     def _connection(self) -> http.client.HTTPConnection:
         if self.conn is None:
             if self.ctx is not None:
-                self.conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self.ctx)
+                self.conn = http.client.HTTPSConnection(
+                    self.host, self.port, timeout=self.timeout, context=self.ctx
+                )
             else:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         return self.conn
@@ -86,7 +88,9 @@ class XksClient:
             self.conn.close()
             self.conn = None
 
-    def signed_headers(self, path: str, body: bytes, secret: str | None = None, method: str = "POST") -> dict[str, str]:
+    def signed_headers(
+        self, path: str, body: bytes, secret: str | None = None, method: str = "POST"
+    ) -> dict[str, str]:
         creds = self.creds if secret is None else Credentials(self.creds.access_key, secret)
         req = AWSRequest(
             method=method,
@@ -114,7 +118,9 @@ class XksClient:
             parsed = {"raw": data.decode("latin-1")}
         return Response(resp.status, parsed if isinstance(parsed, dict) else {"raw": parsed})
 
-    def call(self, operation: str, payload: dict[str, Any], key_id: str | None = None, secret: str | None = None) -> Response:
+    def call(
+        self, operation: str, payload: dict[str, Any], key_id: str | None = None, secret: str | None = None
+    ) -> Response:
         path = f"{self.uri_path}/health" if key_id is None else f"{self.uri_path}/keys/{key_id}/{operation}"
         body = json.dumps(payload).encode()
         return self.raw("POST", path, body, self.signed_headers(path, body, secret))
@@ -142,10 +148,17 @@ def run_checks(client: XksClient, key_id: str) -> list[tuple[str, bool, str]]:
         results.append((name, ok, detail))
 
     try:
-        r = client.call("health", {"requestMetadata": {"kmsRequestId": str(uuid.uuid4()), "kmsOperation": "KmsHealthCheck"}})
+        r = client.call(
+            "health",
+            {"requestMetadata": {"kmsRequestId": str(uuid.uuid4()), "kmsOperation": "KmsHealthCheck"}},
+        )
         fleet = r.body.get("ekmFleetDetails") or [{}]
         statuses = [d.get("healthStatus") for d in fleet]
-        ok = r.status == 200 and all(s in ("ACTIVE", "DEGRADED") for s in statuses) and r.body.get("xksProxyFleetSize", 0) > 0
+        ok = (
+            r.status == 200
+            and all(s in ("ACTIVE", "DEGRADED") for s in statuses)
+            and r.body.get("xksProxyFleetSize", 0) > 0
+        )
         step("health", ok, f"HTTP {r.status} ekm={statuses}")
 
         r = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, key_id)
@@ -170,14 +183,19 @@ def run_checks(client: XksClient, key_id: str) -> list[tuple[str, bool, str]]:
             key_id,
         )
         enc = r.body
-        ok = r.status == 200 and all(k in enc for k in ("ciphertext", "initializationVector", "authenticationTag"))
+        ok = r.status == 200 and all(
+            k in enc for k in ("ciphertext", "initializationVector", "authenticationTag")
+        )
         if ok:
             parts = [aad] + [
                 base64.b64decode(enc.get(k, ""))
                 for k in ("ciphertextMetadata", "initializationVector", "ciphertext", "authenticationTag")
             ]
             cdiv = b64(hashlib.sha256(b"".join(parts)).digest())
-            ok = enc.get("ciphertextDataIntegrityValue") == cdiv and len(base64.b64decode(enc["ciphertext"])) == 32
+            ok = (
+                enc.get("ciphertextDataIntegrityValue") == cdiv
+                and len(base64.b64decode(enc["ciphertext"])) == 32
+            )
         step("encrypt", ok, f"HTTP {r.status}" + ("" if ok else f" {enc}"))
 
         dec_payload: dict[str, Any] = {
@@ -201,7 +219,9 @@ def run_checks(client: XksClient, key_id: str) -> list[tuple[str, bool, str]]:
         step("tampered ciphertext rejected", ok, f"HTTP {r.status} {r.body.get('errorName')}")
 
         wrong = b64(os.urandom(32))
-        r = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, key_id, secret=wrong)
+        r = client.call(
+            "metadata", {"requestMetadata": request_metadata("DescribeKey")}, key_id, secret=wrong
+        )
         ok = r.status == 401 and r.body.get("errorName") == "AuthenticationFailedException"
         step("bad signature rejected", ok, f"HTTP {r.status} {r.body.get('errorName')}")
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
@@ -223,7 +243,9 @@ def load_credentials(path: str | None) -> tuple[str | None, str, str]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--endpoint", required=True, help="https://host[:port] (the XksProxyUriEndpoint)")
-    p.add_argument("--uri-path", help="XksProxyUriPath, e.g. /keystores/x/kms/xks/v1 (default: from --credentials)")
+    p.add_argument(
+        "--uri-path", help="XksProxyUriPath, e.g. /keystores/x/kms/xks/v1 (default: from --credentials)"
+    )
     p.add_argument("--credentials", help="KMS console JSON file with the SigV4 credential")
     p.add_argument("--key-id", required=True, help="an external key id the key store allows")
     p.add_argument("--region", default="eu-west-3", help="region in the SigV4 scope (KMS's region)")
@@ -238,14 +260,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     uri_path = args.uri_path or file_path
     if not uri_path or not uri_path.endswith("/kms/xks/v1"):
-        print("error: --uri-path (ending in /kms/xks/v1) is required when the credentials file has none", file=sys.stderr)
+        print(
+            "error: --uri-path (ending in /kms/xks/v1) is required when the credentials file has none",
+            file=sys.stderr,
+        )
         return 2
     if bool(args.client_cert) != bool(args.client_key):
         print("error: --client-cert and --client-key go together", file=sys.stderr)
         return 2
     try:
         client = XksClient(
-            args.endpoint, uri_path, akid, secret, args.region, args.ca_file,
+            args.endpoint,
+            uri_path,
+            akid,
+            secret,
+            args.region,
+            args.ca_file,
             (args.client_cert, args.client_key) if args.client_cert else None,
         )
     except (ValueError, OSError, ssl.SSLError) as exc:

@@ -23,7 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="YAML configuration file (see docs/xks-proxy.md)")
     sub = p.add_subparsers(dest="command")
     keys = sub.add_parser("keys", help="key custodian commands (AES-256 keys in the HSM)")
-    keys.add_argument("--config", dest="keys_config", help="configuration file (only its hsm: section is read)")
+    keys.add_argument(
+        "--config", dest="keys_config", help="configuration file (only its hsm: section is read)"
+    )
     ksub = keys.add_subparsers(dest="keys_command", required=True)
     create = ksub.add_parser("create", help="create a non-extractable AES-256 key")
     create.add_argument("key_id")
@@ -34,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     enable = ksub.add_parser("enable", help="enable a key again")
     enable.add_argument("key_id")
     enable.add_argument("--usage", default="encrypt,decrypt", help="encrypt, decrypt or encrypt,decrypt")
-    dev = sub.add_parser("dev-setup", help="make a local SoftHSM2 token, certificates, credentials and config")
+    dev = sub.add_parser(
+        "dev-setup", help="make a local SoftHSM2 token, certificates, credentials and config"
+    )
     dev.add_argument("directory", help="new directory to create everything in (never commit it)")
     dev.add_argument("--port", type=int, default=8443)
     dev.add_argument("--metrics-port", type=int, default=9464)
@@ -45,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
 def _keys(args: argparse.Namespace) -> int:
     config = args.keys_config or args.config
     if not config:
-        print("error: --config is required (the hsm: section names the module, token and PIN source)", file=sys.stderr)
+        print(
+            "error: --config is required (the hsm: section names the module, token and PIN source)",
+            file=sys.stderr,
+        )
         return 2
     custodian = KeyCustodian(load_hsm_config(config))
     try:
@@ -77,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             from .devsetup import dev_setup
 
             setup = dev_setup(
-                Path(args.directory), tuple(args.key_id or ["demo-key-1"]), port=args.port, metrics_port=args.metrics_port
+                Path(args.directory),
+                tuple(args.key_id or ["demo-key-1"]),
+                port=args.port,
+                metrics_port=args.metrics_port,
             )
             print(f"config:      {setup.config}")
             print(f"credentials: {setup.credentials} (KMS console format; secret, mode 0600)")

@@ -98,7 +98,9 @@ def _b64(value: Any, name: str, error: type[XksError] = ValidationException) -> 
 
 def _hsm_aad(aad: bytes, ciphertext_metadata: bytes) -> bytes:
     # Spec, Encrypt: 2-byte big-endian AAD length || AAD || 1-byte metadata length || metadata.
-    return len(aad).to_bytes(2, "big") + aad + len(ciphertext_metadata).to_bytes(1, "big") + ciphertext_metadata
+    return (
+        len(aad).to_bytes(2, "big") + aad + len(ciphertext_metadata).to_bytes(1, "big") + ciphertext_metadata
+    )
 
 
 class HealthMonitor:
@@ -140,7 +142,11 @@ class HealthMonitor:
             reason = f"probe {elapsed * 1000:.1f} ms" if slow else ""
         if status != self.status:
             level = logging.INFO if status == "ACTIVE" else logging.WARNING
-            log.log(level, "hsm_health_changed", extra={"fields": {"from": self.status, "to": status, "reason": reason}})
+            log.log(
+                level,
+                "hsm_health_changed",
+                extra={"fields": {"from": self.status, "to": status, "reason": reason}},
+            )
         self.status, self.reason, self.checked_at = status, reason, time.monotonic()
         self.metrics.hsm_health = status
         return status
@@ -199,7 +205,7 @@ class XksApi:
         access_log.info("request", extra={"fields": fields})
         return out
 
-    async def _handle(self, req: Request, out: Outcome) -> Outcome:
+    async def _handle(self, req: Request, out: Outcome) -> Outcome:  # noqa: PLR0912, PLR0915
         path = req.target.split("?", 1)[0]
         idx = path.find(_API_ROOT)
         if idx < 0:
@@ -285,7 +291,9 @@ class XksApi:
                 raise ValidationException(f"requestMetadata.{name} is required and must be a string")
         for name, value in meta.items():
             if isinstance(value, str) and len(value) > MAX_METADATA_FIELD:
-                raise ValidationException(f"requestMetadata.{name[:64]} exceeds {MAX_METADATA_FIELD} characters")
+                raise ValidationException(
+                    f"requestMetadata.{name[:64]} exceeds {MAX_METADATA_FIELD} characters"
+                )
 
     def _authorize(self, store: KeyStore, key_id: str, meta: dict[str, Any]) -> None:
         if key_id not in store.allowed_key_ids:
@@ -297,9 +305,11 @@ class XksApi:
                 if not isinstance(value, str):
                     continue
                 m = _ARN_ACCOUNT_RE.match(value)
-                if value != "AWS Internal" and not value.endswith(".amazonaws.com"):
+                if value != "AWS Internal" and not value.endswith(".amazonaws.com"):  # noqa: SIM102
                     if m is None or m.group(1) not in store.allowed_aws_accounts:
-                        raise AccessDeniedException(f"requestMetadata.{name} is not in an allowed AWS account")
+                        raise AccessDeniedException(
+                            f"requestMetadata.{name} is not in an allowed AWS account"
+                        )
 
     # ------------------------------------------------------------------ HSM calls
 
@@ -337,7 +347,9 @@ class XksApi:
         info = await self._key_info(key_id)
         if not info.protected:
             log.error("key_not_protected", extra={"fields": {"keyId": key_id}})
-            raise InvalidStateException("the external key is extractable or not sensitive; refusing to use it")
+            raise InvalidStateException(
+                "the external key is extractable or not sensitive; refusing to use it"
+            )
         if not info.enabled:
             raise InvalidStateException("the external key is disabled in the HSM")
         if (want == "encrypt" and not info.can_encrypt) or (want == "decrypt" and not info.can_decrypt):
@@ -351,17 +363,23 @@ class XksApi:
         plaintext = _b64(body["plaintext"], "plaintext")
         if len(plaintext) > MAX_PLAINTEXT:
             raise UnsupportedOperationException(f"plaintext over {MAX_PLAINTEXT} bytes is not supported")
-        aad = _b64(body["additionalAuthenticatedData"], "additionalAuthenticatedData") if body.get(
-            "additionalAuthenticatedData"
-        ) is not None else b""
+        aad = (
+            _b64(body["additionalAuthenticatedData"], "additionalAuthenticatedData")
+            if body.get("additionalAuthenticatedData") is not None
+            else b""
+        )
         if len(aad) > MAX_AAD:
-            raise UnsupportedOperationException(f"additionalAuthenticatedData over {MAX_AAD} bytes is not supported")
+            raise UnsupportedOperationException(
+                f"additionalAuthenticatedData over {MAX_AAD} bytes is not supported"
+            )
         cdiv_alg = body.get("ciphertextDataIntegrityValueAlgorithm")
         if cdiv_alg is not None and cdiv_alg != "SHA_256":
             raise ValidationException("ciphertextDataIntegrityValueAlgorithm must be SHA_256")
         await self._usable_key(key_id, "encrypt")
         try:
-            iv, ct, tag = await self._call(self.hsm.encrypt, key_id, plaintext, _hsm_aad(aad, b""), cdiv_alg is not None)
+            iv, ct, tag = await self._call(
+                self.hsm.encrypt, key_id, plaintext, _hsm_aad(aad, b""), cdiv_alg is not None
+            )
         except KeyUsageRefused:
             raise InvalidKeyUsageException("the HSM refused to encrypt with this key") from None
         resp = {
@@ -394,12 +412,16 @@ class XksApi:
         if body.get("additionalAuthenticatedData") is not None:
             aad = _b64(body["additionalAuthenticatedData"], "additionalAuthenticatedData")
             if len(aad) > MAX_AAD:
-                raise UnsupportedOperationException(f"additionalAuthenticatedData over {MAX_AAD} bytes is not supported")
+                raise UnsupportedOperationException(
+                    f"additionalAuthenticatedData over {MAX_AAD} bytes is not supported"
+                )
         metadata = b""
         if body.get("ciphertextMetadata") is not None:
             metadata = _b64(body["ciphertextMetadata"], "ciphertextMetadata", InvalidCiphertextException)
             if len(metadata) > MAX_CIPHERTEXT_METADATA:
-                raise ValidationException(f"ciphertextMetadata must not exceed {MAX_CIPHERTEXT_METADATA} bytes")
+                raise ValidationException(
+                    f"ciphertextMetadata must not exceed {MAX_CIPHERTEXT_METADATA} bytes"
+                )
         await self._usable_key(key_id, "decrypt")
         try:
             plaintext = await self._call(self.hsm.decrypt, key_id, iv, ct, tag, _hsm_aad(aad, metadata))

@@ -132,14 +132,14 @@ def _opt_str(section: dict[str, Any], name: str, key: str) -> str | None:
     return value
 
 
-def _int(section: dict[str, Any], name: str, key: str, default: int, lo: int, hi: int) -> int:
+def _int(section: dict[str, Any], name: str, key: str, default: int, lo: int, hi: int) -> int:  # noqa: PLR0917
     value = section.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise ConfigError(f"{key}.{name}: must be an integer from {lo} to {hi}, got {value!r}")
     return value
 
 
-def _float(section: dict[str, Any], name: str, key: str, default: float, lo: float, hi: float) -> float:
+def _float(section: dict[str, Any], name: str, key: str, default: float, lo: float, hi: float) -> float:  # noqa: PLR0917
     value = section.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
         raise ConfigError(f"{key}.{name}: must be a number from {lo} to {hi}, got {value!r}")
@@ -236,9 +236,12 @@ def _hsm(raw: Any, base: Path) -> HsmConfig:
     )
     env_raw = hsm.get("module_env", {})
     if not isinstance(env_raw, dict) or not all(
-        isinstance(k, str) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k) and isinstance(v, str) for k, v in env_raw.items()
+        isinstance(k, str) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k) and isinstance(v, str)
+        for k, v in env_raw.items()
     ):
-        raise ConfigError("hsm.module_env: must map environment variable names to strings (e.g. SOFTHSM2_CONF)")
+        raise ConfigError(
+            "hsm.module_env: must map environment variable names to strings (e.g. SOFTHSM2_CONF)"
+        )
     # The PKCS#11 module reads these when loaded (vendor client config, SOFTHSM2_CONF): set them first.
     for name, value in env_raw.items():
         os.environ[name] = value
@@ -266,11 +269,13 @@ def _hsm(raw: Any, base: Path) -> HsmConfig:
     )
 
 
-def _keystore(raw: Any, idx: int, base: Path) -> KeyStore:
+def _keystore(raw: Any, idx: int, base: Path) -> KeyStore:  # noqa: PLR0912
     key = f"keystores[{idx}]"
     ks = _mapping(raw, key)
     _known(
-        ks, key, {"name", "path_prefix", "credentials", "allowed_key_ids", "allowed_aws_accounts", "rate_limit_rps"}
+        ks,
+        key,
+        {"name", "path_prefix", "credentials", "allowed_key_ids", "allowed_aws_accounts", "rate_limit_rps"},
     )
     name = _str(ks, "name", key)
     prefix = ks.get("path_prefix", "")
@@ -288,7 +293,11 @@ def _keystore(raw: Any, idx: int, base: Path) -> KeyStore:
     for cidx, craw in enumerate(creds_raw):
         ckey = f"{key}.credentials[{cidx}]"
         cred = _mapping(craw, ckey)
-        _known(cred, ckey, {"access_key_id", "secret_access_key_file", "secret_access_key_env", "secret_access_key"})
+        _known(
+            cred,
+            ckey,
+            {"access_key_id", "secret_access_key_file", "secret_access_key_env", "secret_access_key"},
+        )
         akid = _str(cred, "access_key_id", ckey)
         if not ACCESS_KEY_ID_RE.match(akid):
             raise ConfigError(f"{ckey}.access_key_id: must be 20-30 characters from A-Z and 2-7")
@@ -314,7 +323,9 @@ def _keystore(raw: Any, idx: int, base: Path) -> KeyStore:
         raise ConfigError(f"{key}.allowed_aws_accounts: must be a list of 12-digit AWS account ids")
     for acct in accounts_raw:
         if not isinstance(acct, str) or not AWS_ACCOUNT_RE.match(acct):
-            raise ConfigError(f"{key}.allowed_aws_accounts: {acct!r} is not a 12-digit AWS account id (quote it)")
+            raise ConfigError(
+                f"{key}.allowed_aws_accounts: {acct!r} is not a 12-digit AWS account id (quote it)"
+            )
     rate = ks.get("rate_limit_rps")
     if rate is not None:
         rate = _float(ks, "rate_limit_rps", key, 0, 1, 1_000_000)

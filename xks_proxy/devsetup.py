@@ -23,10 +23,10 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-TOKEN_LABEL = "xks-dev"
+TOKEN_LABEL = "xks-dev"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,14 @@ def _cert(
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     if not is_ca:
-        usage = x509.ExtendedKeyUsageOID.CLIENT_AUTH if client else x509.ExtendedKeyUsageOID.SERVER_AUTH
+        usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
         builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256()), key
 
 
-def _write_pem(cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | None, cert_path: Path, key_path: Path | None) -> None:
+def _write_pem(
+    cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | None, cert_path: Path, key_path: Path | None
+) -> None:
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     if key is not None and key_path is not None:
         pem = key.private_bytes(
@@ -95,7 +97,7 @@ def random_secret() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()  # 44 characters, 256 bits
 
 
-def dev_setup(
+def dev_setup(  # noqa: PLR0917
     directory: Path,
     key_ids: tuple[str, ...] = ("demo-key-1",),
     path_prefix: str = "/keystores/dev",
@@ -133,7 +135,9 @@ def dev_setup(
         [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
     )
     _write_pem(server, server_key, directory / "server.pem", directory / "server-key.pem")
-    client, client_key = _cert("cks.kms.eu-west-3.amazonaws.com", (ca.subject, ca_key), False, [], client=True)
+    client, client_key = _cert(
+        "cks.kms.eu-west-3.amazonaws.com", (ca.subject, ca_key), False, [], client=True
+    )
     _write_pem(client, client_key, directory / "client.pem", directory / "client-key.pem")
     akid, secret = random_access_key_id(), random_secret()
     _secret_file(directory / "sigv4-secret", secret)
@@ -182,6 +186,11 @@ def dev_setup(
     finally:
         custodian.close()
     return DevSetup(
-        directory, config_path, credentials, directory / "ca.pem", directory / "client.pem",
-        directory / "client-key.pem", key_ids,
+        directory,
+        config_path,
+        credentials,
+        directory / "ca.pem",
+        directory / "client.pem",
+        directory / "client-key.pem",
+        key_ids,
     )

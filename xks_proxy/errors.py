@@ -1,3 +1,4 @@
+# ruff: noqa: N818 - exception names are the XKS specification's errorName values
 """The error vocabulary of the XKS Proxy API v1 ("Error codes" table of the specification).
 
 Every failure leaves the proxy as ``{"errorName": ..., "errorMessage": ...}`` with the HTTP status the

@@ -1,3 +1,4 @@
+# ruff: noqa: N818 - internal signals between worker threads and the API layer
 """PKCS#11 access: AES-256-GCM in the HSM through python-pkcs11, from a small pool of worker threads.
 
 Why threads: a network HSM answers in milliseconds and may stop answering altogether; the event loop
@@ -78,14 +79,13 @@ _BAD_CIPHERTEXT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-
 def _key_usage_error(exc: BaseException) -> bool:
     # CKR_KEY_FUNCTION_NOT_PERMITTED has no class of its own in python-pkcs11: it is the bare base class.
     return type(exc) is p11e.PKCS11Error or isinstance(exc, p11e.FunctionRejected)
 
 
 class _InitArgs(ctypes.Structure):
-    _fields_ = (  # noqa: RUF012 - ctypes declares structures this way
+    _fields_ = (
         ("CreateMutex", ctypes.c_void_p),
         ("DestroyMutex", ctypes.c_void_p),
         ("LockMutex", ctypes.c_void_p),
@@ -212,7 +212,9 @@ class _SessionState(threading.local):
 class _Job:
     __slots__ = ("args", "deadline", "fn", "future", "started")
 
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], future: asyncio.Future[Any], deadline: float):
+    def __init__(  # noqa: ANN204
+        self, fn: Callable[..., Any], args: tuple[Any, ...], future: asyncio.Future[Any], deadline: float
+    ):
         self.fn = fn
         self.args = args
         self.future = future
@@ -388,7 +390,9 @@ class Pkcs11Hsm:
             params = GCMParams(b"", aad)
             params.nonce = iv  # GCMParams' constructor rejects 16-byte IVs, which the spec allows
             try:
-                out: bytes = key.decrypt(ciphertext + tag, mechanism=Mechanism.AES_GCM, mechanism_param=params)
+                out: bytes = key.decrypt(
+                    ciphertext + tag, mechanism=Mechanism.AES_GCM, mechanism_param=params
+                )
             except _BAD_CIPHERTEXT_ERRORS:
                 raise BadCiphertext(key_id) from None
             except p11e.PKCS11Error as exc:
@@ -415,8 +419,12 @@ class Pkcs11Hsm:
                 )
             iv = os.urandom(IV_BYTES)
             data = os.urandom(32)
-            out = st.probe_key.encrypt(data, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, b"probe"))
-            back = st.probe_key.decrypt(out, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, b"probe"))
+            out = st.probe_key.encrypt(
+                data, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, b"probe")
+            )
+            back = st.probe_key.decrypt(
+                out, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, b"probe")
+            )
             if back != data:
                 raise HsmUnavailable("HSM health probe round trip mismatch")
 

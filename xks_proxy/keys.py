@@ -35,7 +35,9 @@ class KeyRow:
 
     @property
     def usage(self) -> str:
-        parts = [u for u, ok in (("ENCRYPT", self.info.can_encrypt), ("DECRYPT", self.info.can_decrypt)) if ok]
+        parts = [
+            u for u, ok in (("ENCRYPT", self.info.can_encrypt), ("DECRYPT", self.info.can_decrypt)) if ok
+        ]
         return ",".join(parts) or "-"
 
 
@@ -67,7 +69,9 @@ class KeyCustodian:
         except p11e.NoSuchKey:
             raise KeyCommandError(f"no secret key labelled {key_id!r} in the HSM") from None
         except p11e.MultipleObjectsReturned:
-            raise KeyCommandError(f"several secret keys are labelled {key_id!r}; fix the token first") from None
+            raise KeyCommandError(
+                f"several secret keys are labelled {key_id!r}; fix the token first"
+            ) from None
 
     def create(self, key_id: str, encrypt: bool = True, decrypt: bool = True) -> KeyRow:
         if not KEY_ID_RE.match(key_id):

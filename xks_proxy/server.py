@@ -122,7 +122,7 @@ class HttpProtocol(asyncio.Protocol):
 
     # parsing -----------------------------------------------------------------------------------
 
-    def _next(self) -> None:
+    def _next(self) -> None:  # noqa: PLR0911, PLR0912, PLR0915
         """Parse one complete request from the buffer, if there is one, and start handling it."""
         buf = self.buf
         if not buf:
@@ -148,7 +148,13 @@ class HttpProtocol(asyncio.Protocol):
                     raise ValueError
                 lname = name.lower()
                 if lname in headers:
-                    if lname in ("content-length", "host", "authorization", "x-amz-date", "transfer-encoding"):
+                    if lname in (
+                        "content-length",
+                        "host",
+                        "authorization",
+                        "x-amz-date",
+                        "transfer-encoding",
+                    ):
                         raise ValueError  # duplicated framing or auth headers: refuse, do not guess
                     headers[lname] += "," + value.strip()
                 else:
@@ -297,7 +303,9 @@ class ProxyServer:
         if self.cfg.is_software_hsm or (info and "softhsm" in (info.manufacturer + info.model).lower()):
             log.warning(
                 "software_hsm",
-                extra={"fields": {"detail": "SoftHSM holds keys in files on this host: not fit for production"}},
+                extra={
+                    "fields": {"detail": "SoftHSM holds keys in files on this host: not fit for production"}
+                },
             )
         self.hsm.start(self.loop)
         self.api.health.start()
@@ -377,7 +385,9 @@ class ProxyServer:
         self.stopped.set()
 
 
-async def serve(cfg: ProxyConfig, config_path: str | None, ready: Callable[[ProxyServer], None] | None = None) -> None:
+async def serve(
+    cfg: ProxyConfig, config_path: str | None, ready: Callable[[ProxyServer], None] | None = None
+) -> None:
     server = ProxyServer(cfg, config_path)
     await server.start()
     loop = asyncio.get_running_loop()

@@ -61,9 +61,7 @@ def render_cloud_init(
     cfg: KeystoreStackConfig, fleet_size: int, region: str, secret_ids: dict[str, str], api_key: str
 ) -> str:
     packages = " ".join(["python3-venv", "git", "curl", "jq", *cfg.hsm_client_packages])
-    fetch = "\n".join(
-        f"fetch {sid} /run/xks/{name}" for name, sid in sorted(secret_ids.items())
-    )
+    fetch = "\n".join(f"fetch {sid} /run/xks/{name}" for name, sid in sorted(secret_ids.items()))
     mtls = (
         f"cat > /etc/xks/kms-client-ca.pem <<'PEM'\n{cfg.mtls_client_ca_pem.strip()}\nPEM\n"
         if cfg.mtls_client_ca_pem
@@ -132,7 +130,7 @@ WantedBy=multi-user.target
 UNIT
 systemctl daemon-reload
 systemctl enable --now xks-proxy.service
-"""
+"""  # noqa: S608
 
 
 class KeystoreHost(pulumi.ComponentResource):
@@ -156,12 +154,19 @@ class KeystoreHost(pulumi.ComponentResource):
         tags = ["xks-proxy", f"hsm-kind={cfg.hsm_kind}", "data-class=key-material"]
 
         network = scaleway.network.PrivateNetwork(
-            f"{name}-pn", name=f"{name}-xks", region=args.region, project_id=args.project_id, tags=tags, opts=child
+            f"{name}-pn",
+            name=f"{name}-xks",
+            region=args.region,
+            project_id=args.project_id,
+            tags=tags,
+            opts=child,
         )
 
         # Empty secrets: values are set by the key custodian, so they never enter Pulumi state.
         secret_names = {"hsm-pin": "HSM user PIN", "tls-key.pem": "TLS private key of the proxy (PEM)"}
-        secret_names.update({f"sigv4-{akid}": f"SigV4 secret access key for {akid}" for akid in cfg.access_key_ids})
+        secret_names.update(
+            {f"sigv4-{akid}": f"SigV4 secret access key for {akid}" for akid in cfg.access_key_ids}
+        )
         secrets = {
             fname: scaleway.secrets.Secret(
                 f"{name}-{fname.replace('.', '-').lower()}",
@@ -178,7 +183,9 @@ class KeystoreHost(pulumi.ComponentResource):
         }
 
         # Least privilege: the instances can only read secrets of this project.
-        app = scaleway.iam.Application(f"{name}-reader", name=f"{name}-xks-secret-reader", tags=tags, opts=child)
+        app = scaleway.iam.Application(
+            f"{name}-reader", name=f"{name}-xks-secret-reader", tags=tags, opts=child
+        )
         scaleway.iam.Policy(
             f"{name}-reader-policy",
             name=f"{name}-xks-secret-reader",
@@ -192,7 +199,10 @@ class KeystoreHost(pulumi.ComponentResource):
             opts=child,
         )
         api_key = scaleway.iam.ApiKey(
-            f"{name}-reader-key", application_id=app.id, description="XKS proxy: read Secret Manager", opts=child
+            f"{name}-reader-key",
+            application_id=app.id,
+            description="XKS proxy: read Secret Manager",
+            opts=child,
         )
 
         security_group = {
@@ -217,9 +227,12 @@ class KeystoreHost(pulumi.ComponentResource):
         user_data = pulumi.Output.all(ids=pulumi.Output.all(**secret_ids), key=api_key.secret_key).apply(
             lambda v: render_cloud_init(cfg, fleet, args.region, v["ids"], v["key"])
         )
+        secret_user_data: pulumi.Output[str] = pulumi.Output.secret(user_data)
         servers = []
         for zone in cfg.zones:
-            ip = scaleway.instance.Ip(f"{name}-egress-{zone}", zone=zone, project_id=args.project_id, tags=tags, opts=child)
+            ip = scaleway.instance.Ip(
+                f"{name}-egress-{zone}", zone=zone, project_id=args.project_id, tags=tags, opts=child
+            )
             servers.append(
                 scaleway.instance.Server(
                     f"{name}-proxy-{zone}",
@@ -232,14 +245,16 @@ class KeystoreHost(pulumi.ComponentResource):
                     security_group_id=security_group[zone].id,
                     private_networks=[scaleway.instance.ServerPrivateNetworkArgs(pn_id=network.id)],
                     # cloud-init carries the Secret Manager reader key: keep it a Pulumi secret.
-                    user_data={"cloud-init": pulumi.Output.secret(user_data)},
+                    user_data={"cloud-init": secret_user_data},
                     protected=True,
                     tags=tags,
                     opts=child,
                 )
             )
 
-        lb_ip = scaleway.loadbalancers.Ip(f"{name}-lb-ip", zone=cfg.zones[0], project_id=args.project_id, tags=tags, opts=child)
+        lb_ip = scaleway.loadbalancers.Ip(
+            f"{name}-lb-ip", zone=cfg.zones[0], project_id=args.project_id, tags=tags, opts=child
+        )
         lb = scaleway.loadbalancers.LoadBalancer(
             f"{name}-lb",
             name=f"{name}-xks",
@@ -247,7 +262,9 @@ class KeystoreHost(pulumi.ComponentResource):
             zone=cfg.zones[0],
             ip_ids=[lb_ip.id],
             project_id=args.project_id,
-            private_networks=[scaleway.loadbalancers.LoadBalancerPrivateNetworkArgs(private_network_id=network.id)],
+            private_networks=[
+                scaleway.loadbalancers.LoadBalancerPrivateNetworkArgs(private_network_id=network.id)
+            ],
             tags=tags,
             opts=child,
         )

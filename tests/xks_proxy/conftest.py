@@ -5,6 +5,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from xks_helpers import proxy, proxy_factory  # noqa: E402
+from xks_helpers import proxy, proxy_factory  # type: ignore[import-not-found]
 
 __all__ = ["proxy", "proxy_factory"]

@@ -50,9 +50,11 @@ def build(raw: dict[str, Any]) -> tuple[Mocks, dict[str, Any]]:
     host = KeystoreHost("ks", KeystoreHostArgs(cfg))
     out: dict[str, Any] = {}
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def collect() -> Any:
-        return pulumi.Output.all(host.endpoint, host.uri_path, host.load_balancer_ip).apply(lambda v: out.update(v=v))
+        return pulumi.Output.all(host.endpoint, host.uri_path, host.load_balancer_ip).apply(
+            lambda v: out.update(v=v)
+        )
 
     collect()
     return mocks, out
@@ -64,7 +66,11 @@ def by_type(mocks: Mocks, typ: str) -> list[pulumi.runtime.MockResourceArgs]:
 
 def test_baseline_two_zones_passthrough_lb_and_empty_secrets() -> None:
     mocks, out = build(BASE)
-    assert out["v"] == ["https://xks.cles.sante-exemple.fr", "/keystores/booking-paris/kms/xks/v1", "51.159.0.10"]
+    assert out["v"] == [
+        "https://xks.cles.sante-exemple.fr",
+        "/keystores/booking-paris/kms/xks/v1",
+        "51.159.0.10",
+    ]
     servers = by_type(mocks, "scaleway:instance/server:Server")
     assert sorted(s.inputs["zone"] for s in servers) == ["fr-par-1", "fr-par-2"]
     assert all("hsm-kind=network-hsm" in s.inputs["tags"] for s in servers)
@@ -88,7 +94,9 @@ def test_cloud_init_reads_secrets_from_files_and_pins_the_proxy() -> None:
     proxy_cfg = render_proxy_config(cfg, 2)
     assert '"pin_file": "/run/xks/hsm-pin"' in proxy_cfg and '"fleet_size": 2' in proxy_cfg
     script = render_cloud_init(cfg, 2, "fr-par", {"hsm-pin": "id1"}, "KEY")
-    assert "checkout --quiet v1.0.0" in script and "python -m xks_proxy --config /etc/xks/config.yaml" in script
+    assert (
+        "checkout --quiet v1.0.0" in script and "python -m xks_proxy --config /etc/xks/config.yaml" in script
+    )
     assert "versions/latest/access" in script
 
 

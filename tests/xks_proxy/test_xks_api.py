@@ -17,15 +17,16 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-
-from xks_helpers import KEY, KEY_DEC_ONLY, KEY_DISABLED, KEY_ENC_ONLY, RunningProxy, request_metadata
+from xks_helpers import KEY, KEY_DEC_ONLY, KEY_DISABLED, KEY_ENC_ONLY, RunningProxy, request_metadata  # type: ignore[import-not-found]
 
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def encrypt_payload(plaintext: bytes = b"data key bytes", aad: bytes | None = b"ctx", cdiv: bool = True) -> dict[str, Any]:
+def encrypt_payload(
+    plaintext: bytes = b"data key bytes", aad: bytes | None = b"ctx", cdiv: bool = True
+) -> dict[str, Any]:
     p: dict[str, Any] = {
         "requestMetadata": request_metadata("Encrypt"),
         "plaintext": b64(plaintext),
@@ -80,14 +81,23 @@ def test_health_reports_fleet_and_active_hsm(proxy: RunningProxy) -> None:
 def test_metadata_of_enabled_key(proxy: RunningProxy) -> None:
     meta = request_metadata("CreateKey", with_key_arn=False)  # kmsKeyArn is absent during CreateKey
     r = proxy.client().call("metadata", {"requestMetadata": meta}, KEY)
-    assert (r.status, r.body) == (200, {"keySpec": "AES_256", "keyUsage": ["ENCRYPT", "DECRYPT"], "keyStatus": "ENABLED"})
+    assert (r.status, r.body) == (
+        200,
+        {"keySpec": "AES_256", "keyUsage": ["ENCRYPT", "DECRYPT"], "keyStatus": "ENABLED"},
+    )
 
 
 @pytest.mark.parametrize(
     ("key", "usage", "status"),
-    [(KEY_ENC_ONLY, ["ENCRYPT"], "ENABLED"), (KEY_DEC_ONLY, ["DECRYPT"], "ENABLED"), (KEY_DISABLED, [], "DISABLED")],
+    [
+        (KEY_ENC_ONLY, ["ENCRYPT"], "ENABLED"),
+        (KEY_DEC_ONLY, ["DECRYPT"], "ENABLED"),
+        (KEY_DISABLED, [], "DISABLED"),
+    ],
 )
-def test_metadata_reflects_usage_and_status_in_the_hsm(proxy: RunningProxy, key: str, usage: list[str], status: str) -> None:
+def test_metadata_reflects_usage_and_status_in_the_hsm(
+    proxy: RunningProxy, key: str, usage: list[str], status: str
+) -> None:
     r = proxy.client().call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, key)
     assert r.status == 200
     assert r.body["keyUsage"] == usage
@@ -143,7 +153,9 @@ def test_disabled_key_is_invalid_state(proxy: RunningProxy) -> None:
 # ------------------------------------------------------------------------------------- ciphertext errors
 
 
-@pytest.mark.parametrize("field", ["ciphertext", "initializationVector", "authenticationTag", "aad", "metadata"])
+@pytest.mark.parametrize(
+    "field", ["ciphertext", "initializationVector", "authenticationTag", "aad", "metadata"]
+)
 def test_tampering_is_invalid_ciphertext(proxy: RunningProxy, field: str) -> None:
     client = proxy.client()
     enc = client.call("encrypt", encrypt_payload(b"secret data"), KEY).body
@@ -163,7 +175,11 @@ def test_tampering_is_invalid_ciphertext(proxy: RunningProxy, field: str) -> Non
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("initializationVector", b64(b"x" * 11)), ("authenticationTag", b64(b"x" * 15)), ("ciphertext", "not base64!")],
+    [
+        ("initializationVector", b64(b"x" * 11)),
+        ("authenticationTag", b64(b"x" * 15)),
+        ("ciphertext", "not base64!"),
+    ],
 )
 def test_malformed_crypto_fields_are_invalid_ciphertext(proxy: RunningProxy, field: str, value: str) -> None:
     client = proxy.client()
@@ -208,7 +224,15 @@ def test_limits(proxy: RunningProxy) -> None:
         lambda p: p.update(encryptionAlgorithm="AES_CBC"),
         lambda p: p.update(ciphertextDataIntegrityValueAlgorithm="MD5"),
     ],
-    ids=["no-metadata", "no-request-id", "no-key-arn", "no-plaintext", "bad-base64", "algorithm", "cdiv-algorithm"],
+    ids=[
+        "no-metadata",
+        "no-request-id",
+        "no-key-arn",
+        "no-plaintext",
+        "bad-base64",
+        "algorithm",
+        "cdiv-algorithm",
+    ],
 )
 def test_validation_errors(proxy: RunningProxy, mutate: Any) -> None:
     payload = encrypt_payload()
@@ -277,15 +301,22 @@ def test_wrong_service_name_is_rejected(proxy: RunningProxy) -> None:
     client = proxy.client()
     path = f"{proxy.uri_path}/health"
     body = json.dumps(health_payload()).encode()
-    req = AWSRequest(method="POST", url=f"https://{client.netloc}{path}", data=body, headers={"Host": client.netloc})
+    req = AWSRequest(
+        method="POST", url=f"https://{client.netloc}{path}", data=body, headers={"Host": client.netloc}
+    )
     SigV4Auth(client.creds, "kms", "eu-west-3").add_auth(req)
     assert client.raw("POST", path, body, dict(req.headers.items())).status == 401
 
 
-@pytest.mark.parametrize(("offset", "status"), [(timedelta(minutes=-6), 401), (timedelta(minutes=6), 401), (timedelta(minutes=-4), 200)])
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [(timedelta(minutes=-6), 401), (timedelta(minutes=6), 401), (timedelta(minutes=-4), 200)],
+)
 def test_clock_skew_window(proxy: RunningProxy, offset: timedelta, status: int) -> None:
     client = proxy.client()
-    with mock.patch("botocore.auth.get_current_datetime", return_value=datetime.now(UTC).replace(tzinfo=None) + offset):
+    with mock.patch(
+        "botocore.auth.get_current_datetime", return_value=datetime.now(UTC).replace(tzinfo=None) + offset
+    ):
         r = client.call("health", health_payload())
     assert r.status == status
 
@@ -358,10 +389,12 @@ def test_full_hsm_queue_gives_throttling_not_timeouts(proxy_factory: Any) -> Non
         gate.wait(20)
         return real(*args)
 
-    hsm.encrypt = slow_encrypt  # type: ignore[method-assign]
+    hsm.encrypt = slow_encrypt
     results: list[int] = []
     workers = [
-        threading.Thread(target=lambda: results.append(proxy.client().call("encrypt", encrypt_payload(), KEY).status))
+        threading.Thread(
+            target=lambda: results.append(proxy.client().call("encrypt", encrypt_payload(), KEY).status)
+        )
         for _ in range(2)
     ]
     for w in workers:
@@ -390,18 +423,27 @@ def test_hung_hsm_gives_dependency_timeout_then_recovers(proxy_factory: Any) -> 
 
         return call
 
-    hsm.encrypt, hsm.probe = hang(real_encrypt), hang(real_probe)  # type: ignore[method-assign]
+    hsm.encrypt, hsm.probe = hang(real_encrypt), hang(real_probe)
     client = proxy.client()
     r = client.call("encrypt", encrypt_payload(), KEY)
     assert (r.status, r.body["errorName"]) == (503, "DependencyTimeoutException")
-    wait_for(lambda: client.call("health", health_payload()).body["ekmFleetDetails"][0]["healthStatus"] == "UNAVAILABLE",
-             "health UNAVAILABLE")
+    wait_for(
+        lambda: (
+            client.call("health", health_payload()).body["ekmFleetDetails"][0]["healthStatus"]
+            == "UNAVAILABLE"
+        ),
+        "health UNAVAILABLE",
+    )
     for _ in range(6):  # the queue fills with hung calls: still a fast DependencyTimeout, not a hang
         r = client.call("encrypt", encrypt_payload(), KEY)
         assert r.body["errorName"] == "DependencyTimeoutException"
     plugged.set()
-    wait_for(lambda: client.call("health", health_payload()).body["ekmFleetDetails"][0]["healthStatus"] == "ACTIVE",
-             "health ACTIVE again")
+    wait_for(
+        lambda: (
+            client.call("health", health_payload()).body["ekmFleetDetails"][0]["healthStatus"] == "ACTIVE"
+        ),
+        "health ACTIVE again",
+    )
     assert client.call("encrypt", encrypt_payload(), KEY).status == 200
 
 
@@ -414,16 +456,26 @@ def test_token_loss_and_recovery(proxy_factory: Any) -> None:
     tokens.rename(hidden)  # the HSM's storage disappears
     try:
         r = client.call("encrypt", encrypt_payload(), KEY)
-        assert r.status in (500, 503) and r.body["errorName"] in ("InternalException", "DependencyTimeoutException")
+        assert r.status in (500, 503) and r.body["errorName"] in (
+            "InternalException",
+            "DependencyTimeoutException",
+        )
         wait_for(
-            lambda: client.call("health", health_payload()).body["ekmFleetDetails"][0]["healthStatus"] == "UNAVAILABLE",
+            lambda: (
+                client.call("health", health_payload()).body["ekmFleetDetails"][0]["healthStatus"]
+                == "UNAVAILABLE"
+            ),
             "health UNAVAILABLE",
         )
     finally:
         hidden.rename(tokens)
     wait_for(lambda: client.call("encrypt", encrypt_payload(), KEY).status == 200, "encrypt works again")
-    wait_for(lambda: client.call("health", health_payload()).body["ekmFleetDetails"][0]["healthStatus"] == "ACTIVE",
-             "health ACTIVE again")
+    wait_for(
+        lambda: (
+            client.call("health", health_payload()).body["ekmFleetDetails"][0]["healthStatus"] == "ACTIVE"
+        ),
+        "health ACTIVE again",
+    )
 
 
 # ------------------------------------------------------------------------------------- logs and metrics
@@ -440,8 +492,16 @@ def test_logs_carry_request_ids_and_no_secrets(proxy: RunningProxy) -> None:
     logs = proxy.logs.getvalue()
     assert payload["requestMetadata"]["kmsRequestId"] in logs
     pin = (proxy.setup.directory / "hsm-pin").read_text().strip()
-    for secret in (plaintext.decode(), b64(plaintext), dec.body["plaintext"], enc["ciphertext"], proxy.secret, pin,
-                   "AAD-MARKER", b64(b"AAD-MARKER")):
+    for secret in (
+        plaintext.decode(),
+        b64(plaintext),
+        dec.body["plaintext"],
+        enc["ciphertext"],
+        proxy.secret,
+        pin,
+        "AAD-MARKER",
+        b64(b"AAD-MARKER"),
+    ):
         assert secret not in logs
     for line in logs.splitlines():
         json.loads(line)  # structured: every line is JSON

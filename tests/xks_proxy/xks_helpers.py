@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from xks_check import XksClient, request_metadata  # noqa: E402
+from xks_check import XksClient, request_metadata  # type: ignore[import-not-found]  # noqa: E402
 
 from xks_proxy.config import load_config  # noqa: E402
 from xks_proxy.devsetup import dev_setup  # noqa: E402
@@ -87,18 +87,30 @@ def start_proxy(config_path: Path, setup: Any) -> RunningProxy:
         thread.join(15)
 
     return RunningProxy(
-        holder["server"], loop, thread, stop, setup, logs,
+        holder["server"],
+        loop,
+        thread,
+        stop,
+        setup,
+        logs,
         creds["XksProxyAuthenticationCredential"]["AccessKeyId"],
         creds["XksProxyAuthenticationCredential"]["RawSecretAccessKey"],
         creds["XksProxyUriPath"],
     )
 
 
-def make_setup(tmp_path: Path, mtls: bool = False, hsm_overrides: dict[str, Any] | None = None,
-               keystore_overrides: dict[str, Any] | None = None) -> Any:
+def make_setup(
+    tmp_path: Path,
+    mtls: bool = False,
+    hsm_overrides: dict[str, Any] | None = None,
+    keystore_overrides: dict[str, Any] | None = None,
+) -> Any:
     setup = dev_setup(
-        tmp_path / "dev", (KEY, KEY_ENC_ONLY, KEY_DEC_ONLY, KEY_DISABLED, KEY_NOT_ALLOWED),
-        port=0, metrics_port=0, mtls=mtls,
+        tmp_path / "dev",
+        (KEY, KEY_ENC_ONLY, KEY_DEC_ONLY, KEY_DISABLED, KEY_NOT_ALLOWED),
+        port=0,
+        metrics_port=0,
+        mtls=mtls,
     )
     cfg = yaml.safe_load(setup.config.read_text())
     cfg["hsm"].update({"health_interval_s": 0.2, **(hsm_overrides or {})})
