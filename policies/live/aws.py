@@ -17,10 +17,11 @@ left out of the model (and reported as not checked) rather than reported as unen
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import boto3
 from botocore.client import BaseClient
@@ -45,7 +46,7 @@ from policies.live.errors import (
     Gap,
     UnknownRegionError,
 )
-from policies.live.guard import RETRY_CONFIG, iam_action
+from policies.live.guard import MAX_ATTEMPTS, RETRY_CONFIG, iam_action
 from policies.model import SECRET, Resource, Stack
 
 PROJECT: Final = "sovereign-booking"
@@ -64,13 +65,17 @@ S3_LOGGING: Final = "aws:s3/bucketLogging:BucketLogging"
 RDS_INSTANCE: Final = "aws:rds/instance:Instance"
 RDS_CLUSTER_INSTANCE: Final = "aws:rds/clusterInstance:ClusterInstance"
 RDS_CLUSTER: Final = "aws:rds/cluster:Cluster"
+RDS_PARAMETER_GROUP: Final = "aws:rds/parameterGroup:ParameterGroup"
+RDS_CLUSTER_PARAMETER_GROUP: Final = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+#: Parameters that decide whether a database accepts plaintext connections (read by BK-TLS-002).
+TLS_PARAMETERS: Final = ("rds.force_ssl", "require_secure_transport")
 RDS_SNAPSHOT: Final = "aws:rds/snapshot:Snapshot"
 RDS_CLUSTER_SNAPSHOT: Final = "aws:rds/clusterSnapshot:ClusterSnapshot"
 RDS_BACKUP_REPLICATION: Final = (
     "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
 )
 LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
-SECRET_TYPE: Final = "aws:secretsmanager/secret:Secret"
+SM_SECRET: Final = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token)
 BACKUP_VAULT: Final = "aws:backup/vault:Vault"
 BACKUP_PLAN: Final = "aws:backup/plan:Plan"
 KMS_KEY: Final = "aws:kms/key:Key"
@@ -97,7 +102,7 @@ Progress = Callable[[str], None]
 _ABSENT: Final[dict[str, Any]] = {}
 
 
-class _Unreadable(Exception):
+class _UnreadableError(Exception):
     """Internal: a read failed and was recorded as a gap."""
 
 
@@ -151,7 +156,7 @@ class AwsReader:
                 )
                 return
             if code in THROTTLING_CODES:
-                reason = f"still throttled after {RETRY_CONFIG.retries['max_attempts']} attempts ({code})"  # type: ignore[index]
+                reason = f"still throttled after {MAX_ATTEMPTS} attempts ({code})"
                 self.coverage.add(Gap("aws", region, what, "", reason))
                 return
             self.coverage.add(Gap("aws", region, what, "", f"{code}: {message}".strip(": ")))
@@ -169,7 +174,7 @@ class AwsReader:
         role: str = "",
         **params: Any,
     ) -> dict[str, Any]:
-        """One read; raises :class:`_Unreadable` after recording the gap; ``{}`` when absent."""
+        """One read; raises :class:`_UnreadableError` after recording the gap; ``{}`` when absent."""
         client = self.client(service, region, role)
         method = getattr(client, _snake(operation))
         try:
@@ -181,13 +186,15 @@ class AwsReader:
                 return _ABSENT
             _raise_on_credentials(error)
             self._gap(region, what, service, operation, error)
-            raise _Unreadable from error
+            raise _UnreadableError from error
         except (EndpointConnectionError, BotoCoreError) as error:
             _raise_on_credentials(error)
             self._gap(region, what, service, operation, error)
-            raise _Unreadable from error
+            raise _UnreadableError from error
 
-    def pages(self, service: str, region: str, operation: str, key: str, what: str, **params: Any) -> list[Any]:
+    def pages(
+        self, service: str, region: str, operation: str, key: str, what: str, **params: Any
+    ) -> list[Any]:
         client = self.client(service, region)
         items: list[Any] = []
         try:
@@ -199,7 +206,7 @@ class AwsReader:
         except (ClientError, BotoCoreError) as error:
             _raise_on_credentials(error)
             self._gap(region, what, service, operation, error)
-            raise _Unreadable from error
+            raise _UnreadableError from error
         return items
 
     def add(
@@ -225,7 +232,7 @@ class AwsReader:
         """The account id (STS); raises :class:`CredentialError` with what to do."""
         try:
             client = self.client("sts", self.session.region_name or HOME_REGION)
-            self.account = str(client.get_caller_identity()["Account"])
+            self.account = str(cast(Any, client).get_caller_identity()["Account"])
         except ClientError as error:
             _raise_on_credentials(error)
             raise CredentialError(f"cannot identify the account: {error}") from error
@@ -244,9 +251,11 @@ class AwsReader:
             everything = self.call("ec2", home, "DescribeRegions", "region list", AllRegions=True)["Regions"]
             known = sorted(r["RegionName"] for r in everything)
             enabled = sorted(
-                r["RegionName"] for r in everything if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
+                r["RegionName"]
+                for r in everything
+                if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
             )
-        except _Unreadable:
+        except _UnreadableError:
             known = enabled = sorted(self.session.get_available_regions("ec2"))
         if wanted == "all":
             return enabled, enabled
@@ -263,23 +272,16 @@ class AwsReader:
         self.identity()
         detail, sweep = self.regions(wanted)
         self.coverage.regions = detail
-        self.progress(f"account {self.account}: reading {len(detail)} region(s) in detail, tags in {len(sweep)}")
+        self.progress(
+            f"account {self.account}: reading {len(detail)} region(s) in detail, tags in {len(sweep)}"
+        )
         self.progress("s3 (global): buckets")
         self._s3(detail)
         for index, region in enumerate(detail, 1):
             before = len(self._resources)
-            for label, step in (
-                ("kms", self._kms),
-                ("rds", self._rds),
-                ("logs", self._logs),
-                ("secrets", self._secrets),
-                ("backup", self._backup),
-            ):
-                try:
+            for step in (self._kms, self._rds, self._logs, self._secrets, self._backup):
+                with contextlib.suppress(_UnreadableError):
                     step(region)
-                except _Unreadable:
-                    pass
-                del label
             self.progress(f"[{index}/{len(detail)}] {region}: {len(self._resources) - before} resource(s)")
         self._tags(sweep)
         config: dict[str, Any] = {
@@ -294,13 +296,13 @@ class AwsReader:
         home = self.session.region_name or HOME_REGION
         try:
             buckets = self.pages("s3", home, "ListBuckets", "Buckets", "S3 buckets")
-        except _Unreadable:
+        except _UnreadableError:
             return
         for bucket in buckets:
             name = bucket["Name"]
             try:
                 self._bucket(name, home)
-            except _Unreadable:
+            except _UnreadableError:
                 continue
         del detail
 
@@ -309,8 +311,17 @@ class AwsReader:
         location = self.call("s3", home, "GetBucketLocation", what, Bucket=name).get("LocationConstraint")
         region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
         assert isinstance(region, str)
-        sse = self.call("s3", region, "GetBucketEncryption", f"{what} encryption", absent=_S3_ABSENT, Bucket=name)
-        pab = self.call("s3", region, "GetPublicAccessBlock", f"{what} public access block", absent=_S3_ABSENT, Bucket=name)
+        sse = self.call(
+            "s3", region, "GetBucketEncryption", f"{what} encryption", absent=_S3_ABSENT, Bucket=name
+        )
+        pab = self.call(
+            "s3",
+            region,
+            "GetPublicAccessBlock",
+            f"{what} public access block",
+            absent=_S3_ABSENT,
+            Bucket=name,
+        )
         policy = self.call("s3", region, "GetBucketPolicy", f"{what} policy", absent=_S3_ABSENT, Bucket=name)
         acl = self.call("s3", region, "GetBucketAcl", f"{what} ACL", Bucket=name)
         replication = self.call(
@@ -378,21 +389,25 @@ class AwsReader:
 
     def _kms(self, region: str) -> None:
         try:
-            stores = self.call("kms", region, "DescribeCustomKeyStores", "KMS custom key stores", role="stores")
+            stores = self.call(
+                "kms", region, "DescribeCustomKeyStores", "KMS custom key stores", role="stores"
+            )
             for store in stores.get("CustomKeyStores", []):
                 self._key_store(region, store)
-        except _Unreadable:
+        except _UnreadableError:
             pass
         keys = self.pages("kms", region, "ListKeys", "Keys", "KMS keys")
         for entry in keys:
             try:
-                meta = self.call("kms", region, "DescribeKey", f"KMS key {entry['KeyId']}", KeyId=entry["KeyId"])
-            except _Unreadable:
+                meta = self.call(
+                    "kms", region, "DescribeKey", f"KMS key {entry['KeyId']}", KeyId=entry["KeyId"]
+                )
+            except _UnreadableError:
                 continue
             self._key(region, meta["KeyMetadata"])
         try:
             aliases = self.pages("kms", region, "ListAliases", "Aliases", "KMS aliases")
-        except _Unreadable:
+        except _UnreadableError:
             return
         for alias in aliases:
             name = alias.get("AliasName", "")
@@ -408,7 +423,8 @@ class AwsReader:
 
     def _key_store(self, region: str, store: Mapping[str, Any]) -> None:
         proxy = store.get("XksProxyConfiguration", {})
-        credential = {"accessKeyId": proxy["AccessKeyId"], "rawSecretAccessKey": SECRET} if proxy.get("AccessKeyId") else None
+        # KMS holds the proxy credential; in the model it is what Pulumi makes it, a secret.
+        credential = SECRET if proxy.get("AccessKeyId") else None
         self.add(
             KMS_STORE,
             store.get("CustomKeyStoreName", store["CustomKeyStoreId"]),
@@ -456,67 +472,77 @@ class AwsReader:
     # -- RDS ---------------------------------------------------------------------------------------
 
     def _rds(self, region: str) -> None:
-        try:
-            for db in self.pages("rds", region, "DescribeDBInstances", "DBInstances", "RDS instances"):
-                self._db_instance(region, db)
-        except _Unreadable:
-            pass
-        try:
-            for cluster in self.pages("rds", region, "DescribeDBClusters", "DBClusters", "RDS clusters"):
-                self._db_cluster(region, cluster)
-        except _Unreadable:
-            pass
-        try:
-            for snap in self.pages("rds", region, "DescribeDBSnapshots", "DBSnapshots", "RDS snapshots"):
-                # Automated snapshots are the instance's own, in its region under its key; manual
-                # snapshots and copies (SnapshotType manual, or copied in from another region) are judged.
-                if snap.get("SnapshotType") == "automated":
-                    continue
-                self._arns.add(snap.get("DBSnapshotArn", ""))
-                self.add(
-                    RDS_SNAPSHOT,
-                    snap["DBSnapshotIdentifier"],
-                    region,
-                    {
-                        "dbSnapshotIdentifier": snap["DBSnapshotIdentifier"],
-                        "dbInstanceIdentifier": snap.get("DBInstanceIdentifier"),
-                        "dbSnapshotArn": snap.get("DBSnapshotArn"),
-                        "encrypted": snap.get("Encrypted", False),
-                        "kmsKeyId": snap.get("KmsKeyId"),
-                        "snapshotType": snap.get("SnapshotType"),
-                        "sourceRegion": snap.get("SourceRegion"),
-                        "sourceDbSnapshotIdentifier": snap.get("SourceDBSnapshotIdentifier"),
-                    },
-                )
-        except _Unreadable:
-            pass
-        try:
-            snaps = self.pages("rds", region, "DescribeDBClusterSnapshots", "DBClusterSnapshots", "RDS cluster snapshots")
-            for snap in snaps:
-                if snap.get("SnapshotType") == "automated":
-                    continue
-                self._arns.add(snap.get("DBClusterSnapshotArn", ""))
-                self.add(
-                    RDS_CLUSTER_SNAPSHOT,
-                    snap["DBClusterSnapshotIdentifier"],
-                    region,
-                    {
-                        "dbClusterSnapshotIdentifier": snap["DBClusterSnapshotIdentifier"],
-                        "dbClusterIdentifier": snap.get("DBClusterIdentifier"),
-                        "dbClusterSnapshotArn": snap.get("DBClusterSnapshotArn"),
-                        "storageEncrypted": snap.get("StorageEncrypted", False),
-                        "kmsKeyId": snap.get("KmsKeyId"),
-                        "snapshotType": snap.get("SnapshotType"),
-                    },
-                )
-        except _Unreadable:
-            pass
-        try:
-            backups = self.pages(
-                "rds", region, "DescribeDBInstanceAutomatedBackups", "DBInstanceAutomatedBackups", "RDS automated backups"
+        for step in (
+            self._rds_instances,
+            self._rds_clusters,
+            self._rds_snapshots,
+            self._rds_cluster_snapshots,
+            self._rds_backup_replications,
+        ):
+            with contextlib.suppress(_UnreadableError):
+                step(region)
+
+    def _rds_instances(self, region: str) -> None:
+        for db in self.pages("rds", region, "DescribeDBInstances", "DBInstances", "RDS instances"):
+            self._db_instance(region, db)
+
+    def _rds_clusters(self, region: str) -> None:
+        for cluster in self.pages("rds", region, "DescribeDBClusters", "DBClusters", "RDS clusters"):
+            self._db_cluster(region, cluster)
+
+    def _rds_snapshots(self, region: str) -> None:
+        for snap in self.pages("rds", region, "DescribeDBSnapshots", "DBSnapshots", "RDS snapshots"):
+            # Automated snapshots are the instance's own, in its region under its key; manual
+            # snapshots and copies (SnapshotType manual, or copied in from another region) are judged.
+            if snap.get("SnapshotType") == "automated":
+                continue
+            self._arns.add(snap.get("DBSnapshotArn", ""))
+            self.add(
+                RDS_SNAPSHOT,
+                snap["DBSnapshotIdentifier"],
+                region,
+                {
+                    "dbSnapshotIdentifier": snap["DBSnapshotIdentifier"],
+                    "dbInstanceIdentifier": snap.get("DBInstanceIdentifier"),
+                    "dbSnapshotArn": snap.get("DBSnapshotArn"),
+                    "encrypted": snap.get("Encrypted", False),
+                    "kmsKeyId": snap.get("KmsKeyId"),
+                    "snapshotType": snap.get("SnapshotType"),
+                    "sourceRegion": snap.get("SourceRegion"),
+                    "sourceDbSnapshotIdentifier": snap.get("SourceDBSnapshotIdentifier"),
+                },
             )
-        except _Unreadable:
-            return
+
+    def _rds_cluster_snapshots(self, region: str) -> None:
+        snaps = self.pages(
+            "rds", region, "DescribeDBClusterSnapshots", "DBClusterSnapshots", "RDS cluster snapshots"
+        )
+        for snap in snaps:
+            if snap.get("SnapshotType") == "automated":
+                continue
+            self._arns.add(snap.get("DBClusterSnapshotArn", ""))
+            self.add(
+                RDS_CLUSTER_SNAPSHOT,
+                snap["DBClusterSnapshotIdentifier"],
+                region,
+                {
+                    "dbClusterSnapshotIdentifier": snap["DBClusterSnapshotIdentifier"],
+                    "dbClusterIdentifier": snap.get("DBClusterIdentifier"),
+                    "dbClusterSnapshotArn": snap.get("DBClusterSnapshotArn"),
+                    "storageEncrypted": snap.get("StorageEncrypted", False),
+                    "kmsKeyId": snap.get("KmsKeyId"),
+                    "snapshotType": snap.get("SnapshotType"),
+                },
+            )
+
+    def _rds_backup_replications(self, region: str) -> None:
+        backups = self.pages(
+            "rds",
+            region,
+            "DescribeDBInstanceAutomatedBackups",
+            "DBInstanceAutomatedBackups",
+            "RDS automated backups",
+        )
         for backup in backups:
             source = backup.get("DBInstanceArn", "")
             parsed = _arn(source)
@@ -534,8 +560,33 @@ class AwsReader:
                 },
             )
 
+    def _parameter_group(self, region: str, name: str, cluster: bool) -> None:
+        type_token = RDS_CLUSTER_PARAMETER_GROUP if cluster else RDS_PARAMETER_GROUP
+        if not name or any(
+            r.type == type_token and r.name == name and r.region == region for r in self._resources
+        ):
+            return
+        operation = "DescribeDBClusterParameters" if cluster else "DescribeDBParameters"
+        argument = "DBClusterParameterGroupName" if cluster else "DBParameterGroupName"
+        try:
+            parameters = self.pages(
+                "rds", region, operation, "Parameters", f"parameter group {name}", **{argument: name}
+            )
+        except _UnreadableError:
+            return
+        wanted = [
+            {"name": p["ParameterName"], "value": p.get("ParameterValue")}
+            for p in parameters
+            if p.get("ParameterName") in TLS_PARAMETERS and p.get("ParameterValue") is not None
+        ]
+        self.add(type_token, name, region, {"name": name, "parameters": wanted})
+
     def _db_instance(self, region: str, db: Mapping[str, Any]) -> None:
         secret = db.get("MasterUserSecret") or {}
+        groups = db.get("DBParameterGroups") or [{}]
+        group_name = groups[0].get("DBParameterGroupName", "")
+        if not db.get("DBClusterIdentifier"):
+            self._parameter_group(region, group_name, cluster=False)
         common = {
             "identifier": db["DBInstanceIdentifier"],
             "engine": db.get("Engine"),
@@ -544,7 +595,12 @@ class AwsReader:
             "performanceInsightsKmsKeyId": db.get("PerformanceInsightsKMSKeyId"),
         }
         if db.get("DBClusterIdentifier"):
-            self.add(RDS_CLUSTER_INSTANCE, db["DBInstanceIdentifier"], region, {**common, "clusterIdentifier": db["DBClusterIdentifier"]})
+            self.add(
+                RDS_CLUSTER_INSTANCE,
+                db["DBInstanceIdentifier"],
+                region,
+                {**common, "clusterIdentifier": db["DBClusterIdentifier"]},
+            )
             return
         self.add(
             RDS_INSTANCE,
@@ -559,11 +615,14 @@ class AwsReader:
                 "replicateSourceDb": db.get("ReadReplicaSourceDBInstanceIdentifier"),
                 "replicas": db.get("ReadReplicaDBInstanceIdentifiers") or None,
                 "backupRetentionPeriod": db.get("BackupRetentionPeriod"),
+                "parameterGroupName": group_name or None,
             },
         )
 
     def _db_cluster(self, region: str, cluster: Mapping[str, Any]) -> None:
         secret = cluster.get("MasterUserSecret") or {}
+        group_name = cluster.get("DBClusterParameterGroup", "")
+        self._parameter_group(region, group_name, cluster=True)
         self.add(
             RDS_CLUSTER,
             cluster["DBClusterIdentifier"],
@@ -578,6 +637,7 @@ class AwsReader:
                 "manageMasterUserPassword": bool(secret),
                 "masterUserSecretKmsKeyId": secret.get("KmsKeyId"),
                 "replicationSourceIdentifier": cluster.get("ReplicationSourceIdentifier"),
+                "dbClusterParameterGroupName": group_name or None,
             },
         )
 
@@ -599,20 +659,26 @@ class AwsReader:
                 self._arns.add(str(group["arn"]).removesuffix(":*"))
 
     def _secrets(self, region: str) -> None:
-        for entry in self.pages("secretsmanager", region, "ListSecrets", "SecretList", "Secrets Manager secrets"):
+        for entry in self.pages(
+            "secretsmanager", region, "ListSecrets", "SecretList", "Secrets Manager secrets"
+        ):
             self._arns.add(entry.get("ARN", ""))
             try:
                 secret = self.call(
-                    "secretsmanager", region, "DescribeSecret", f"secret {entry['Name']}", SecretId=entry["ARN"]
+                    "secretsmanager",
+                    region,
+                    "DescribeSecret",
+                    f"secret {entry['Name']}",
+                    SecretId=entry["ARN"],
                 )
-            except _Unreadable:
+            except _UnreadableError:
                 secret = dict(entry)
             replicas = [
                 {"region": r.get("Region"), "kmsKeyId": r.get("KmsKeyId"), "status": r.get("Status")}
                 for r in secret.get("ReplicationStatus", [])
             ]
             self.add(
-                SECRET_TYPE,
+                SM_SECRET,
                 entry["Name"],
                 region,
                 {"name": entry["Name"], "kmsKeyId": secret.get("KmsKeyId"), "replicas": replicas or None},
@@ -630,23 +696,30 @@ class AwsReader:
         for plan in self.pages("backup", region, "ListBackupPlans", "BackupPlansList", "Backup plans"):
             try:
                 body = self.call(
-                    "backup", region, "GetBackupPlan", f"backup plan {plan['BackupPlanName']}", BackupPlanId=plan["BackupPlanId"]
+                    "backup",
+                    region,
+                    "GetBackupPlan",
+                    f"backup plan {plan['BackupPlanName']}",
+                    BackupPlanId=plan["BackupPlanId"],
                 )
-            except _Unreadable:
+            except _UnreadableError:
                 continue
             rules = [
                 {
                     "ruleName": r.get("RuleName"),
                     "targetVaultName": r.get("TargetBackupVaultName"),
                     "copyActions": [
-                        {"destinationVaultArn": c.get("DestinationBackupVaultArn")} for c in r.get("CopyActions", [])
+                        {"destinationVaultArn": c.get("DestinationBackupVaultArn")}
+                        for c in r.get("CopyActions", [])
                     ]
                     or None,
                 }
                 for r in body.get("BackupPlan", {}).get("Rules", [])
             ]
             self._arns.add(plan.get("BackupPlanArn", ""))
-            self.add(BACKUP_PLAN, plan["BackupPlanName"], region, {"name": plan["BackupPlanName"], "rules": rules})
+            self.add(
+                BACKUP_PLAN, plan["BackupPlanName"], region, {"name": plan["BackupPlanName"], "rules": rules}
+            )
 
     # -- every region's tagged resources ------------------------------------------------------------
 
@@ -656,9 +729,13 @@ class AwsReader:
         for region in sweep:
             try:
                 mappings = self.pages(
-                    "resourcegroupstaggingapi", region, "GetResources", "ResourceTagMappingList", "tagged resources"
+                    "resourcegroupstaggingapi",
+                    region,
+                    "GetResources",
+                    "ResourceTagMappingList",
+                    "tagged resources",
                 )
-            except _Unreadable:
+            except _UnreadableError:
                 continue
             for mapping in mappings:
                 arn = mapping.get("ResourceARN", "")
@@ -697,10 +774,9 @@ def _arn(value: str) -> dict[str, str]:
 def _resource_kind(parsed: Mapping[str, str]) -> tuple[str, str]:
     """(resource type, name) from an ARN's resource part: ``db:booking`` -> (``db``, ``booking``)."""
     resource = parsed.get("resource", "")
-    for separator in ("/", ":"):
-        if separator in resource:
-            kind, _, name = resource.partition(separator)
-            return kind, name
+    cuts = [i for i in (resource.find("/"), resource.find(":")) if i >= 0]
+    if cuts:
+        return resource[: min(cuts)], resource[min(cuts) + 1 :]
     return parsed.get("service", ""), resource
 
 
@@ -731,7 +807,9 @@ def _raise_on_credentials(error: Exception) -> None:
     if isinstance(error, ProfileNotFound):
         raise CredentialError(f"{error}: check --profile and ~/.aws/config") from error
     if isinstance(error, TokenRetrievalError):
-        raise CredentialError(f"the SSO token could not be refreshed ({error}): run `aws sso login`") from error
+        raise CredentialError(
+            f"the SSO token could not be refreshed ({error}): run `aws sso login`"
+        ) from error
     if isinstance(error, NoRegionError):
         raise CredentialError("no region configured: pass --regions or set AWS_REGION") from error
     if isinstance(error, ClientError):

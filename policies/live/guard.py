@@ -2,7 +2,7 @@
 
 The guard is a botocore ``before-parameter-build`` handler registered on the session, so it runs for
 every client the session creates, before parameters are validated or any HTTP request is sent. An
-operation that is not on :data:`AWS_READ_OPERATIONS` raises :class:`ReadOnlyViolation`.
+operation that is not on :data:`AWS_READ_OPERATIONS` raises :class:`ReadOnlyViolationError`.
 
 :data:`AWS_READ_OPERATIONS` maps each allowed operation to the IAM action it needs; the read-only
 role's policy document (``aws-readonly-policy.json``) is exactly these actions (a test checks it).
@@ -40,6 +40,8 @@ AWS_READ_OPERATIONS: Final[Mapping[str, Mapping[str, str]]] = {
         "DescribeDBSnapshots": "rds:DescribeDBSnapshots",
         "DescribeDBClusterSnapshots": "rds:DescribeDBClusterSnapshots",
         "DescribeDBInstanceAutomatedBackups": "rds:DescribeDBInstanceAutomatedBackups",
+        "DescribeDBParameters": "rds:DescribeDBParameters",
+        "DescribeDBClusterParameters": "rds:DescribeDBClusterParameters",
     },
     "logs": {"DescribeLogGroups": "logs:DescribeLogGroups"},
     "secretsmanager": {
@@ -61,15 +63,21 @@ AWS_READ_OPERATIONS: Final[Mapping[str, Mapping[str, str]]] = {
 }
 
 #: Retries with exponential backoff and jitter for throttling and transient errors (botocore).
-RETRY_CONFIG: Final = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeout=10, read_timeout=30)
+MAX_ATTEMPTS: Final = 6
+RETRY_CONFIG: Final = Config(
+    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, connect_timeout=10, read_timeout=30
+)
 
 
-class ReadOnlyViolation(RuntimeError):
+class ReadOnlyViolationError(RuntimeError):
     """A verify session was asked to make a call that is not on the read allow-list."""
 
 
 def iam_action(service: str, operation: str) -> str:
-    """The IAM action an allowed operation needs (``s3``/``GetBucketEncryption`` -> ``s3:GetEncryptionConfiguration``)."""
+    """The IAM action an allowed operation needs.
+
+    ``s3``/``GetBucketEncryption`` -> ``s3:GetEncryptionConfiguration``.
+    """
     return AWS_READ_OPERATIONS.get(service, {}).get(operation, f"{service}:{operation}")
 
 
@@ -83,7 +91,12 @@ def policy_document() -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "SovereignBookingVerifyReadOnly", "Effect": "Allow", "Action": iam_actions(), "Resource": "*"}
+            {
+                "Sid": "SovereignBookingVerifyReadOnly",
+                "Effect": "Allow",
+                "Action": iam_actions(),
+                "Resource": "*",
+            }
         ],
     }
 
@@ -96,7 +109,7 @@ def load_policy_document() -> dict[str, Any]:
 def _refuse_unlisted(model: Any = None, **_: Any) -> None:
     service = model.service_model.service_name
     if model.name not in AWS_READ_OPERATIONS.get(service, {}):
-        raise ReadOnlyViolation(
+        raise ReadOnlyViolationError(
             f"verify is read-only: {service}:{model.name} is not on the allow-list of read calls "
             "(policies/live/guard.py); no request was sent"
         )
@@ -104,7 +117,9 @@ def _refuse_unlisted(model: Any = None, **_: Any) -> None:
 
 def guard_session(session: boto3.Session) -> boto3.Session:
     """Registers the allow-list on every client the session creates (idempotent)."""
-    session.events.register("before-parameter-build", _refuse_unlisted, unique_id="sovereign-booking-read-only")
+    session.events.register(
+        "before-parameter-build", _refuse_unlisted, unique_id="sovereign-booking-read-only"
+    )
     return session
 
 

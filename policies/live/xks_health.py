@@ -37,24 +37,38 @@ def load_credential(path: Path | None, environ: Mapping[str, str]) -> ProxyCrede
     if path is not None:
         document = json.loads(path.read_text())
         auth = document.get("XksProxyAuthenticationCredential", {})
-        return ProxyCredential(auth["AccessKeyId"], auth["RawSecretAccessKey"], document.get("XksProxyUriPath"))
+        return ProxyCredential(
+            auth["AccessKeyId"], auth["RawSecretAccessKey"], document.get("XksProxyUriPath")
+        )
     if environ.get("XKS_ACCESS_KEY_ID") and environ.get("XKS_SECRET_ACCESS_KEY"):
         return ProxyCredential(environ["XKS_ACCESS_KEY_ID"], environ["XKS_SECRET_ACCESS_KEY"])
     return None
 
 
-def health(endpoint: str, path: str, region: str, credential: ProxyCredential, timeout: float = 10) -> dict[str, Any]:
+def health(
+    endpoint: str, path: str, region: str, credential: ProxyCredential, timeout: float = 10
+) -> dict[str, Any]:
     """``{"status": "ok"|"failed", "detail": ...}`` for one proxy."""
     url = endpoint.rstrip("/") + path.rstrip("/") + "/health"
-    body = json.dumps({"requestMetadata": {"kmsRequestId": str(uuid.uuid4()), "kmsOperation": "KmsHealthCheck"}})
+    body = json.dumps(
+        {"requestMetadata": {"kmsRequestId": str(uuid.uuid4()), "kmsOperation": "KmsHealthCheck"}}
+    )
+    if not url.startswith("https://"):
+        return {"status": "failed", "detail": f"{url} is not an https URL"}
     request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials(credential.access_key_id, credential.secret_access_key), "kms", region).add_auth(request)
-    prepared = urllib.request.Request(url, data=body.encode(), headers=dict(request.headers.items()), method="POST")  # noqa: S310
+    signer = SigV4Auth(Credentials(credential.access_key_id, credential.secret_access_key), "kms", region)
+    signer.add_auth(request)
+    headers = dict(request.headers.items())
+    prepared = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
+    context = ssl.create_default_context()
     try:
-        with urllib.request.urlopen(prepared, timeout=timeout, context=ssl.create_default_context()) as response:  # noqa: S310
+        with urllib.request.urlopen(prepared, timeout=timeout, context=context) as response:  # noqa: S310
             answer = json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
-        return {"status": "failed", "detail": f"HTTP {error.code}: {error.read()[:200].decode(errors='replace')}"}
+        return {
+            "status": "failed",
+            "detail": f"HTTP {error.code}: {error.read()[:200].decode(errors='replace')}",
+        }
     except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
         return {"status": "failed", "detail": f"{type(error).__name__}: {error}"}
     hsms = answer.get("ekmFleetDetails", [])
@@ -67,7 +81,8 @@ def health(endpoint: str, path: str, region: str, credential: ProxyCredential, t
 def check_stores(stack: Stack, credential: ProxyCredential, progress: Callable[[str], None]) -> Stack:
     """The stack with ``proxyHealth`` set on every external key store (read by BK-LIVE-003)."""
     resources = []
-    for resource in stack.resources:
+    for original in stack.resources:
+        resource = original
         if resource.type == CUSTOM_KEY_STORE and resource.get("customKeyStoreType") == "EXTERNAL_KEY_STORE":
             endpoint = str(resource.get("xksProxyUriEndpoint", default=""))
             path = credential.uri_path or str(resource.get("xksProxyUriPath", default=""))

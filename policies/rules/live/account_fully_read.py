@@ -1,4 +1,4 @@
-"""BK-LIVE-004: every part of the account could be read (nothing went unchecked)."""
+"""BK-LIVE-004: every part of the account could be read."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
             continue
         need = f" (missing permission {gap['permission']})" if gap.get("permission") else ""
         yield Violation(
-            f"{gap.get('provider')} {gap.get('region')}: {gap.get('what')} not checked: {gap.get('reason')}{need}"
+            f"{gap.get('provider')} {gap.get('region')}: {gap.get('what')} not checked: "
+            f"{gap.get('reason')}{need}"
         )
 
 
@@ -33,7 +34,9 @@ RULE = Rule(
         "Grant the read-only role every action of policies/live/aws-readonly-policy.json (Scaleway: the "
         "permission sets in docs/verify.md) and run verify again."
     ),
-    rationale="A live audit that could not read a part of the account says nothing about it; the gap is shown.",
+    rationale=(
+        "A live audit that could not read a part of the account says nothing about it; the gap is shown."
+    ),
     check=check,
     scope="stack",
 )

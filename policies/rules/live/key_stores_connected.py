@@ -19,7 +19,9 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
             continue  # no live state (preview, export) or connected
         code = store.get("connectionErrorCode")
         detail = f" (ConnectionErrorCode {code})" if code else ""
-        yield Violation(f"connection state is {state}{detail}: AWS KMS cannot use the keys of this store", store)
+        yield Violation(
+            f"connection state is {state}{detail}: AWS KMS cannot use the keys of this store", store
+        )
 
 
 RULE = Rule(
@@ -30,7 +32,8 @@ RULE = Rule(
     regulations=("AWS-XKS", "HDS-2024"),
     remediation=(
         "Find the cause from the ConnectionErrorCode (AWS KMS Developer Guide, 'Troubleshooting external key "
-        "stores'): XKS_PROXY_NOT_REACHABLE / XKS_PROXY_TIMED_OUT (network, TLS), INVALID_CREDENTIALS (rotate the "
+        "stores'): XKS_PROXY_NOT_REACHABLE / XKS_PROXY_TIMED_OUT (network, TLS), INVALID_CREDENTIALS "
+        "(rotate the "
         "proxy credential in KMS and the proxy), XKS_PROXY_INVALID_RESPONSE; then ConnectCustomKeyStore. A "
         "deliberate disconnection (the kill switch) is recorded as an exception with its owner."
     ),

@@ -30,7 +30,8 @@ RULE = Rule(
     mandatory=True,
     regulations=("AWS-XKS", "HDS-2024"),
     remediation=(
-        "Enable the key (EnableKey; Scaleway: EnableKey) or cancel its deletion (CancelKeyDeletion) if it still "
+        "Enable the key (EnableKey; Scaleway: EnableKey) or cancel its deletion (CancelKeyDeletion) if it "
+        "still "
         "protects data; keys no longer used are removed from the stack and recorded as retired."
     ),
     rationale="A disabled key or one pending deletion makes the data it protects unavailable, or soon lost.",

@@ -31,7 +31,9 @@ RULE = Rule(
         "Check the proxy host, its TLS certificate and the HSM behind it (scripts/xks_check.py runs the full "
         "acceptance check); the health response lists each HSM's state."
     ),
-    rationale="The proxy is the only path to the keys: a failing proxy is an outage before it is a disconnection.",
+    rationale=(
+        "The proxy is the only path to the keys: a failing proxy is an outage before it is a disconnection."
+    ),
     check=check,
     scope="resource",
 )

@@ -1,0 +1,195 @@
+"""Live audit of a Scaleway project: recorded API answers (real HTTP on 127.0.0.1) and moto for Object Storage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from scaleway import Client
+
+from policies.audit import audit_stack
+from policies.live.errors import CredentialError, UnknownRegionError
+from policies.live.guard import ReadOnlyViolationError
+from policies.live.scaleway import ScalewayReader, read_only_api
+from tests.verify.conftest import admin
+from tests.verify.scaleway_api import (
+    ACCESS_KEY,
+    KEY_ID,
+    PROJECT,
+    SECRET_KEY,
+    RecordedScaleway,
+    compliant_routes,
+    database,
+    error,
+    key,
+    listing,
+)
+
+BUCKET = "booking-documents-fr-par"
+
+
+@pytest.fixture
+def scw(aws: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """Routes to edit before reading, and the moto URL standing in for s3.fr-par.scw.cloud."""
+    s3 = admin("s3", "us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_ID}}
+            ]
+        },
+    )
+    yield compliant_routes(("fr-par", "nl-ams", "pl-waw")), aws
+
+
+def read(
+    routes: dict[str, Any], s3_url: str, regions: list[str], **kwargs: Any
+) -> tuple[ScalewayReader, Any]:
+    with RecordedScaleway(routes) as server:
+        client = Client(
+            access_key=ACCESS_KEY,
+            secret_key=SECRET_KEY,
+            default_project_id=PROJECT,
+            default_region="fr-par",
+            api_url=server.url,
+        )
+        reader = ScalewayReader(
+            client, PROJECT, s3_endpoints={"fr-par": s3_url}, sleep=lambda _: None, **kwargs
+        )
+        stack = reader.read(regions)
+        reader.requests = server.requests  # type: ignore[attr-defined]
+    return reader, stack
+
+
+def failed(result: Any, rule_id: str) -> list[Any]:
+    return [f for f in result.findings if f.rule_id == rule_id and f.status == "failed"]
+
+
+def test_compliant_project_passes_with_the_recorded_database_exception(
+    scw: tuple[dict[str, Any], str],
+) -> None:
+    routes, s3_url = scw
+    reader, stack = read(routes, s3_url, ["fr-par"])
+    db = stack.of_type("scaleway:databases/instance:Instance")[0]
+    assert db.get("encryptionAtRest") is True and db.get("privateNetwork")
+    [k] = stack.of_type("scaleway:keymanager/key:Key")
+    assert k.get("usage") == "symmetric_encryption" and k.region == "fr-par" and k.get("state") == "enabled"
+    sse = stack.of_type(
+        "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )[0]
+    assert sse.get("rules", 0, "applyServerSideEncryptionByDefault", "kmsMasterKeyId") == KEY_ID
+    result = audit_stack(stack)
+    assert result.passed, [f.message for f in result.failed]
+    # No customer key for the managed database: Scaleway's limit, a recorded exception (policies/exceptions.yaml).
+    assert [f.rule_id for f in result.excepted] == ["BK-ENC-004"]
+    assert all(method == "GET" for method, _ in reader.requests)  # type: ignore[attr-defined]
+
+
+def test_database_without_encryption_at_rest(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    routes["/rdb/v1/regions/fr-par/instances"] = listing(
+        "instances", [database(encryption={"enabled": False})]
+    )
+    _, stack = read(routes, s3_url, ["fr-par"])
+    [finding] = failed(audit_stack(stack), "BK-ENC-002")
+    assert "encryptionAtRest is not true" in finding.message
+
+
+def test_database_with_public_endpoint(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    public = {"id": "1", "ip": "51.159.0.10", "port": 5432, "name": None, "load_balancer": {}}
+    routes["/rdb/v1/regions/fr-par/instances"] = listing("instances", [database(endpoints=[public])])
+    _, stack = read(routes, s3_url, ["fr-par"])
+    messages = [f.message for f in failed(audit_stack(stack), "BK-EXP-002")]
+    assert any("public endpoint" in m for m in messages) and any("private network" in m for m in messages)
+
+
+def test_key_and_database_outside_fr_par(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    routes["/key-manager/v1alpha1/regions/nl-ams/keys"] = listing("keys", [key("nl-ams", name="copy")])
+    routes["/rdb/v1/regions/pl-waw/instances"] = listing("instances", [database("pl-waw", name="replica-pl")])
+    _, stack = read(routes, s3_url, ["fr-par", "nl-ams", "pl-waw"])
+    result = audit_stack(stack)
+    outside = {f.resource_urn.rsplit("::", 1)[-1] for f in failed(result, "BK-REGION-001")}
+    assert outside == {"nl-ams/copy", "pl-waw/replica-pl"}
+    assert any("nl-ams" in f.message for f in failed(result, "BK-KEY-003"))
+
+
+def test_key_disabled(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    routes["/key-manager/v1alpha1/regions/fr-par/keys"] = listing("keys", [key(state="disabled")])
+    _, stack = read(routes, s3_url, ["fr-par"])
+    [finding] = failed(audit_stack(stack), "BK-LIVE-002")
+    assert "disabled" in finding.message
+
+
+def test_key_scheduled_for_deletion(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    routes["/key-manager/v1alpha1/regions/fr-par/keys"] = listing("keys", [])
+    pending = key(deletion_requested_at="2026-11-20T08:00:00Z")
+    routes["/key-manager/v1alpha1/regions/fr-par/keys#scheduled_for_deletion"] = listing("keys", [pending])
+    _, stack = read(routes, s3_url, ["fr-par"])
+    [finding] = failed(audit_stack(stack), "BK-LIVE-002")
+    assert "scheduled_for_deletion" in finding.message
+
+
+def test_denied_permission_names_the_permission_set_and_the_rest_is_read(
+    scw: tuple[dict[str, Any], str],
+) -> None:
+    routes, s3_url = scw
+    routes["/key-manager/v1alpha1/regions/fr-par/keys"] = error(
+        403, "insufficient permissions", "permissions_denied"
+    )
+    reader, stack = read(routes, s3_url, ["fr-par"])
+    [gap] = reader.coverage.gaps
+    assert gap.permission == "KeyManagerReadOnly" and gap.what == "Key Manager keys"
+    assert stack.of_type("scaleway:databases/instance:Instance")
+    assert any("KeyManagerReadOnly" in f.message for f in failed(audit_stack(stack), "BK-LIVE-004"))
+
+
+def test_throttling_is_retried_with_backoff(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    answer = routes["/rdb/v1/regions/fr-par/instances"]
+    throttled = error(429, "rate limit exceeded", "too_many_requests")
+    routes["/rdb/v1/regions/fr-par/instances"] = [throttled, throttled, answer]
+    reader, stack = read(routes, s3_url, ["fr-par"])
+    assert reader.coverage.retries == 2 and not reader.coverage.gaps
+    assert stack.of_type("scaleway:databases/instance:Instance")
+
+
+def test_invalid_credentials_stop_the_run(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    routes["/rdb/v1/regions/fr-par/instances"] = error(
+        401, "authentication is denied", "denied_authentication"
+    )
+    with pytest.raises(CredentialError, match="rejected the credentials"):
+        read(routes, s3_url, ["fr-par"])
+
+
+def test_unknown_region(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    with pytest.raises(UnknownRegionError, match="fr-lyo"):
+        read(routes, s3_url, ["fr-lyo"])
+
+
+def test_sdk_writes_are_refused_before_any_request(scw: tuple[dict[str, Any], str]) -> None:
+    from scaleway.key_manager.v1alpha1 import KeyManagerV1Alpha1API
+    from scaleway.rdb.v1 import RdbV1API
+
+    routes, _ = scw
+    with RecordedScaleway(routes) as server:
+        client = Client(
+            access_key=ACCESS_KEY, secret_key=SECRET_KEY, default_region="fr-par", api_url=server.url
+        )
+        keys = read_only_api(KeyManagerV1Alpha1API(client))
+        rdb = read_only_api(RdbV1API(client))
+        with pytest.raises(ReadOnlyViolationError):
+            keys.delete_key(key_id=KEY_ID)
+        with pytest.raises(ReadOnlyViolationError):
+            keys.disable_key(key_id=KEY_ID)
+        with pytest.raises(ReadOnlyViolationError):
+            rdb.delete_instance(instance_id="5a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+        assert server.requests == []
