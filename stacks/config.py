@@ -442,8 +442,11 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
     stack = stack or pulumi.get_stack()
     reader = _Reader(config or pulumi.Config(NAMESPACE))
 
-    target = reader.text("target", allowed=TARGETS, describe=" or ".join(TARGETS))
-    if target is None:
+    # "keystore" stacks are dispatched by stacks/program.py before this loader runs.
+    target = reader.text("target", allowed=(*TARGETS, "keystore"), describe=", ".join((*TARGETS, "keystore")))
+    if target == "keystore":
+        reader.fail(reader.key("target"), "keystore stacks are read by components/keystore, not this loader")
+    if target is None or reader.problems:
         raise ConfigError(stack, reader.problems)
     allowed_regions = ALLOWED_REGIONS[target]
     region = reader.text("region", default=allowed_regions[0], allowed=allowed_regions)

@@ -8,6 +8,13 @@ from stacks import config
 
 
 def main() -> None:
+    if pulumi.Config(config.NAMESPACE).get("target") == "keystore":
+        # The French key store host has its own configuration (components/keystore/config.py).
+        from stacks import keystore_stack
+
+        keystore_stack.build()
+        pulumi.export("target", "keystore")
+        return
     # Validation happens here, before any resource exists: a bad value stops the program whole.
     cfg = config.load()
     if cfg.target == "aws":
