@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         "or set XKS_ACCESS_KEY_ID and XKS_SECRET_ACCESS_KEY",
     )
     parser.add_argument("--endpoint-url", help=argparse.SUPPRESS)  # tests: the moto server
+    parser.add_argument("--s3-endpoint-url", help=argparse.SUPPRESS)  # tests: Scaleway Object Storage on moto
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     return parser
 
@@ -126,6 +127,8 @@ def _read_scaleway(args: argparse.Namespace, config: PolicyConfig, show: object)
         stack_name=args.stack or "",
         progress=show,  # type: ignore[arg-type]
     )
+    if args.s3_endpoint_url:
+        reader.s3_endpoints = {region: args.s3_endpoint_url for region in config.regions_for("scaleway")}
     stack = reader.read(wanted)
     return stack, reader.coverage
 

@@ -7,9 +7,11 @@ whose answers are moto's own (ListKeys, DescribeKey, ListAliases) plus the XKS f
 
 from __future__ import annotations
 
+import importlib.util
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,6 +22,7 @@ from moto.server import ThreadedMotoServer
 from policies.live.aws import AwsReader
 from policies.live.guard import RETRY_CONFIG, read_only_session
 
+ROOT = Path(__file__).resolve().parents[2]
 HOME = "eu-west-3"
 ACCOUNT = "123456789012"
 STORE_ID = "cks-0123456789abcdef0"
@@ -205,3 +208,12 @@ def reader_for(
     clients, stubbers = kms_stubs(account, other_regions=other_regions)
     reader = AwsReader(read_only_session(), clients=clients, **kwargs)
     return reader, stubbers
+
+
+def verify_module() -> Any:
+    """scripts/verify.py, loaded from its path (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("verify_script", ROOT / "scripts" / "verify.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

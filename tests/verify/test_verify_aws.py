@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any, cast
@@ -22,23 +21,14 @@ from tests.verify.conftest import (
     compliant_store,
     kms_stubs,
     reader_for,
+    verify_module,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _verify_module() -> Any:
-    spec = importlib.util.spec_from_file_location("verify_script", ROOT / "scripts" / "verify.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_cli(
     monkeypatch: pytest.MonkeyPatch, account: Account, out: Path, *args: str, other: tuple[str, ...] = ()
 ) -> int:
-    verify = _verify_module()
+    verify = verify_module()
     clients, _ = kms_stubs(account, other_regions=other)
     monkeypatch.setattr(verify, "aws_client_overrides", lambda: clients)
     code: int = verify.main(["--target", "aws", "--out", str(out), "--quiet", *args])
@@ -218,7 +208,7 @@ def test_denied_permission_is_reported_and_the_rest_is_read(
     aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
     account = build_compliant()
-    verify = _verify_module()
+    verify = verify_module()
     clients, _ = kms_stubs(account)
     monkeypatch.setattr(verify, "aws_client_overrides", lambda: clients)
 
@@ -321,7 +311,7 @@ def test_missing_credentials(aws: str, monkeypatch: pytest.MonkeyPatch, capsys: 
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    code = _verify_module().main(["--target", "aws", "--out", str(tmp_path), "--quiet", "--regions", HOME])
+    code = verify_module().main(["--target", "aws", "--out", str(tmp_path), "--quiet", "--regions", HOME])
     assert code == 2
     assert "no AWS credentials found" in capsys.readouterr().err
 
@@ -345,7 +335,7 @@ def test_unknown_region(aws: str, monkeypatch: pytest.MonkeyPatch, capsys: Any, 
     reader = AwsReader(read_only_session())
     with pytest.raises(UnknownRegionError, match="eu-paris-1"):
         reader.read([HOME, "eu-paris-1"])
-    code = _verify_module().main(
+    code = verify_module().main(
         ["--target", "aws", "--out", str(tmp_path), "--quiet", "--regions", "eu-paris-1"]
     )
     assert code == 2 and "unknown AWS region(s) eu-paris-1" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from policies.audit import audit_stack
 from policies.live.errors import CredentialError, UnknownRegionError
 from policies.live.guard import ReadOnlyViolationError
 from policies.live.scaleway import ScalewayReader, read_only_api
-from tests.verify.conftest import admin
+from tests.verify.conftest import admin, verify_module
 from tests.verify.scaleway_api import (
     ACCESS_KEY,
     KEY_ID,
@@ -193,3 +194,44 @@ def test_sdk_writes_are_refused_before_any_request(scw: tuple[dict[str, Any], st
         with pytest.raises(ReadOnlyViolationError):
             rdb.delete_instance(instance_id="5a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
         assert server.requests == []
+
+
+def test_cli_compliant_project(
+    scw: tuple[dict[str, Any], str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    routes, s3_url = scw
+    with RecordedScaleway(routes) as server:
+        for name, value in {
+            "SCW_ACCESS_KEY": ACCESS_KEY,
+            "SCW_SECRET_KEY": SECRET_KEY,
+            "SCW_API_URL": server.url,
+            "SCW_DEFAULT_REGION": "fr-par",
+            "SCW_CONFIG_PATH": str(tmp_path / "none.yaml"),
+        }.items():
+            monkeypatch.setenv(name, value)
+        args = [
+            "--target",
+            "scaleway",
+            "--project-id",
+            PROJECT,
+            "--regions",
+            "fr-par",
+            "--out",
+            str(tmp_path),
+        ]
+        code = verify_module().main([*args, "--s3-endpoint-url", s3_url, "--quiet"])
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert "live-scaleway-11111111: PASS" in output and "EXCEPTED BK-ENC-004" in output
+    assert (tmp_path / "results.sarif").is_file()
+
+
+def test_cli_missing_scaleway_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    for name in ("SCW_ACCESS_KEY", "SCW_SECRET_KEY", "SCW_DEFAULT_PROJECT_ID", "SCW_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SCW_CONFIG_PATH", str(tmp_path / "none.yaml"))
+    code = verify_module().main(["--target", "scaleway", "--out", str(tmp_path), "--quiet"])
+    assert code == 2
+    assert "no Scaleway credentials found" in capsys.readouterr().err
