@@ -110,6 +110,8 @@ SCALEWAY_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
     "scaleway:secrets/secret:Secret": (KeySetting(("keyId",), "secret versions"),),
     "scaleway:block/volume:Volume": (),
     "scaleway:instance/volume:Volume": (),
+    # An instance's root volume may hold data; Scaleway offers no customer key for it.
+    "scaleway:instance/server:Server": (),
     "scaleway:redis/cluster:Cluster": (),
     "scaleway:mongodb/instance:Instance": (),
     # Cockpit keeps logs and metrics under Scaleway-managed encryption; no Key Manager key can be set.

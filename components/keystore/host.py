@@ -162,6 +162,22 @@ class KeystoreHost(pulumi.ComponentResource):
             opts=child,
         )
 
+        # The secrets below (HSM PIN, TLS key, SigV4 keys) are encrypted under a key of our own in
+        # Key Manager fr-par rather than Scaleway's default key, so the custodian can revoke them alone.
+        secrets_key = scaleway.keymanager.Key(
+            f"{name}-secrets-key",
+            name=f"{name}-xks-secrets",
+            description="Encrypts the XKS proxy's secrets in Secret Manager",
+            usage="symmetric_encryption",
+            algorithm="aes_256_gcm",
+            origin="scaleway_kms",
+            rotation_policy=scaleway.keymanager.KeyRotationPolicyArgs(rotation_period=f"{90 * 24}h"),
+            region=args.region,
+            project_id=args.project_id,
+            tags=tags,
+            opts=child,
+        )
+        secrets_key_id = secrets_key.id.apply(lambda regional: regional.split("/")[-1])
         # Empty secrets: values are set by the key custodian, so they never enter Pulumi state.
         secret_names = {"hsm-pin": "HSM user PIN", "tls-key.pem": "TLS private key of the proxy (PEM)"}
         secret_names.update(
@@ -175,6 +191,7 @@ class KeystoreHost(pulumi.ComponentResource):
                 description=f"{desc} (set by the key custodian; read by the XKS proxy at start)",
                 region=args.region,
                 project_id=args.project_id,
+                key_id=secrets_key_id,
                 protected=True,
                 tags=tags,
                 opts=child,

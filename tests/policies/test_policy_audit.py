@@ -41,14 +41,14 @@ def test_scaleway_managed_database_key_is_a_recorded_exception(scaleway_document
     result = audit_preview(scaleway_document, "scaleway-paris", today=dt.date(2026, 1, 1))
     excepted = [f for f in result.excepted if f.resource_type == "scaleway:databases/instance:Instance"]
     assert excepted and excepted[0].rule_id == "BK-ENC-004"
-    assert excepted[0].owner and excepted[0].justification and excepted[0].expires == "2026-12-31"
+    assert excepted[0].owner and excepted[0].justification and excepted[0].expires == "2027-06-30"
 
 
 def test_expired_exception_fails_again(scaleway_document: dict[str, Any]) -> None:
-    result = audit_preview(scaleway_document, "scaleway-paris", today=dt.date(2027, 1, 1))
+    result = audit_preview(scaleway_document, "scaleway-paris", today=dt.date(2027, 7, 1))
     assert not result.passed
     failed = [f for f in result.failed if f.rule_id == "BK-ENC-004"]
-    assert failed and all("expired on 2026-12-31" in f.message for f in failed)
+    assert failed and all("expired on 2027-06-30" in f.message for f in failed)
 
 
 def test_register_without_the_exception_fails(scaleway_document: dict[str, Any], tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from policies.settings import PolicyConfig
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 SCALEWAY_CONTAINERS = ("scaleway:containers/container:Container",)
 SCALEWAY_FRONTENDS = ("scaleway:loadbalancers/frontend:Frontend",)
+SCALEWAY_BACKENDS = ("scaleway:loadbalancers/backend:Backend",)
 
 
 def _redirects_to_https(listener: Resource) -> bool:
@@ -44,6 +45,17 @@ def _frontend_redirects_all(frontend: Resource) -> bool:
     return False
 
 
+def _tls_passthrough(frontend: Resource, stack: Stack) -> bool:
+    """Port 443 passed as raw TCP to targets on 443: TLS is terminated by the target itself (the XKS
+    proxy does so to keep mutual TLS with AWS KMS possible), so the edge never sees plaintext."""
+    if frontend.get("inboundPort") != 443:
+        return False
+    backends = [b for b in stack.of_type(*SCALEWAY_BACKENDS) if b.urn in frontend.dependencies]
+    return bool(backends) and all(
+        b.get("forwardProtocol") == "tcp" and b.get("forwardPort") == 443 for b in backends
+    )
+
+
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     for listener in stack.of_type(*LISTENERS):
         protocol = listener.get("protocol", default="HTTP")
@@ -65,7 +77,11 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
             yield Violation("httpOption is not 'redirected': the container answers plain HTTP", container)
     for frontend in stack.of_type(*SCALEWAY_FRONTENDS):
         # A frontend without a certificate serves HTTP: acceptable only if it redirects everyone to HTTPS.
-        if not frontend.get("certificateIds") and not _frontend_redirects_all(frontend):
+        if (
+            not frontend.get("certificateIds")
+            and not _frontend_redirects_all(frontend)
+            and not _tls_passthrough(frontend, stack)
+        ):
             yield Violation(
                 "a load balancer frontend serves plain HTTP without redirecting to HTTPS", frontend
             )
