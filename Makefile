@@ -1,8 +1,16 @@
 # Entry points. Each target prepares the locked environment first (scripts/bootstrap.sh is idempotent).
-.PHONY: preview test lint bootstrap clean
+.PHONY: audit preview compare test lint bootstrap clean
 
 bootstrap:
 	@scripts/bootstrap.sh
+
+## The main job: audit every stack in stacks/ offline; reports in reports/ (JUnit, SARIF, HTML, JSON, checkov)
+audit: bootstrap
+	uv run --frozen python scripts/audit.py --out reports
+
+## The comparison report for ministries: reports/compare/compare.html and compare.md
+compare: bootstrap
+	uv run --frozen python scripts/compare.py --out reports/compare
 
 ## Offline preview of every stack in stacks/ (Pulumi program under mocks: no cloud account, no CLI)
 preview: bootstrap
