@@ -339,3 +339,36 @@ def test_unknown_region(aws: str, monkeypatch: pytest.MonkeyPatch, capsys: Any, 
         ["--target", "aws", "--out", str(tmp_path), "--quiet", "--regions", "eu-paris-1"]
     )
     assert code == 2 and "unknown AWS region(s) eu-paris-1" in capsys.readouterr().err
+
+
+def test_backup_copy_rule_to_another_region(aws: str) -> None:
+    account = build_compliant()
+    admin("backup").create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "booking-daily",
+            "Rules": [
+                {
+                    "RuleName": "daily",
+                    "TargetBackupVaultName": "booking-vault",
+                    "ScheduleExpression": "cron(0 3 * * ? *)",
+                    "CopyActions": [
+                        {"DestinationBackupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:dr"}
+                    ],
+                }
+            ],
+        }
+    )
+    reader, _ = reader_for(account)
+    [finding] = failed(audit_stack(reader.read([HOME])), "BK-REGION-002")
+    assert finding.resource_type == "aws:backup/plan:Plan" and "us-east-1" in finding.message
+
+
+def test_secret_replicated_to_another_region(aws: str) -> None:
+    account = build_compliant()
+    admin("secretsmanager").replicate_secret_to_regions(
+        SecretId="booking/db", AddReplicaRegions=[{"Region": "us-east-1"}]
+    )
+    reader, _ = reader_for(account)
+    [finding] = failed(audit_stack(reader.read([HOME])), "BK-REGION-002")
+    assert finding.resource_type == "aws:secretsmanager/secret:Secret"
+    assert "region us-east-1 copies data outside the allowed regions" in finding.message
