@@ -57,6 +57,11 @@ AWS_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
     "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": (
         KeySetting(("kmsKeyId",), "replicated backups"),
     ),
+    # Manual snapshots and their copies (what a live read of the account finds).
+    "aws:rds/snapshot:Snapshot": (KeySetting(("kmsKeyId",), "snapshot data", flag=("encrypted",)),),
+    "aws:rds/clusterSnapshot:ClusterSnapshot": (
+        KeySetting(("kmsKeyId",), "snapshot data", flag=("storageEncrypted",)),
+    ),
     "aws:cloudwatch/logGroup:LogGroup": (KeySetting(("kmsKeyId",), "log events"),),
     "aws:secretsmanager/secret:Secret": (KeySetting(("kmsKeyId",), "secret values"),),
     "aws:sqs/queue:Queue": (KeySetting(("kmsMasterKeyId",), "queued messages"),),
