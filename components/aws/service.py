@@ -11,6 +11,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.iam import policy_document, service_role
+
 #: TLS 1.3 with TLS 1.2 fallback, forward-secret AEAD ciphers only (ELB predefined policies).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 
@@ -143,7 +145,7 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        execution_role = _role(f"{name}-execution", "ecs-tasks.amazonaws.com", self)
+        execution_role = service_role(f"{name}-execution", "ecs-tasks.amazonaws.com", self)
         aws.iam.RolePolicyAttachment(
             f"{name}-execution-managed",
             role=execution_role.name,
@@ -154,7 +156,7 @@ class Service(pulumi.ComponentResource):
             f"{name}-execution-secrets",
             role=execution_role.id,
             policy=pulumi.Output.all(args.database_secret_arn, args.secrets_key_arn).apply(
-                lambda v: _policy(
+                lambda v: policy_document(
                     [
                         {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [v[0]]},
                         {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [v[1]]},
@@ -163,12 +165,12 @@ class Service(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        task_role = _role(f"{name}-task", "ecs-tasks.amazonaws.com", self)
+        task_role = service_role(f"{name}-task", "ecs-tasks.amazonaws.com", self)
         aws.iam.RolePolicy(
             f"{name}-task-documents",
             role=task_role.id,
             policy=pulumi.Output.all(args.documents_bucket_arn, args.documents_key_arn).apply(
-                lambda v: _policy(
+                lambda v: policy_document(
                     [
                         {
                             "Effect": "Allow",
@@ -313,17 +315,3 @@ def _container(
             },
         },
     }
-
-
-def _role(name: str, service_principal: str, parent: pulumi.Resource) -> aws.iam.Role:
-    return aws.iam.Role(
-        name,
-        assume_role_policy=_policy(
-            [{"Effect": "Allow", "Principal": {"Service": service_principal}, "Action": "sts:AssumeRole"}]
-        ),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-
-
-def _policy(statements: list[dict[str, Any]]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
