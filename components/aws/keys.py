@@ -20,10 +20,10 @@ SERVICE_PRINCIPALS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class ExternalKeysArgs:
-    """Inputs of ExternalKeys. See stacks/config.py (XksSettings) for the meaning and limits of each."""
+class XksKeyStoreArgs:
+    """Where AWS KMS reaches the French XKS proxy, and the HSM key behind each data domain.
+    See stacks/config.py (XksSettings) for the meaning and limits of each field."""
 
-    region: str
     uri_endpoint: str
     uri_path: str
     connectivity: str
@@ -33,6 +33,14 @@ class ExternalKeysArgs:
     secret_access_key: pulumi.Input[str]
     vpc_endpoint_service_name: str | None = None
     connect_timeout_seconds: int = 1200
+
+
+@dataclass(frozen=True)
+class ExternalKeysArgs:
+    """Inputs of ExternalKeys."""
+
+    region: str
+    xks: XksKeyStoreArgs
     #: Days a deleted key waits before AWS forgets it (7-30); the HSM key stays with the custodian.
     deletion_window_days: int = 30
 
@@ -47,20 +55,21 @@ class ExternalKeys(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExternalKeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:aws:ExternalKeys", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        xks = args.xks
 
         credential = aws.kms.CustomKeyStoreXksProxyAuthenticationCredentialArgs(
-            access_key_id=args.access_key_id,
+            access_key_id=xks.access_key_id,
             # The SDK does not mark this nested field secret; without the wrap it would sit in the state.
-            raw_secret_access_key=pulumi.Output.secret(args.secret_access_key),
+            raw_secret_access_key=pulumi.Output.secret(xks.secret_access_key),
         )
         self.key_store = aws.kms.CustomKeyStore(
             f"{name}-store",
             custom_key_store_name=f"{name}-xks",
             custom_key_store_type="EXTERNAL_KEY_STORE",
-            xks_proxy_uri_endpoint=args.uri_endpoint,
-            xks_proxy_uri_path=args.uri_path,
-            xks_proxy_connectivity=args.connectivity,
-            xks_proxy_vpc_endpoint_service_name=args.vpc_endpoint_service_name,
+            xks_proxy_uri_endpoint=xks.uri_endpoint,
+            xks_proxy_uri_path=xks.uri_path,
+            xks_proxy_connectivity=xks.connectivity,
+            xks_proxy_vpc_endpoint_service_name=xks.vpc_endpoint_service_name,
             xks_proxy_authentication_credential=credential,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -72,14 +81,14 @@ class ExternalKeys(pulumi.ComponentResource):
             KeyStoreConnectionArgs(
                 custom_key_store_id=self.key_store.id,
                 region=args.region,
-                timeout_seconds=args.connect_timeout_seconds,
+                timeout_seconds=xks.connect_timeout_seconds,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
         self.keys = {}
-        for domain, xks_key_id in args.key_ids.items():
+        for domain, xks_key_id in xks.key_ids.items():
             principals = [p.format(region=args.region) for p in SERVICE_PRINCIPALS.get(domain, ())]
             key = aws.kms.Key(
                 f"{name}-{domain}",

@@ -12,25 +12,11 @@ import pulumi_aws as aws
 from components.aws.backups import Backups, BackupsArgs
 from components.aws.bucket import EncryptedBucket, EncryptedBucketArgs
 from components.aws.database import Database, DatabaseArgs
-from components.aws.keys import ExternalKeys, ExternalKeysArgs
+from components.aws.keys import ExternalKeys, ExternalKeysArgs, XksKeyStoreArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.service import ContainerSpec, Service, ServiceArgs
 
 DOMAINS = ("database", "documents", "logs", "secrets", "backups")
-
-
-@dataclass(frozen=True)
-class XksKeyStoreArgs:
-    """Where AWS KMS reaches the French XKS proxy, and the HSM key behind each data domain."""
-
-    uri_endpoint: str
-    uri_path: str
-    connectivity: str
-    key_ids: Mapping[str, str]
-    access_key_id: pulumi.Input[str]
-    secret_access_key: pulumi.Input[str]
-    vpc_endpoint_service_name: str | None = None
-    connect_timeout_seconds: int = 1200
 
 
 @dataclass(frozen=True)
@@ -79,17 +65,7 @@ class AwsBookingPlatform(pulumi.ComponentResource):
 
         keys = ExternalKeys(
             f"{name}-keys",
-            ExternalKeysArgs(
-                region=args.region,
-                uri_endpoint=args.xks.uri_endpoint,
-                uri_path=args.xks.uri_path,
-                connectivity=args.xks.connectivity,
-                vpc_endpoint_service_name=args.xks.vpc_endpoint_service_name,
-                key_ids=args.xks.key_ids,
-                access_key_id=args.xks.access_key_id,
-                secret_access_key=args.xks.secret_access_key,
-                connect_timeout_seconds=args.xks.connect_timeout_seconds,
-            ),
+            ExternalKeysArgs(region=args.region, xks=args.xks),
             opts=child,
         )
         key = keys.key_arns
