@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -105,9 +106,7 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     )
     return {
         "id": rule.id,
-        "name": "".join(part.capitalize() for part in rule.title.replace("(", " ").replace(")", " ").split())[
-            :120
-        ],
+        "name": _pascal_identifier(rule.title),
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.rationale or rule.title},
         "help": {"text": help_text, "markdown": help_markdown},
@@ -125,11 +124,47 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     }
 
 
-def sarif(results: Sequence[AuditResult], artifact_for: dict[str, str] | None = None) -> dict[str, Any]:
-    """A SARIF 2.1.0 log: one run per stack, one result per finding."""
+def _pascal_identifier(title: str) -> str:
+    """SARIF's rule friendly name: one Pascal-case identifier (§3.49.7), e.g. EveryDataStoreIsEncrypted."""
+    words = re.findall(r"[A-Za-z0-9]+", title)
+    name = "".join(word.capitalize() for word in words)[:120]
+    return name if name[:1].isalpha() else f"Rule{name}"
+
+
+def _read_lines(uri: str, root: Path | None) -> list[str]:
+    path = Path(uri) if root is None or Path(uri).is_absolute() else root / uri
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _region_of(lines: list[str], urn: str) -> dict[str, int] | None:
+    """Where a finding sits in its input file (SARIF §3.30).
+
+    A preview or export names the resource by URN: point at that line. A stack file does not (its
+    resources come from the components), so the finding covers the whole file. No readable file,
+    no physical location: a region-less one is what SARIF validators warn about (SARIF2017).
+    """
+    if not lines:
+        return None
+    for number, line in enumerate(lines, 1):
+        if urn in line:
+            return {"startLine": number, "endLine": number}
+    return {"startLine": 1, "endLine": len(lines)}
+
+
+def sarif(
+    results: Sequence[AuditResult], artifact_for: dict[str, str] | None = None, root: Path | None = None
+) -> dict[str, Any]:
+    """A SARIF 2.1.0 log: one run per stack, one result per finding.
+
+    artifact_for maps a stack to its input file (relative to root when root is given).
+    """
     rules = _rules_of(results)
     index = {r.id: i for i, r in enumerate(rules)}
     artifact_for = artifact_for or {}
+    artifact_lines = {uri: _read_lines(uri, root) for uri in set(artifact_for.values())}
     runs = []
     for result in results:
         sarif_results = []
@@ -144,8 +179,9 @@ def sarif(results: Sequence[AuditResult], artifact_for: dict[str, str] | None = 
                 ]
             }
             artifact = artifact_for.get(result.stack)
-            if artifact:
-                location["physicalLocation"] = {"artifactLocation": {"uri": artifact}}
+            region = _region_of(artifact_lines.get(artifact, []), finding.resource_urn) if artifact else None
+            if artifact and region:
+                location["physicalLocation"] = {"artifactLocation": {"uri": artifact}, "region": region}
             entry: dict[str, Any] = {
                 "ruleId": finding.rule_id,
                 "ruleIndex": index[finding.rule_id],
@@ -309,6 +345,7 @@ def write_all(
     out: Path,
     artifact_for: dict[str, str] | None = None,
     checkov: dict[str, str] | None = None,
+    root: Path | None = None,
 ) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -318,7 +355,7 @@ def write_all(
         "html": out / "index.html",
     }
     paths["junit"].write_text(junit_xml(results))
-    paths["sarif"].write_text(json.dumps(sarif(results, artifact_for), indent=2) + "\n")
+    paths["sarif"].write_text(json.dumps(sarif(results, artifact_for, root), indent=2) + "\n")
     paths["findings"].write_text(findings_json(results))
     paths["html"].write_text(index_html(results, checkov))
     return paths

@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome = checkov_runner.run(plans, args.out / "checkov")
         checkov_summary = outcome.summary()
         print(f"checkov: {outcome.describe()}")
-    paths = reports.write_all(results, args.out, {n: a for n, _, a in inputs}, checkov_summary)
+    paths = reports.write_all(results, args.out, {n: a for n, _, a in inputs}, checkov_summary, root=ROOT)
     print(_table(results))
     print("reports: " + ", ".join(str(p) for p in paths.values()))
     return 0 if all(r.passed for r in results) else 1

@@ -2,7 +2,7 @@
 # Prepares a fresh machine for this project: the locked Python environment (.venv, from uv.lock),
 # checkov's own pinned environment (.venv-checkov, it cannot share ours: it pins boto3 and packaging),
 # and, on Debian/Ubuntu as root, the system packages the tests drive for real (SoftHSM2 for PKCS#11,
-# Chromium for the report page). Safe to run again: each step is skipped when already done.
+# Chromium for the report page, npm for the SARIF Multitool). Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +22,7 @@ if [ -f requirements-checkov.txt ] && [ ! -x .venv-checkov/bin/checkov ]; then
 fi
 
 missing=()
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -33,4 +34,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "bootstrap: missing system packages: ${missing[*]} (install them with your package manager," \
          "e.g. 'sudo apt-get install ${missing[*]}'); the tests that need them will fail" >&2
   fi
+fi
+
+# Microsoft's SARIF Multitool (npm, pinned by package-lock.json): the tests validate the audit's SARIF
+# log with it, against the official 2.1.0 schema and its validation rules.
+if command -v npm >/dev/null 2>&1 && [ ! -x tools/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool ]; then
+  echo "bootstrap: installing the SARIF Multitool in tools/sarif-multitool" >&2
+  npm ci --prefix tools/sarif-multitool --no-audit --no-fund --loglevel=error
 fi

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 import yaml
 from policy_support import ROOT, preview_document  # type: ignore[import-not-found]
@@ -19,8 +18,6 @@ from policies.audit import audit_export, audit_preview
 from policies.exceptions import ExceptionsError, load
 from policies.model import SECRET
 from policies.rules import all_rules
-
-SARIF_SCHEMA = json.loads((ROOT / "policies/schemas/sarif-2.1.0-structure.json").read_text())
 
 
 def test_every_rule_has_its_metadata() -> None:
@@ -169,11 +166,10 @@ def test_export_secret_envelopes_never_reach_the_model(aws_document: dict[str, A
     assert stack.resources[-1].properties["password"] is SECRET
 
 
-def test_reports_are_written_and_sarif_is_valid(scaleway_document: dict[str, Any], tmp_path: Path) -> None:
+def test_reports_are_written(scaleway_document: dict[str, Any], tmp_path: Path) -> None:
     result = audit_preview(scaleway_document, "scaleway-paris")
     paths = reports.write_all([result], tmp_path, {"scaleway-paris": "stacks/Pulumi.scaleway-paris.yaml"})
-    log = json.loads(paths["sarif"].read_text())
-    jsonschema.validate(log, SARIF_SCHEMA)
+    log = json.loads(paths["sarif"].read_text())  # its validity: test_sarif_official_validation.py
     results = log["runs"][0]["results"]
     assert len(results) == len(result.findings)
     assert all(r["suppressions"][0]["status"] == "accepted" for r in results)
