@@ -329,7 +329,7 @@ def _aws_bom(option: Option, a: Assumptions) -> list[Quantity]:
                 f"RDS {cls}{' Multi-AZ' if copies == 2 else ''}",
                 copies * h,
                 "instance-hours",
-                "rds-instance-hour",
+                f"rds-instance-hour:{cls}",
                 "instances (x2 Multi-AZ) x hours",
             )
         )
@@ -407,6 +407,20 @@ def _aws_bom(option: Option, a: Assumptions) -> list[Quantity]:
         )
     for lb in option.of_type("aws:lb/loadBalancer:LoadBalancer"):
         lines.append(Quantity("network", f"ALB {name_of(lb['urn'])}", h, "ALB-hours", "alb-hour", "hours"))
+        inputs = lb.get("inputs", {})
+        if not inputs.get("internal"):
+            # An internet-facing ALB holds one public IPv4 address per subnet, billed like any other.
+            addresses = len(inputs.get("subnets") or []) or len(inputs.get("subnetMappings") or [])
+            lines.append(
+                Quantity(
+                    "network",
+                    f"Public IPv4 (ALB, x{addresses} subnets)",
+                    addresses * h,
+                    "IPv4-hours",
+                    "public-ipv4-hour",
+                    "internet-facing ALB subnets x hours",
+                )
+            )
         gb_per_hour = n * a.kb_per_appointment / GB / h
         lines.append(
             Quantity(
@@ -504,23 +518,25 @@ def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
     for db in option.of_type("scaleway:databases/instance:Instance"):
         inputs = db.get("inputs", {})
         nodes = 2.0 if inputs.get("isHaCluster") else 1.0
+        node_type = str(inputs.get("nodeType", "?")).lower()
+        volume_type = str(inputs.get("volumeType", "?"))
         lines.append(
             Quantity(
                 "data",
-                f"Managed PostgreSQL {inputs.get('nodeType', '?')}{' HA' if nodes == 2 else ''}",
+                f"Managed PostgreSQL {node_type}{' HA' if nodes == 2 else ''}",
                 nodes,
                 "node-months",
-                "database-node-month",
-                "nodes (x2 HA)",
+                f"database-node-month:{node_type}",
+                "nodes (x2 HA: primary and standby)",
             )
         )
         lines.append(
             Quantity(
                 "data",
-                f"Database volume {float(inputs.get('volumeSizeInGb', 0)):g} GB",
+                f"Database volume {volume_type} {float(inputs.get('volumeSizeInGb', 0)):g} GB",
                 nodes * float(inputs.get("volumeSizeInGb", 0)),
                 "GB-months",
-                "database-volume-gb-month",
+                f"database-volume-gb-month:{volume_type}",
                 "volumeSizeInGb (x2 HA)",
             )
         )
@@ -535,17 +551,7 @@ def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
                 "appointments x document share x size x retention",
             )
         )
-    for lb in option.of_type("scaleway:loadbalancers/loadBalancer:LoadBalancer"):
-        lines.append(
-            Quantity(
-                "network",
-                f"Load Balancer {lb.get('inputs', {}).get('type', '?')}",
-                1.0,
-                "LB-months",
-                "lb-month",
-                "load balancers in the preview",
-            )
-        )
+    lines += _scaleway_load_balancers(option)
     keys = option.of_type("scaleway:keymanager/key:Key")
     if keys:
         lines.append(
@@ -568,18 +574,7 @@ def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
                 "appointments x key-service requests per appointment",
             )
         )
-    secrets = option.of_type("scaleway:secrets/secret:Secret")
-    if secrets:
-        lines.append(
-            Quantity(
-                "keys",
-                f"Secret Manager secrets x{len(secrets)}",
-                float(len(secrets)),
-                "secret-months",
-                "secret-month",
-                "secrets in the preview",
-            )
-        )
+    lines += _scaleway_secrets(option)
     if option.of_type("scaleway:observability/source:Source"):
         lines.append(
             Quantity(
@@ -594,16 +589,89 @@ def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
     return lines
 
 
-def _keystore_bom(option: Option, a: Assumptions) -> list[Quantity]:
-    servers = [s for s in option.cloud_resources if "instance/server" in s["type"]]
+def _scaleway_load_balancers(option: Option) -> list[Quantity]:
+    return [
+        Quantity(
+            "network",
+            f"Load Balancer {lb.get('inputs', {}).get('type', '?')}",
+            1.0,
+            "LB-months",
+            f"lb-month:{lb.get('inputs', {}).get('type', '?')}",
+            "load balancers in the preview",
+        )
+        for lb in option.of_type("scaleway:loadbalancers/loadBalancer:LoadBalancer")
+    ]
+
+
+def _scaleway_secrets(option: Option) -> list[Quantity]:
+    secrets = option.of_type("scaleway:secrets/secret:Secret")
+    if not secrets:
+        return []
     return [
         Quantity(
             "keys",
-            f"Key store host {name_of(s['urn'])}",
+            f"Secret Manager secrets x{len(secrets)}",
+            float(len(secrets)),
+            "secret-months",
+            "secret-month",
+            "secrets in the preview (one version each)",
+        )
+    ]
+
+
+def _keystore_bom(option: Option, a: Assumptions) -> list[Quantity]:
+    """The French key store: proxy hosts, their load balancer and addresses, its secrets and key, and
+    the HSM the custodian operates (named by the hosts' hsm-kind tag; it has no cloud resource)."""
+    servers = option.of_type("scaleway:instance/server:Server")
+    lines = [
+        Quantity(
+            "keys",
+            f"Key store host {name_of(s['urn'])} ({s.get('inputs', {}).get('type', '?')})",
             1.0,
             "instance-months",
-            "instance-month",
-            "instances in the keystore preview",
+            f"instance-month:{s.get('inputs', {}).get('type', '?')}",
+            "proxy instances in the keystore preview",
         )
         for s in servers
     ]
+    addresses = option.of_type("scaleway:instance/ip:Ip")
+    if addresses:
+        lines.append(
+            Quantity(
+                "network",
+                f"Flexible IPv4 addresses x{len(addresses)}",
+                float(len(addresses)),
+                "IPv4-months",
+                "flexible-ipv4-month",
+                "instance IPs in the keystore preview",
+            )
+        )
+    lines += _scaleway_load_balancers(option)
+    lines += _scaleway_secrets(option)
+    keys = option.of_type("scaleway:keymanager/key:Key")
+    if keys:
+        lines.append(
+            Quantity(
+                "keys",
+                f"Key Manager keys x{len(keys)}",
+                float(len(keys)),
+                "key-months",
+                "key-month",
+                "keys in the keystore preview",
+            )
+        )
+    kinds = sorted(
+        {
+            tag.split("=", 1)[1]
+            for s in servers
+            for tag in s.get("inputs", {}).get("tags") or []
+            if isinstance(tag, str) and tag.startswith("hsm-kind=")
+        }
+    )
+    lines += [
+        Quantity(
+            "keys", f"HSM ({kind})", 1.0, "HSM-months", f"hsm-month:{kind}", "hsm-kind tag of the proxy hosts"
+        )
+        for kind in kinds
+    ]
+    return lines

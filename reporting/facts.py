@@ -15,6 +15,7 @@ import yaml
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 STATUSES = ("protected", "partly", "not-protected")
+PRICE_BASES = ("provider", "third-party", "other-region", "outdated")
 
 
 class FactsError(ValueError):
@@ -52,15 +53,46 @@ class Provider:
 
 @dataclass(frozen=True)
 class Price:
+    """One unit price and where it comes from.
+
+    basis says how far the figure can be trusted for this region:
+      provider     the provider's own publication (price page, documentation, API response) states it
+                   for this region, or states it for every region;
+      third-party  a third party states it for this region (e.g. read from the provider's price list);
+      other-region a figure for another region, or one whose region is not stated;
+      outdated     the provider's own figure for an earlier offer.
+    Only "provider" counts as verified in the report.
+    """
+
     key: str
     price: float | None
     unit: str
-    status: str
+    basis: str
     source: str
     url: str
     retrieved: str
     note: str = ""
     free_per_month: float = 0.0
+    also: tuple[str, ...] = ()  # further sources the note relies on
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source, *self.also)
+
+    @property
+    def status(self) -> str:
+        return "verified" if self.basis == "provider" else "unverified"
+
+    @property
+    def status_label(self) -> str:
+        if self.price is None:
+            return "no sourced price"
+        return {
+            "provider": "verified (provider)",
+            "third-party": "unverified (third party, this region)",
+            "other-region": "unverified (another region)",
+            "outdated": "unverified (outdated provider figure)",
+        }.get(self.basis, "no price")
 
 
 @dataclass(frozen=True)
@@ -71,9 +103,24 @@ class PriceBook:
     prices: dict[str, Price]
 
     def get(self, key: str) -> Price:
-        if key not in self.prices:
+        """The price of ``key``; for a sized item ``base:variant`` (e.g. ``rds-instance-hour:db.m6g.large``)
+        a variant absent from the file is a line 'not priced', never another size's price."""
+        if key in self.prices:
+            return self.prices[key]
+        base, _, variant = key.partition(":")
+        known = sorted(k.partition(":")[2] for k in self.prices if k.startswith(base + ":"))
+        if not variant or not known:
             raise FactsError(f"price {key!r} missing from the {self.provider} {self.region} price file")
-        return self.prices[key]
+        return Price(
+            key,
+            None,
+            self.prices[f"{base}:{known[0]}"].unit,
+            "none",
+            "project-cost-model",
+            "reporting/cost.py",
+            "",
+            f"No price for {variant!r} in the price file (it prices {', '.join(known)}): not priced.",
+        )
 
 
 @dataclass(frozen=True)
@@ -260,9 +307,9 @@ def load_price_book(path: Path, sources: dict[str, Source]) -> PriceBook:
             not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0
         ):
             raise FactsError(f"{where}: 'price' must be a non-negative number or null, not {value!r}")
-        status = _text(entry, "status", where)
-        if status not in ("verified", "unverified"):
-            raise FactsError(f"{where}: status must be 'verified' or 'unverified', not {status!r}")
+        basis = _text(entry, "basis", where)
+        if basis not in PRICE_BASES:
+            raise FactsError(f"{where}: basis must be one of {', '.join(PRICE_BASES)}, not {basis!r}")
         source = _sources([entry.get("source")], where, sources)[0]
         url = _text(entry, "url", where)
         if url != sources[source].url:
@@ -271,12 +318,13 @@ def load_price_book(path: Path, sources: dict[str, Source]) -> PriceBook:
             key,
             float(value) if value is not None else None,
             _text(entry, "unit", where),
-            status,
+            basis,
             source,
             url,
             _text(entry, "retrieved", where),
             str(entry.get("note", "")),
             float(entry.get("free_per_month", 0) or 0),
+            _sources(entry["also"], f"{where}.also", sources) if "also" in entry else (),
         )
     return PriceBook(
         _text(raw, "provider", str(path)),

@@ -59,7 +59,15 @@ class Column:
 
     @property
     def total(self) -> float:
-        return round(self.bill.total + sum(b.total for b in self.extra_bills), 2)
+        """The option's own priced total, in its provider's currency (the key store is separate)."""
+        return self.bill.total
+
+    def totals(self) -> dict[str, float]:
+        """Priced totals per currency: bills in different currencies are never added together."""
+        sums: dict[str, float] = {}
+        for bill in self.bills:
+            sums[bill.currency] = round(sums.get(bill.currency, 0.0) + bill.total, 2)
+        return sums
 
     @property
     def bills(self) -> list[Bill]:
@@ -201,7 +209,7 @@ def summary_rows(report: Report) -> list[tuple[str, list[tuple[str, tuple[str, .
             cost_text(c),
             (
                 "project-cost-model",
-                *dict.fromkeys(line.price.source for b in c.bills for line in b.lines if line.priced),
+                *dict.fromkeys(src for b in c.bills for line in b.lines for src in line.price.sources),
             ),
         ),
     )
@@ -219,15 +227,56 @@ def policy_text(c: Column) -> str:
     )
 
 
+def total_text(c: Column) -> str:
+    """'$X' or '$X + €Y (French key store)': one figure per bill, never summed across currencies."""
+    parts = [money(c.bill.total, c.bill.currency)]
+    parts += [f"{money(b.total, b.currency)} (French key store {b.stack})" for b in c.extra_bills]
+    return " + ".join(parts)
+
+
 def cost_text(c: Column) -> str:
-    unpriced = sum(len(b.unpriced) for b in c.bills)
+    unpriced = [line.quantity.item for b in c.bills for line in b.unpriced]
+    priced = sum(1 for b in c.bills for line in b.lines if line.priced)
     unverified = sum(len(b.unverified) for b in c.bills)
-    text = f"{money(c.total, c.bill.currency)} per month for the priced lines"
-    text += f"; {unpriced} lines not priced (no sourced price)" if unpriced else ""
-    text += f"; {unverified} priced lines use unverified prices" if unverified else ""
+    text = f"{total_text(c)} per month for the priced lines"
+    if unpriced:
+        text += f"; NOT included, no sourced price: {'; '.join(unpriced)}"
+    if unverified:
+        text += (
+            f"; {unverified} of {priced} priced lines use unverified prices (third party or another region)"
+        )
     if c.option.target == "aws" and not c.extra_bills:
         text += "; the French key store (XKS proxy + HSM) has no preview and is not priced"
     return text
+
+
+def comparability(cols: list[Column]) -> list[str]:
+    """Sentences saying which categories a total leaves out, so that no one compares a partial bill
+    with a complete one without being told."""
+    notes = []
+    for c in cols:
+        for bill in c.bills:
+            missing: dict[str, list[str]] = {}
+            for line in bill.unpriced:
+                missing.setdefault(line.quantity.category, []).append(line.quantity.item)
+            for category, items in missing.items():
+                notes.append(
+                    f"{bill.stack}: the {category} total leaves out {len(items)} line(s) with no sourced "
+                    f"price ({'; '.join(items)})."
+                )
+    return notes
+
+
+def _comparability_html(cols: list[Column]) -> str:
+    notes = comparability(cols)
+    if not notes:
+        return "<p>Every line of every bill is priced.</p>"
+    return '<ul class="warn">' + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>"
+
+
+def _comparability_md(cols: list[Column]) -> list[str]:
+    notes = comparability(cols)
+    return [*(f"- **{_md(n)}**" for n in notes), ""] if notes else ["Every line of every bill is priced.", ""]
 
 
 # --- SVG -------------------------------------------------------------------------------------
@@ -243,11 +292,9 @@ PALETTE = {
 }
 
 
-def cost_chart(c: Column) -> str:
-    totals: dict[str, float] = {}
-    for bill in c.bills:
-        for cat, amount in bill.by_category().items():
-            totals[cat] = round(totals.get(cat, 0.0) + amount, 2)
+def cost_chart(c: Column, bill: Bill) -> str:
+    """Bars per category for one bill (one currency)."""
+    totals = bill.by_category()
     cats = [cat for cat in CATEGORIES if cat in totals]
     width, bar_h, left = 460, 22, 90
     height = 30 + bar_h * max(1, len(cats)) + 10
@@ -255,8 +302,9 @@ def cost_chart(c: Column) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="Monthly cost by category, {escape(c.option.stack)}">',
-        f'<text x="0" y="16" class="t">Priced monthly cost by category ({escape(c.bill.currency)})</text>',
+        f'aria-label="Monthly cost by category, {escape(bill.stack)}">',
+        f'<text x="0" y="16" class="t">{escape(bill.stack)}: priced monthly cost by category '
+        f"({escape(bill.currency)})</text>",
     ]
     for i, cat in enumerate(cats):
         y = 26 + i * bar_h
@@ -267,7 +315,7 @@ def cost_chart(c: Column) -> str:
         )
         parts.append(
             f'<text x="{left + w + 6:.1f}" y="{y + 15}" class="l">'
-            f"{escape(money(totals[cat], c.bill.currency))}</text>"
+            f"{escape(money(totals[cat], bill.currency))}</text>"
         )
     if not cats:
         parts.append('<text x="0" y="44" class="l">No priced line</text>')
@@ -464,17 +512,25 @@ def render_html(report: Report) -> str:  # noqa: PLR0912, PLR0915 (one linear pa
     out.append("</section>")
 
     out.append(
-        '<section id="cost"><h2>6. Cost</h2><p class="warn">Each option is priced in its provider\'s '
-        "currency; no exchange rate is applied. Lines whose price could not be read from a public "
-        "source are listed as <b>not priced</b> and left out of the total; prices marked "
-        "<b>unverified</b> come from a third party or another region.</p>"
+        '<section id="cost"><h2>6. Cost</h2><p class="warn">Each bill is in its provider\'s '
+        "currency; no exchange rate is applied and currencies are never added. Lines whose price could "
+        "not be read from a public source are listed as <b>not priced</b> and left out of the total, so "
+        "totals are not comparable while one side has such a line. <b>verified</b> prices are the "
+        "provider's own; <b>unverified</b> ones come from a third party, another region or an outdated "
+        "offer (each line says which).</p>" + _comparability_html(cols)
     )
     for c in cols:
         out.append(
             f"<h3>{escape(report.facts.targets[c.option.target].label)}: "
             f'<span class="total" data-stack="{escape(c.option.stack)}">'
             f"{escape(money(c.total, c.bill.currency))}</span>"
-            " per month (priced lines)</h3>" + cost_chart(c)
+            + "".join(
+                f' + <span class="total" data-stack="{escape(b.stack)}">{escape(money(b.total, b.currency))}</span>'
+                f" (French key store {escape(b.stack)})"
+                for b in c.extra_bills
+            )
+            + " per month (priced lines)</h3>"
+            + "".join(cost_chart(c, bill) for bill in c.bills)
         )
         out.append(
             "<table><tr><th>Item (from the preview)</th><th>Quantity</th><th>Unit price</th>"
@@ -493,7 +549,9 @@ def render_html(report: Report) -> str:  # noqa: PLR0912, PLR0915 (one linear pa
                     f"<tr><td>{escape(q.item)}<br><span class='note'>{escape(q.basis)}</span></td>"
                     f'<td class="num">{q.quantity:,.2f} {escape(q.unit)}</td><td>{escape(price)}</td>'
                     f'<td class="num amount" data-stack="{escape(bill.stack)}">{escape(amount)}</td>'
-                    f"<td>{escape(p.status)} {_refs_html((p.source,), numbers)}</td></tr>"
+                    f"<td>{escape(p.status_label)} {_refs_html(p.sources, numbers)}"
+                    + (f"<br><span class='note'>{escape(p.note)}</span>" if p.note else "")
+                    + "</td></tr>"
                 )
         if c.option.target == "aws" and not c.extra_bills:
             out.append(
@@ -597,13 +655,15 @@ def render_markdown(report: Report) -> str:  # noqa: PLR0912 (one linear page)
     out += [
         "## 6. Cost",
         "",
-        "Each option in its provider's currency; no exchange rate applied. "
-        "Lines without a sourced price are *not priced* and left out of the total.",
+        "Each bill in its provider's currency; no exchange rate applied, currencies never added. "
+        "Lines without a sourced price are *not priced* and left out of the total, so totals are not "
+        "comparable while one side has such a line.",
         "",
+        *_comparability_md(cols),
     ]
     for c, label in zip(cols, labels, strict=True):
         out += [
-            f"### {label}: {money(c.total, c.bill.currency)} per month (priced lines)",
+            f"### {label}: {total_text(c)} per month (priced lines)",
             "",
             "| Item | Quantity | Monthly | Price status |",
             "|---|---|---|---|",
@@ -613,7 +673,7 @@ def render_markdown(report: Report) -> str:  # noqa: PLR0912 (one linear page)
                 amount = "not priced" if line.amount is None else money(line.amount, bill.currency)
                 out.append(
                     f"| {_md(line.quantity.item)} | {line.quantity.quantity:,.2f} {line.quantity.unit} | "
-                    f"{amount} | {line.price.status} {_refs_md((line.price.source,), numbers)} |"
+                    f"{amount} | {line.price.status_label} {_refs_md(line.price.sources, numbers)} |"
                 )
         out.append("")
     out += ["### Assumptions", ""] + [f"- {k}: {v}" for k, v in report.assumptions.describe()]

@@ -65,13 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "compare.html").write_text(render_html(report), encoding="utf-8")
     (args.out / "compare.md").write_text(render_markdown(report), encoding="utf-8")
     print(f"wrote {args.out / 'compare.html'} and {args.out / 'compare.md'}")
-    for column in report.columns:
-        from reporting.report import money
+    from reporting.report import total_text
 
-        print(
-            f"  {column.option.stack}: {money(column.total, column.bill.currency)} per month (priced lines; "
-            f"{sum(len(b.unpriced) for b in column.bills)} not priced)"
-        )
+    for column in report.columns:
+        unpriced = [line.quantity.item for bill in column.bills for line in bill.unpriced]
+        print(f"  {column.option.stack}: {total_text(column)} per month for the priced lines")
+        if unpriced:
+            print(f"    not priced (no sourced price): {'; '.join(unpriced)}")
     return 0
 
 

@@ -105,7 +105,7 @@ class AwsSizes:
 
 @dataclass(frozen=True)
 class ScalewaySizes:
-    db_node_type: str = "db-gp-s"
+    db_node_type: str = "db-pro2-xxs"
     db_volume_gb: int = 100
     api_cpu_limit_mvcpu: int = 1000
     api_memory_limit_mb: int = 2048
@@ -271,7 +271,7 @@ _AWS_SIZE_LIMITS: dict[str, tuple[int, int] | tuple[re.Pattern[str], str]] = {
 }
 
 _SCW_SIZE_LIMITS: dict[str, tuple[int, int] | tuple[re.Pattern[str], str]] = {
-    "dbNodeType": (_SCW_NODE_TYPE, "a Scaleway database node type such as db-gp-s"),
+    "dbNodeType": (_SCW_NODE_TYPE, "a Scaleway database node type such as db-pro2-xxs"),
     "dbVolumeGb": (5, 10000),
     "apiCpuLimitMvcpu": (70, 6000),
     "apiMemoryLimitMb": (128, 32768),

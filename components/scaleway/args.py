@@ -72,7 +72,7 @@ class ScalewayBookingPlatformArgs:
 
     # -- database -------------------------------------------------------------------------------
     db_engine: str = "PostgreSQL-16"
-    db_node_type: str = "db-gp-s"
+    db_node_type: str = "db-pro2-xxs"
     db_volume_gb: int = 100
     db_volume_type: str = "sbs_5k"
     #: Two nodes in different hypervisors; a health-data service has to survive one failure.
@@ -160,7 +160,7 @@ class ScalewayBookingPlatformArgs:
         check(
             bool(_NODE_TYPE.match(self.db_node_type)),
             "db_node_type",
-            "a node type such as db-gp-s",
+            "a node type such as db-pro2-xxs",
             self.db_node_type,
         )
         check(5 <= self.db_volume_gb <= 10000, "db_volume_gb", "between 5 and 10000", self.db_volume_gb)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from reporting.analysis import Assumptions, Quantity, bill_of_materials, option_from_preview
 from reporting.cost import price_bill
 from reporting.facts import DATA_DIR, Facts, FactsError, Price, PriceBook, load, provider_allow_list
+from reporting.report import Report
 from scripts.compare import main
 
 Previews = dict[str, dict[str, Any]]
@@ -21,7 +24,7 @@ def price(key: str, value: float | None, free: float = 0.0) -> Price:
         key,
         value,
         "unit",
-        "verified",
+        "provider",
         "project-cost-model",
         "reporting/cost.py",
         "2026-11-23",
@@ -97,6 +100,18 @@ def test_negative_load_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFi
             "source: invented",
             "unknown source id(s) invented",
         ),
+        (
+            "prices/scaleway-fr-par.yaml",
+            "    basis: provider\n",
+            "    basis: official\n",
+            "basis must be one of",
+        ),
+        (
+            "prices/aws-eu-west-3.yaml",
+            "also: [aws-kms-pricing]",
+            "also: [aws-kms-pricng]",
+            "unknown source id(s) aws-kms-pricng",
+        ),
         ("facts/threats.yaml", "status: partly", "status: safe-ish", "status 'safe-ish' is not one of"),
         ("facts/sources.yaml", "sources:", "sources: [", "not valid YAML"),
     ],
@@ -130,18 +145,57 @@ def test_one_command_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFix
     assert "aws-xks-paris: $" in out and "scaleway-paris: €" in out
 
 
-def test_keystore_stack_joins_option_a(previews: Previews, facts: Facts) -> None:
-    from reporting.report import build, render_html
+def test_keystore_stack_joins_option_a_in_its_own_currency(previews: Previews, facts: Facts) -> None:
+    from reporting.report import build, render_html, total_text
 
     server = "scaleway:instance/server:Server"
+    host = {"type": "PRO2-XXS", "tags": ["xks-proxy", "hsm-kind=network-hsm"]}
     keystore = {
         "config": {"booking:target": "keystore", "booking:region": "fr-par"},
         "steps": [
-            {"newState": {"urn": f"urn:pulumi:ks::p::{server}::xks-a", "type": server, "custom": True}}
+            {
+                "newState": {
+                    "urn": f"urn:pulumi:ks::p::{server}::xks-a",
+                    "type": server,
+                    "custom": True,
+                    "inputs": host,
+                }
+            }
         ],
     }
     report = build({**previews, "keystore-paris": keystore}, facts, Assumptions(), lambda _d, _s: None)
     aws = next(c for c in report.columns if c.option.target == "aws")
     assert len(report.columns) == 2 and report.keystore_stacks == ["keystore-paris"]
-    assert [line.quantity.item for line in aws.extra_bills[0].lines] == ["Key store host xks-a"]
-    assert "has no preview" not in render_html(report)
+    lines = {line.quantity.item: line.amount for line in aws.extra_bills[0].lines}
+    assert lines == {"Key store host xks-a (PRO2-XXS)": 40.95, "HSM (network-hsm)": None}
+    # Dollars and euros are shown side by side, never added.
+    assert aws.totals() == {"USD": aws.bill.total, "EUR": 40.95}
+    assert total_text(aws) == f"${aws.bill.total:,.2f} + €40.95 (French key store keystore-paris)"
+    html = render_html(report)
+    assert "has no preview" not in html and "HSM (network-hsm)" in html
+
+
+def test_a_size_missing_from_the_price_file_is_not_priced_with_another_size(
+    previews: Previews, facts: Facts
+) -> None:
+    document = copy.deepcopy(previews["aws-xks-paris"])
+    for step in document["steps"]:
+        if step["newState"]["type"] == "aws:rds/instance:Instance":
+            step["newState"]["inputs"]["instanceClass"] = "db.r6g.4xlarge"
+    option = option_from_preview("aws-xks-paris", document)
+    bill = price_bill("aws-xks-paris", bill_of_materials(option, Assumptions()), facts.price_book("aws"))
+    database = next(line for line in bill.lines if line.quantity.item.startswith("RDS db.r6g.4xlarge"))
+    assert database.amount is None and database.price.status_label == "no sourced price"
+    assert "'db.r6g.4xlarge'" in database.price.note and "db.m6g.large" in database.price.note
+
+
+def test_a_partial_bill_is_called_out_in_both_formats(html: str, markdown: str, report: Report) -> None:
+    from reporting.report import _md, comparability
+
+    notes = comparability(report.columns)
+    unpriced = [line.quantity.item for c in report.columns for b in c.bills for line in b.unpriced]
+    assert unpriced, "the shipped price files leave lines unpriced; this test guards how that is said"
+    assert all(any(item in note for note in notes) for item in unpriced)
+    for note in notes:
+        assert escape(note) in html
+        assert f"- **{_md(note)}**" in markdown

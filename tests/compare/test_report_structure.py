@@ -9,7 +9,7 @@ from typing import Any
 from reporting.analysis import CATEGORIES, Assumptions, bill_of_materials, inventory, option_from_preview
 from reporting.cost import price_bill
 from reporting.facts import Facts
-from reporting.report import NOT_AVAILABLE, SECTIONS, Report, money, render_html
+from reporting.report import NOT_AVAILABLE, SECTIONS, Report, money, render_html, total_text
 
 Previews = dict[str, dict[str, Any]]
 
@@ -108,7 +108,13 @@ def test_costs_in_report_equal_computed(
         expected = money(bill.total, book.currency)
         assert column.total == bill.total
         assert f'data-stack="{option.stack}">{expected}</span>' in html
-        assert f"{expected} per month" in markdown
+        assert f"{total_text(column)} per month" in markdown
+        assert total_text(column).startswith(expected)
+        for extra in column.extra_bills:  # the key store: its own bill, its own currency
+            assert f'data-stack="{extra.stack}">{money(extra.total, extra.currency)}</span>' in html
+            assert f"{money(extra.total, extra.currency)} (French key store {extra.stack})" in total_text(
+                column
+            )
         amounts = re.findall(rf'class="num amount" data-stack="{option.stack}">([^<]+)<', html)
         assert amounts == [
             ("not priced" if line.amount is None else money(line.amount, book.currency))
