@@ -207,9 +207,13 @@ def summary_rows(report: Report) -> list[tuple[str, list[tuple[str, tuple[str, .
         "Estimated monthly cost",
         lambda c: (
             cost_text(c),
-            (
-                "project-cost-model",
-                *dict.fromkeys(src for b in c.bills for line in b.lines for src in line.price.sources),
+            tuple(
+                dict.fromkeys(
+                    [
+                        "project-cost-model",
+                        *(src for b in c.bills for line in b.lines for src in line.price.sources),
+                    ]
+                )
             ),
         ),
     )
