@@ -552,18 +552,8 @@ def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
             )
         )
     lines += _scaleway_load_balancers(option)
-    keys = option.of_type("scaleway:keymanager/key:Key")
-    if keys:
-        lines.append(
-            Quantity(
-                "keys",
-                f"Key Manager keys x{len(keys)}",
-                float(len(keys)),
-                "key-months",
-                "key-month",
-                "keys in the preview",
-            )
-        )
+    lines += _key_manager_keys(option)
+    if option.of_type("scaleway:keymanager/key:Key"):
         lines.append(
             Quantity(
                 "keys",
@@ -600,6 +590,22 @@ def _scaleway_load_balancers(option: Option) -> list[Quantity]:
             "load balancers in the preview",
         )
         for lb in option.of_type("scaleway:loadbalancers/loadBalancer:LoadBalancer")
+    ]
+
+
+def _key_manager_keys(option: Option) -> list[Quantity]:
+    keys = option.of_type("scaleway:keymanager/key:Key")
+    if not keys:
+        return []
+    return [
+        Quantity(
+            "keys",
+            f"Key Manager keys x{len(keys)}",
+            float(len(keys)),
+            "key-months",
+            "key-month",
+            "keys in the preview",
+        )
     ]
 
 
@@ -648,18 +654,7 @@ def _keystore_bom(option: Option, a: Assumptions) -> list[Quantity]:
         )
     lines += _scaleway_load_balancers(option)
     lines += _scaleway_secrets(option)
-    keys = option.of_type("scaleway:keymanager/key:Key")
-    if keys:
-        lines.append(
-            Quantity(
-                "keys",
-                f"Key Manager keys x{len(keys)}",
-                float(len(keys)),
-                "key-months",
-                "key-month",
-                "keys in the keystore preview",
-            )
-        )
+    lines += _key_manager_keys(option)
     kinds = sorted(
         {
             tag.split("=", 1)[1]

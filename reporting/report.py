@@ -73,6 +73,11 @@ class Column:
     def bills(self) -> list[Bill]:
         return [self.bill, *self.extra_bills]
 
+    @property
+    def unpriced_items(self) -> list[str]:
+        """Bill-of-materials lines with no sourced price, across the option's bills."""
+        return [line.quantity.item for bill in self.bills for line in bill.unpriced]
+
 
 @dataclass
 class Report:
@@ -239,7 +244,7 @@ def total_text(c: Column) -> str:
 
 
 def cost_text(c: Column) -> str:
-    unpriced = [line.quantity.item for b in c.bills for line in b.unpriced]
+    unpriced = c.unpriced_items
     priced = sum(1 for b in c.bills for line in b.lines if line.priced)
     unverified = sum(len(b.unverified) for b in c.bills)
     text = f"{total_text(c)} per month for the priced lines"

@@ -68,10 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     from reporting.report import total_text
 
     for column in report.columns:
-        unpriced = [line.quantity.item for bill in column.bills for line in bill.unpriced]
         print(f"  {column.option.stack}: {total_text(column)} per month for the priced lines")
-        if unpriced:
-            print(f"    not priced (no sourced price): {'; '.join(unpriced)}")
+        if column.unpriced_items:
+            print(f"    not priced (no sourced price): {'; '.join(column.unpriced_items)}")
     return 0
 
 
