@@ -12,7 +12,11 @@ if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet "uv==${UV_VERSION}"
 fi
 
-# --frozen: install exactly what uv.lock says, never re-resolve.
+# This platform sets PYTHONDONTWRITEBYTECODE=1: compile bytecode once at install, or every process
+# recompiles pulumi-aws (measured: 5.8 s of a 10.9 s preview).
+export UV_COMPILE_BYTECODE=1
+# --frozen: install exactly what uv.lock says, never re-resolve. The project itself is installed
+# (editable) with its packages, so no script edits sys.path.
 uv sync --frozen --quiet
 
 if [ -f requirements-checkov.txt ] && [ ! -x .venv-checkov/bin/checkov ]; then
@@ -25,6 +29,10 @@ missing=()
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdfinfo >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v uuidgen >/dev/null 2>&1 || missing+=(uuid-runtime)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing system packages: ${missing[*]}" >&2
