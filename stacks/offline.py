@@ -181,6 +181,8 @@ class OfflineMocks(mocks.Mocks):
                 state["dnsName"] = f"{resource_id}.{region}.elb.amazonaws.com"
         if args.typ.startswith("gcp:"):
             state.update(_gcp_outputs(args.typ, args.name, args.inputs, digest))
+            # GCP ids are resource paths (a key's id is what a CMEK setting names).
+            resource_id = str(state.get("id") or resource_id)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = pulumi.Output.secret("preview-placeholder-password")
         # Unset computed names would stay unknown in a preview and hide what references them.
