@@ -11,23 +11,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-#: HDS referential 2024 (hosting exclusively in the EEA) narrowed to the project's two options:
-#: AWS Paris and Scaleway Paris.
-DEFAULT_ALLOWED_REGIONS: Mapping[str, tuple[str, ...]] = {"aws": ("eu-west-3",), "scaleway": ("fr-par",)}
+from policies.perimeter import hds_allow_list, secnumcloud_allow_list
+
+#: HDS referential 2024 (hosting exclusively in the EEA) narrowed to the project's options: AWS Paris,
+#: Scaleway Paris, and S3NS's single region u-france-east1 (package gcp; docs/secnumcloud.md).
+DEFAULT_ALLOWED_REGIONS: Mapping[str, tuple[str, ...]] = {
+    "aws": ("eu-west-3",),
+    "scaleway": ("fr-par",),
+    "gcp": ("u-france-east1",),
+}
 #: Hosts of the XKS proxies operated in France (the key store host). Suffixes start with a dot.
 DEFAULT_XKS_ENDPOINT_HOSTS: tuple[str, ...] = (".fr",)
-#: Providers with an HDS certificate for the services used (AWS: HDS since 2020, Scaleway: HDS
-#: since 2022), plus the engine's own packages, which create nothing in a cloud.
-DEFAULT_ALLOWED_PROVIDERS: tuple[str, ...] = ("aws", "scaleway", "pulumi", "pulumi-python", "random", "tls")
-#: Providers holding a SecNumCloud 3.2 qualification (ANSSI list) for the SecNumCloud-only mode.
-DEFAULT_SECNUMCLOUD_PROVIDERS: tuple[str, ...] = (
-    "ovh",
-    "outscale",
-    "pulumi",
-    "pulumi-python",
-    "random",
-    "tls",
-)
+#: Providers with an HDS certificate for the services used, and those holding a SecNumCloud
+#: qualification, plus the engine's own packages (which create nothing in a cloud): both lists come
+#: from data/facts/providers.yaml, the file the comparison report cites (policies/perimeter.py).
+DEFAULT_ALLOWED_PROVIDERS: tuple[str, ...] = hds_allow_list()
+DEFAULT_SECNUMCLOUD_PROVIDERS: tuple[str, ...] = secnumcloud_allow_list()
 #: ELB security policies that negotiate TLS 1.2 or 1.3 only (AWS ELB documentation).
 DEFAULT_TLS_POLICIES: tuple[str, ...] = (
     "ELBSecurityPolicy-TLS13-1-2-2021-06",

@@ -501,6 +501,8 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
         reader.key("backupRetentionDays"), reader.raw("backupRetentionDays") or 35, 7, 35
     )
     log_days = reader.integer(reader.key("logRetentionDays"), reader.raw("logRetentionDays") or 365, 30, 3653)
+    # Read by the policies (BK-PROV-002): the stack's data requires a SecNumCloud-qualified offer.
+    reader.text("requireSecNumCloud", required=False, allowed=("true", "false"), describe="true or false")
 
     extra: dict[str, Any] = {}
     if target == "aws":
