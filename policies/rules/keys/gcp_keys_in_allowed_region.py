@@ -23,8 +23,7 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
                 f"key ring in {ring.region}, not in {', '.join(allowed) or 'no allowed region'}", ring
             )
     for key in stack.of_type(GCP_KEY):
-        ring = key_ring_of(stack, key)
-        if ring is None:
+        if key_ring_of(stack, key) is None:
             yield Violation(
                 "its key ring is not a key ring of this stack: the key's location is unknown", key
             )
