@@ -30,13 +30,15 @@ PRIVATE_INGRESS = ("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", "INGRESS_TRAFFIC_IN
 
 
 def _target(stack: Stack, holder: Resource, attribute: str, types: tuple[str, ...]) -> Resource | None:
-    """The resource of ``types`` that ``holder.attribute`` names: by id or self link, else by a single dependency."""
+    """The resource of ``types`` that ``holder.attribute`` names: by id or self link, else, while the value
+    is unknown in a preview, by a single dependency."""
     value = holder.get(attribute)
     for type_token in types:
         found = stack.references(value, type_token, ("id", "selfLink", "name"))
         if found:
             return found
-    if isinstance(value, str) and is_known(value) and value:
+    if value is None or value == "" or (isinstance(value, str) and is_known(value)):
+        # Unset names nothing (a leftover dependency proves nothing); a known value matched nothing.
         return None
     candidates = [d for t in types for d in stack.dependencies_of(holder, t)]
     return candidates[0] if len(candidates) == 1 else None
