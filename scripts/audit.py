@@ -17,6 +17,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -35,6 +36,7 @@ from policies.inputs.preview import AdapterError, load_preview_file, stack_from_
 from policies.model import Stack  # noqa: E402
 from policies.outputs import reports, terraform_plan  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
+from policies.rules.providers import secnumcloud_only  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
 
 
@@ -127,6 +129,36 @@ def _table(results: list[AuditResult]) -> str:
     return "\n".join(lines)
 
 
+def _perimeter_what_if(inputs: list[tuple[str, Stack, str]], config: PolicyConfig, out: Path) -> str:
+    """Every stack judged by the qualified-perimeter rule as if its data required SecNumCloud (loi SREN
+    art. 31): what a ministry needs to know of each option. Informational: the audit's exit status
+    follows each stack's own requirement only. Written to <out>/secnumcloud-perimeter.json."""
+    required = dataclasses.replace(config, secnumcloud_only=True)
+    rows = []
+    for name, stack, _ in inputs:
+        outside = [v for v in secnumcloud_only.check(stack, required) if v.resource is not None]
+        rows.append(
+            {
+                "stack": name,
+                "rule": secnumcloud_only.RULE.id,
+                "result": "PASS" if not outside else "FAIL",
+                "resourcesOutside": len(outside),
+                "typesOutside": sorted({v.resource.type for v in outside if v.resource is not None}),
+            }
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "secnumcloud-perimeter.json"
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps({"secnumcloudRequired": rows}, indent=1))
+    partial.replace(target)
+    lines = [f"if SecNumCloud were required ({secnumcloud_only.RULE.id}, qualified perimeter): {target}"]
+    lines += [
+        f"  {r['result']:4} {r['stack']}: {r['resourcesOutside']} resource(s) outside the perimeter"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -156,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"checkov: {outcome.describe()}")
     paths = reports.write_all(results, args.out, {n: a for n, _, a in inputs}, checkov_summary, root=ROOT)
     print(_table(results))
+    print(_perimeter_what_if(inputs, config, args.out))
     print("reports: " + ", ".join(str(p) for p in paths.values()))
     return 0 if all(r.passed for r in results) else 1
 

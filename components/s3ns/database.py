@@ -40,6 +40,11 @@ _FLAGS: dict[str, str] = {
     "log_min_messages": "error",
     "log_temp_files": "0",
     "log_min_duration_statement": "-1",
+    "log_min_error_statement": "error",
+    "log_duration": "on",
+    "log_hostname": "on",
+    # Schema changes only: "mod" or "all" would copy appointment data into the logs.
+    "log_statement": "ddl",
     "cloudsql.enable_pgaudit": "on",
 }
 

@@ -1,4 +1,3 @@
-
 """Single-property mutants of the compliant S3NS stack (s3ns-secnumcloud): each must be caught."""
 
 from __future__ import annotations
@@ -84,11 +83,11 @@ _MUTANTS: list[Mutant] = [
     Mutant("s3ns-secret-plaintext", S3NS, _set("gcp:secretmanager/secretVersion:SecretVersion", "secretData", "Sup3rS3cretPassw0rd"), "BK-EXP-004"),
     Mutant("s3ns-sql-user-plaintext", S3NS, _set("gcp:sql/user:User", "password", "Sup3rS3cretPassw0rd"), "BK-EXP-004"),
     # Transit.
-    Mutant("s3ns-http-serves", S3NS, _serve_on_port_80, "BK-TLS-001"),
-    Mutant("s3ns-tls-1-0", S3NS, _set("gcp:compute/regionSslPolicy:RegionSslPolicy", "minTlsVersion", "TLS_1_0"), "BK-TLS-001"),
-    Mutant("s3ns-tls-compatible", S3NS, _set("gcp:compute/regionSslPolicy:RegionSslPolicy", "profile", "COMPATIBLE"), "BK-TLS-001"),
-    Mutant("s3ns-https-no-ssl-policy", S3NS, _drop("gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy", "sslPolicy"), "BK-TLS-001"),
-    Mutant("s3ns-cloud-run-public", S3NS, _set("gcp:cloudrunv2/service:Service", "ingress", "INGRESS_TRAFFIC_ALL", _named("api")), "BK-TLS-001"),
+    Mutant("s3ns-http-serves", S3NS, _serve_on_port_80, "BK-TLS-004"),
+    Mutant("s3ns-tls-1-0", S3NS, _set("gcp:compute/regionSslPolicy:RegionSslPolicy", "minTlsVersion", "TLS_1_0"), "BK-TLS-004"),
+    Mutant("s3ns-tls-compatible", S3NS, _set("gcp:compute/regionSslPolicy:RegionSslPolicy", "profile", "COMPATIBLE"), "BK-TLS-004"),
+    Mutant("s3ns-https-no-ssl-policy", S3NS, _drop("gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy", "sslPolicy"), "BK-TLS-004"),
+    Mutant("s3ns-cloud-run-public", S3NS, _set("gcp:cloudrunv2/service:Service", "ingress", "INGRESS_TRAFFIC_ALL", _named("api")), "BK-TLS-004"),
     Mutant("s3ns-sql-accepts-plaintext", S3NS, _nested(_SQL, ("settings", "ipConfiguration", "sslMode"), "ALLOW_UNENCRYPTED_AND_ENCRYPTED"), "BK-TLS-002"),
 ]  # fmt: skip
 

@@ -30,7 +30,7 @@ def test_compliant_stack_passes_in_both_forms() -> None:
 
 def test_at_least_the_required_mutant_kinds_exist() -> None:
     rules = {m.expected_rule for m in S3NS_MUTANTS}
-    assert {"BK-ENC-005", "BK-REGION-001", "BK-PROV-002", "BK-EXP-002", "BK-TLS-001", "BK-EXP-004"} <= rules
+    assert {"BK-ENC-005", "BK-REGION-001", "BK-PROV-002", "BK-EXP-002", "BK-TLS-004", "BK-EXP-004"} <= rules
     assert len({m.name for m in S3NS_MUTANTS}) == len(S3NS_MUTANTS)
 
 

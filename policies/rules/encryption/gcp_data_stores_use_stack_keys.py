@@ -65,5 +65,5 @@ RULE = Rule(
     ),
     rationale="With a key of its own per domain the customer can revoke or crypto-shred one domain alone.",
     check=check,
-    scope="resource",
+    scope="stack",
 )

@@ -52,5 +52,5 @@ RULE = Rule(
     ),
     rationale="Keys protecting health data must stay where the data may be, inside the qualified offer.",
     check=check,
-    scope="resource",
+    scope="stack",
 )

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from policies.model import Resource, Stack
 from policies.rules import Rule, Violation
 from policies.rules._helpers import as_list
-from policies.rules.transit._gcp_edge import check_gcp_edge
 from policies.settings import PolicyConfig
 
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
@@ -73,7 +72,6 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
                 yield Violation("an HTTP listener serves content instead of redirecting to HTTPS", listener)
         else:
             yield Violation(f"listener protocol {protocol} is not encrypted", listener)
-    yield from check_gcp_edge(stack)
     for container in stack.of_type(*SCALEWAY_CONTAINERS):
         if container.get("httpOption") != "redirected":
             yield Violation("httpOption is not 'redirected': the container answers plain HTTP", container)
@@ -98,9 +96,7 @@ RULE = Rule(
     remediation=(
         "Use an HTTPS listener with sslPolicy ELBSecurityPolicy-TLS13-1-2-2021-06 (or another TLS 1.2+ policy "
         "on the allow-list) and make port 80 a redirect to HTTPS (status HTTP_301); on Scaleway set "
-        "httpOption=redirected on containers and certificates on load balancer frontends; on S3NS use an "
-        "HTTPS proxy with an SSL policy MODERN/RESTRICTED and min TLS 1.2, a redirect-only URL map on port 80, "
-        "and Cloud Run ingress limited to the load balancer."
+        "httpOption=redirected on containers and certificates on load balancer frontends."
     ),
     rationale="Appointment data crosses the Internet; only TLS 1.2+ meets the ANSSI recommendations.",
     check=check,

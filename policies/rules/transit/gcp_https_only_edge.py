@@ -1,11 +1,13 @@
-"""The S3NS (Google Cloud technology) part of BK-TLS-001: forwarding rules, proxies, SSL policies, Cloud Run."""
+"""BK-TLS-004: the S3NS edge (Google Cloud technology) serves HTTPS only with a TLS 1.2+ SSL policy;
+port 80 only redirects; Cloud Run answers the load balancer only."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from policies.model import Resource, Stack, is_known
-from policies.rules import Violation
+from policies.rules import Rule, Violation
+from policies.settings import PolicyConfig
 
 FORWARDING_RULES = (
     "gcp:compute/forwardingRule:ForwardingRule",
@@ -54,7 +56,8 @@ def _redirect_only(url_map: Resource) -> bool:
     )
 
 
-def check_gcp_edge(stack: Stack) -> Iterator[Violation]:
+def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
+    del config
     for rule in stack.of_type(*FORWARDING_RULES):
         if rule.get("backendService"):
             yield Violation("a pass-through forwarding rule exposes a backend without a TLS policy", rule)
@@ -96,3 +99,21 @@ def _https_proxy(stack: Stack, proxy: Resource) -> Iterator[Violation]:
             f"SSL policy profile {policy.get('profile', default='COMPATIBLE')} allows weak cipher suites",
             policy,
         )
+
+
+RULE = Rule(
+    id="BK-TLS-004",
+    title="The S3NS edge serves HTTPS only with a TLS 1.2 or later SSL policy",
+    severity="high",
+    mandatory=True,
+    regulations=("ANSSI-TLS", "HDS-2024"),
+    remediation=(
+        "Put an HTTPS proxy with a certificate and an SSL policy of profile MODERN or RESTRICTED and minimum "
+        "TLS_1_2 behind every forwarding rule; give port 80 a URL map that only redirects to HTTPS; set Cloud "
+        "Run ingress to INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER."
+    ),
+    rationale="Appointment data crosses the Internet; only TLS 1.2+ meets the ANSSI recommendations.",
+    check=check,
+    # A forwarding rule is judged with its proxy, URL map and SSL policy: the whole stack is needed.
+    scope="stack",
+)
