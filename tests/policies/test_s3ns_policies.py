@@ -72,9 +72,16 @@ def test_s3ns_passes_the_perimeter_when_required_by_policy_config_too() -> None:
     assert not [f for f in result.failed if f.rule_id == "BK-PROV-002"]
 
 
-def test_unlisted_type_fails_even_from_a_qualified_provider(tmp_path: Any) -> None:
-    from policies.perimeter import providers
+def test_perimeter_rows_name_dated_sources_and_only_their_package() -> None:
+    from facts.providers import by_package, perimeter
+    from reporting.facts import load_sources
+    from tests.policies.policy_support import ROOT
 
-    gcp = providers()["gcp"]
-    assert "gcp:pubsub/topic:Topic" not in gcp.perimeter
-    assert gcp.secnumcloud_status == "qualified"
+    sources = load_sources(ROOT / "data")
+    rows = by_package()["gcp"].perimeter
+    assert rows and by_package()["gcp"].secnumcloud is not None
+    for row in rows:
+        assert all(s in sources and sources[s].retrieved for s in row.sources), row.service
+        assert all(t.startswith("gcp:") for t in row.types)
+    assert perimeter("aws") == {} and perimeter("scaleway") == {}
+    assert "gcp:pubsub/topic:Topic" not in perimeter("gcp")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts.providers import by_package, perimeter
 from policies.model import Stack
-from policies.perimeter import providers
 from policies.rules import Rule, Violation
 from policies.settings import PolicyConfig
 
@@ -23,7 +23,7 @@ def required(stack: Stack, config: PolicyConfig) -> bool:
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     if not required(stack, config):
         return
-    facts = providers()
+    facts = by_package()
     for resource in stack:
         if not resource.custom or resource.is_provider:
             continue
@@ -31,14 +31,14 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
         if provider is not None and provider.engine:
             continue  # the engine's own resources create nothing in a cloud
         if resource.package not in config.secnumcloud_providers or provider is None:
-            status = provider.secnumcloud_status if provider else "not in data/facts/providers.yaml"
+            snc = provider.secnumcloud if provider else None
+            status = snc.status if snc else "not in data/facts/providers.yaml"
             yield Violation(
                 f"provider {resource.package!r} holds no SecNumCloud qualification (status: {status})",
                 resource,
             )
             continue
-        row = provider.perimeter.get(resource.type)
-        if row is None:
+        if resource.type not in perimeter(resource.package):
             # Fail closed: a service the data file does not list is outside the perimeter.
             yield Violation(
                 f"{resource.type} is not in the SecNumCloud-qualified perimeter of {resource.package!r} "
