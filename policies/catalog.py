@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from facts import tokens
 from facts.tokens import CUSTOM_KEY_STORE, KMS_ALIAS, KMS_EXTERNAL_KEY, KMS_KEY, KMS_REPLICA_KEY, SCALEWAY_KEY
 from policies.model import package_of
 
@@ -126,16 +127,16 @@ SCALEWAY_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
 #: Data stores on Google Cloud technology (S3NS), each with its CMEK setting. A Secret Manager
 #: secret's key is per replica: BK-ENC-005 reads every replica (or the automatic policy's key).
 GCP_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
-    "gcp:sql/databaseInstance:DatabaseInstance": (
+    tokens.GCP_SQL_INSTANCE: (
         KeySetting(("encryptionKeyName",), "database storage and its automated backups"),
     ),
-    "gcp:storage/bucket:Bucket": (KeySetting(("encryption", "defaultKmsKeyName"), "objects"),),
-    "gcp:secretmanager/secret:Secret": (),
+    tokens.GCP_BUCKET: (KeySetting(("encryption", "defaultKmsKeyName"), "objects"),),
+    tokens.GCP_SECRET: (),
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": (
         KeySetting(("cmekSettings", "kmsKeyName"), "log entries"),
     ),
 }
-GCP_SECRET = "gcp:secretmanager/secret:Secret"  # noqa: S105 - a type token
+GCP_SECRET = tokens.GCP_SECRET
 SCALEWAY_DATABASE_TYPES = (
     "scaleway:databases/instance:Instance",
     "scaleway:databases/readReplica:ReadReplica",
@@ -227,7 +228,7 @@ NON_DATA_TYPES: frozenset[str] = frozenset(
             )
         ),
         "gcp:servicenetworking/connection:Connection",
-        "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        tokens.GCP_KMS_KEY_RING, tokens.GCP_KMS_KEY, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
         "gcp:serviceaccount/account:Account", "gcp:projects/serviceIdentity:ServiceIdentity",
         "gcp:projects/iAMMember:IAMMember",
         # A secret version's value is the secret's, under the secret's key; database and user live in

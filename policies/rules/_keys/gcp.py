@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from facts import tokens
 from policies.model import Resource, Stack, is_known
 
-GCP_KEY = "gcp:kms/cryptoKey:CryptoKey"
-GCP_KEY_RING = "gcp:kms/keyRing:KeyRing"
+GCP_KEY = tokens.GCP_KMS_KEY
+GCP_KEY_RING = tokens.GCP_KMS_KEY_RING
 
 
 def _ids(resource: Resource) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts import tokens
 from policies.catalog import S3_BUCKET_TYPES, SCALEWAY_BUCKET_TYPES
 from policies.model import Resource, Stack
 from policies.rules import Rule, Violation
@@ -17,7 +18,7 @@ SCALEWAY_BUCKET_ACLS = ("scaleway:object/bucketAcl:BucketAcl",)
 SCALEWAY_BUCKET_POLICIES = ("scaleway:object/bucketPolicy:BucketPolicy",)
 _BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 _PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
-GCP_BUCKET = "gcp:storage/bucket:Bucket"
+GCP_BUCKET = tokens.GCP_BUCKET
 GCP_BUCKET_IAM = (
     "gcp:storage/bucketIAMMember:BucketIAMMember",
     "gcp:storage/bucketIAMBinding:BucketIAMBinding",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts import tokens
 from policies.model import Stack
 from policies.rules import Rule, Violation
 from policies.rules._helpers import as_list, is_true
@@ -14,7 +15,7 @@ _OPEN = ("0.0.0.0/0", "::/0")
 
 def _cloud_sql(stack: Stack) -> Iterator[Violation]:
     """Cloud SQL (S3NS): no public address, attached to the VPC, no Internet-wide authorized network."""
-    for database in stack.of_type("gcp:sql/databaseInstance:DatabaseInstance"):
+    for database in stack.of_type(tokens.GCP_SQL_INSTANCE):
         ip = database.get("settings", "ipConfiguration") or {}
         if not isinstance(ip, dict) or ip.get("ipv4Enabled") is not False:
             yield Violation(

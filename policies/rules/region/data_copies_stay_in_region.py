@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from facts import tokens
 from facts.tokens import KMS_KEY
 from policies.catalog import S3_BUCKET_TYPES
 from policies.model import Resource, Stack, is_known, region_of_zone
@@ -69,7 +70,7 @@ _GCP_LOG_BUCKET = re.compile(
 
 def _gcp_copies(stack: Stack, allowed: tuple[str, ...]) -> Iterator[Violation]:
     """Google Cloud technology (S3NS): backup locations, secret replicas and log sink destinations."""
-    for database in stack.of_type("gcp:sql/databaseInstance:DatabaseInstance"):
+    for database in stack.of_type(tokens.GCP_SQL_INSTANCE):
         location = database.get("settings", "backupConfiguration", "location")
         if not location:
             # Unset, Cloud SQL stores backups in the multi-region nearest the instance.
@@ -78,7 +79,7 @@ def _gcp_copies(stack: Stack, allowed: tuple[str, ...]) -> Iterator[Violation]:
             )
         elif is_known(location) and location not in allowed:
             yield Violation(f"backups are stored in {location}", database)
-    for secret in stack.of_type("gcp:secretmanager/secret:Secret"):
+    for secret in stack.of_type(tokens.GCP_SECRET):
         if secret.get("replication", "automatic") is not None:
             yield Violation("automatic replication lets Secret Manager place copies in any location", secret)
         for replica in as_list(secret.get("replication", "userManaged", "replicas")):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts import tokens
 from policies.model import Resource, Stack
 from policies.rules import Rule, Violation
 from policies.rules._helpers import as_list, is_true
@@ -55,7 +56,7 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
                 )
             elif not _forces_tls(group):
                 yield Violation(f"parameter group {group.name} does not set rds.force_ssl=1", database)
-    for database in stack.of_type("gcp:sql/databaseInstance:DatabaseInstance"):
+    for database in stack.of_type(tokens.GCP_SQL_INSTANCE):
         mode = database.get("settings", "ipConfiguration", "sslMode")
         if mode not in _GCP_TLS_ONLY:
             yield Violation(
