@@ -432,18 +432,6 @@ def _xks(reader: _Reader) -> XksSettings | None:
     )
 
 
-_OWNER = {"xks": "aws", "certificateArn": "aws", "xksAccessKeyId": "aws", "xksSecretAccessKey": "aws"}
-
-
-def _refuse_strays(reader: _Reader, target: str, names: tuple[str, ...]) -> None:
-    """A key of another target is a mistake (often a copied stack file): refused, never ignored."""
-    for stray in names:
-        if reader.raw(stray) is not None:
-            reader.fail(
-                reader.key(stray), f"applies only to target {_OWNER.get(stray, 's3ns')}, not {target}"
-            )
-
-
 def load(stack: str | None = None, config: pulumi.Config | None = None) -> BookingConfig:
     """Reads and validates the ``booking:*`` configuration; raises ConfigError listing every problem."""
     stack = stack or pulumi.get_stack()
@@ -498,10 +486,8 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
         if cert and region and (match := _ACM_ARN.match(cert)) and match["region"] != region:
             reader.fail(reader.key("certificateArn"), f"must be in {region}, where the load balancer is")
         extra = {"certificate_arn": cert, "aws_sizes": _aws_sizes(reader), "xks": _xks(reader)}
-        _refuse_strays(reader, target, ("s3nsProjectId", "certificate", "keyProtectionLevel"))
     elif target == "s3ns":
         extra = {"s3ns": s3ns_config.read(reader, region, _sizes)}
-        _refuse_strays(reader, target, ("xks", "certificateArn", "xksAccessKeyId", "xksSecretAccessKey"))
     else:
         project = reader.text(
             "scalewayProjectId",
@@ -510,9 +496,8 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
             describe="a Scaleway project id (a UUID)",
         )
         extra = {"scaleway_project_id": project, "scaleway_sizes": _scaleway_sizes(reader)}
-        _refuse_strays(reader, target, ("xks", "certificateArn", "xksAccessKeyId", "xksSecretAccessKey"))
-        _refuse_strays(reader, target, ("s3nsProjectId", "certificate", "keyProtectionLevel"))
 
+    s3ns_config.refuse_other_targets_keys(reader, target)
     if reader.problems:
         raise ConfigError(stack, reader.problems)
     # Every value below was checked above; the asserts narrow types for mypy, they cannot fire.
