@@ -246,6 +246,16 @@ class _SessionState(threading.local):
         self.probe_key: Any = None
 
 
+class _WorkerSlot:
+    """One worker thread as the watchdog sees it (written by the thread, read by the event loop)."""
+
+    __slots__ = ("retired", "started_at")
+
+    def __init__(self) -> None:
+        self.started_at: float | None = None
+        self.retired = False
+
+
 class _Job:
     __slots__ = ("args", "deadline", "fn", "future", "started")
 
@@ -284,6 +294,12 @@ class Pkcs11Hsm:
         self.stalled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watchdog: asyncio.Task[None] | None = None
+        self._slots: list[_WorkerSlot] = []
+        self.replaced_sessions = 0
+        # Encryptions per key by this process (NIST SP 800-38D 8.3: at most 2^32 random-IV
+        # encryptions per key); summed over workers, hosts and restarts by the metrics system.
+        self.encryptions: dict[str, int] = {}
+        self._alerted: set[str] = set()
 
     # ------------------------------------------------------------------ connection (worker threads)
 
@@ -432,7 +448,26 @@ class Pkcs11Hsm:
                     raise HsmUnavailable("HSM encrypt output failed its verification decrypt")
             return iv, ct, tag
 
-        return self._run(op)
+        result = self._run(op)
+        self._count_encryption(key_id)
+        return result
+
+    def _count_encryption(self, key_id: str) -> None:
+        with self._results_lock:
+            n = self.encryptions.get(key_id, 0) + 1
+            self.encryptions[key_id] = n
+        if n >= self.cfg.encryption_alert_count and key_id not in self._alerted:
+            self._alerted.add(key_id)
+            log.error(
+                "key_rotation_due",
+                extra={
+                    "fields": {
+                        "keyId": key_id,
+                        "encryptions": n,
+                        "detail": "NIST SP 800-38D random-IV limit approaching; rotate",
+                    }
+                },
+            )
 
     def decrypt(self, key_id: str, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes) -> bytes:
         def op(session: Any) -> bytes:
@@ -487,17 +522,52 @@ class Pkcs11Hsm:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        for i in range(self.cfg.sessions):
-            t = threading.Thread(target=self._worker, name=f"hsm-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
+        for _ in range(self.cfg.sessions):
+            self._start_worker()
         self._watchdog = loop.create_task(self._watch())
+
+    def _start_worker(self) -> None:
+        slot = _WorkerSlot()
+        t = threading.Thread(target=self._worker, args=(slot,), name=f"hsm-{len(self._threads)}", daemon=True)
+        self._slots.append(slot)
+        self._threads.append(t)
+        t.start()
+
+    def _replace_stuck(self, now: float) -> None:
+        """Watchdog: a worker whose HSM call has run for ``stuck_session_s`` is abandoned and replaced.
+
+        A blocked C call cannot be interrupted; its thread is left to finish (it exits, closing its
+        session, if the call ever returns) and a new thread with a new session takes its place, so a
+        few hung sessions cannot take the whole pool. At most ``max_replaced_sessions`` abandoned
+        threads at a time: beyond that the HSM itself is down and the health check says so.
+        """
+        for slot in self._slots:
+            started = slot.started_at
+            if slot.retired or started is None or now - started < self.cfg.stuck_session_s:
+                continue
+            abandoned = sum(1 for s in self._slots if s.retired and s.started_at is not None)
+            if abandoned >= self.cfg.max_replaced_sessions:
+                return
+            slot.retired = True
+            self.replaced_sessions += 1
+            log.warning(
+                "hsm_session_replaced",
+                extra={
+                    "fields": {
+                        "stuck_for_s": round(now - started, 3),
+                        "replaced_total": self.replaced_sessions,
+                    }
+                },
+            )
+            self._start_worker()
+        self._slots = [s for s in self._slots if not (s.retired and s.started_at is None)]
 
     async def stop(self) -> None:
         if self._watchdog:
             self._watchdog.cancel()
-        for _ in self._threads:
-            self._queue.put(None)
+        for slot in self._slots:
+            if not slot.retired:
+                self._queue.put(None)
         # Threads stuck in a hung HSM call are daemons: they must not block shutdown.
         deadline = time.monotonic() + 2
         for t in self._threads:
@@ -521,7 +591,7 @@ class Pkcs11Hsm:
         self._queue.put(job)
         return fut
 
-    def _worker(self) -> None:
+    def _worker(self, slot: _WorkerSlot) -> None:
         while True:
             job = self._queue.get()
             if job is None:
@@ -531,19 +601,37 @@ class Pkcs11Hsm:
                 error: BaseException | None = InternalException("skipped")
             else:
                 job.started = True
+                slot.started_at = time.monotonic()
                 try:
                     result, error = job.fn(*job.args), None
                 except BaseException as exc:
                     result, error = None, exc
-            with self._results_lock:
-                self._results.append((job, result, error))
-                wake = not self._wakeup_pending
-                self._wakeup_pending = True
-            if wake and self._loop is not None:
-                try:
-                    self._loop.call_soon_threadsafe(self._drain)
-                except RuntimeError:  # loop closed during shutdown
-                    return
+                slot.started_at = None
+            if slot.retired:
+                # Replaced while stuck: deliver this result, then leave with the old session.
+                self._post(job, result, error)
+                session = self._local.session
+                self._local.session = None
+                if session is not None:
+                    try:
+                        session.close()
+                    except Exception:
+                        log.debug("stuck_session_close_failed")
+                return
+            if not self._post(job, result, error):
+                return
+
+    def _post(self, job: _Job, result: Any, error: BaseException | None) -> bool:
+        with self._results_lock:
+            self._results.append((job, result, error))
+            wake = not self._wakeup_pending
+            self._wakeup_pending = True
+        if wake and self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:  # loop closed during shutdown
+                return False
+        return True
 
     def _drain(self) -> None:
         with self._results_lock:
@@ -567,6 +655,7 @@ class Pkcs11Hsm:
         while True:
             await asyncio.sleep(0.01)
             now = time.monotonic()
+            self._replace_stuck(now)
             while pending and (pending[0].future.done() or pending[0].deadline <= now):
                 job = pending.popleft()
                 if not job.future.done():

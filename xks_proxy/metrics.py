@@ -20,6 +20,12 @@ class Metrics:
         self.hsm_health = "UNAVAILABLE"
         self.hsm_outstanding = 0
         self.hsm_stalled = False
+        self.hsm_replaced_sessions = 0
+        self.unauthenticated = 0
+        self.handshaking = 0
+        self.refused: dict[str, int] = {}
+        self.evicted: dict[str, int] = {}
+        self.key_encryptions: dict[str, int] = {}
 
     def observe(self, keystore: str, operation: str, status: int, error: str, seconds: float) -> None:
         self.requests[(keystore, operation, status, error)] += 1
@@ -66,5 +72,23 @@ class Metrics:
             "# HELP xks_tls_client_rejected_total Connections closed for a client certificate with the wrong subject.",
             "# TYPE xks_tls_client_rejected_total counter",
             f"xks_tls_client_rejected_total {self.tls_failures}",
+            "# HELP xks_connections_unauthenticated Connections with no authenticated request yet (TLS handshakes included).",
+            "# TYPE xks_connections_unauthenticated gauge",
+            f"xks_connections_unauthenticated {self.unauthenticated}",
+            "# HELP xks_connections_handshaking Connections still in their TLS handshake.",
+            "# TYPE xks_connections_handshaking gauge",
+            f"xks_connections_handshaking {self.handshaking}",
+            "# HELP xks_connections_refused_total Connections refused at accept, by limit.",
+            "# TYPE xks_connections_refused_total counter",
+            *(f'xks_connections_refused_total{{reason="{r}"}} {n}' for r, n in sorted(self.refused.items())),
+            "# HELP xks_connections_closed_total Connections closed by the proxy, by reason.",
+            "# TYPE xks_connections_closed_total counter",
+            *(f'xks_connections_closed_total{{reason="{r}"}} {n}' for r, n in sorted(self.evicted.items())),
+            "# HELP xks_hsm_replaced_sessions_total HSM sessions abandoned as stuck and replaced.",
+            "# TYPE xks_hsm_replaced_sessions_total counter",
+            f"xks_hsm_replaced_sessions_total {self.hsm_replaced_sessions}",
+            "# HELP xks_key_encryptions_total Encryptions per external key by this process (NIST SP 800-38D: 2^32 per key with random IVs).",
+            "# TYPE xks_key_encryptions_total counter",
+            *(f'xks_key_encryptions_total{{key="{k}"}} {n}' for k, n in sorted(self.key_encryptions.items())),
         ]
         return ("\n".join(lines) + "\n").encode()
