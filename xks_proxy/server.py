@@ -68,13 +68,15 @@ class OpsProtocol(asyncio.Protocol):
         self.transport = transport
         srv = self.server
         if len(srv.ops_connections) >= OPS_MAX_CONNECTIONS:
-            transport.abort()
-            return
-        srv.ops_connections.add(self)
+            # Full: the oldest goes, so idle connections cannot keep the balancer's probe out.
+            oldest = next(iter(srv.ops_connections))
+            srv.ops_connections.pop(oldest)
+            oldest.transport.abort()
+        srv.ops_connections[self] = None
         self.timer = srv.loop.call_later(OPS_TIMEOUT_S, transport.abort)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.server.ops_connections.discard(self)
+        self.server.ops_connections.pop(self, None)
         if self.timer:
             self.timer.cancel()
 
@@ -127,7 +129,7 @@ class ProxyServer:
         )
         self.ssl_context = tls_context(cfg.tls) if cfg.tls else None
         self._trusted_lbs = tuple(ipaddress.ip_network(n, strict=False) for n in cfg.proxy_protocol_from)
-        self.ops_connections: set[OpsProtocol] = set()
+        self.ops_connections: dict[OpsProtocol, None] = {}  # insertion order: oldest first
         self.in_flight = 0
         self.draining = False
         self.loop: asyncio.AbstractEventLoop = asyncio.get_event_loop_policy().get_event_loop()
