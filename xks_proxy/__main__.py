@@ -6,7 +6,6 @@ Secrets are never accepted as arguments: the config file names files or environm
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
@@ -119,9 +118,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         cfg = load_config(args.config)
         setup_logging(cfg.log_level)
-        from .server import serve
+        from .workers import run_workers
 
-        asyncio.run(serve(cfg, args.config))
+        run_workers(cfg, args.config)
         return 0
     except (ConfigError, KeyCommandError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import os
 from collections import defaultdict
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -26,6 +27,7 @@ class Metrics:
         self.refused: dict[str, int] = {}
         self.evicted: dict[str, int] = {}
         self.key_encryptions: dict[str, int] = {}
+        self.worker = 0
 
     def observe(self, keystore: str, operation: str, status: int, error: str, seconds: float) -> None:
         self.requests[(keystore, operation, status, error)] += 1
@@ -34,6 +36,9 @@ class Metrics:
 
     def render(self) -> bytes:
         lines = [
+            "# HELP xks_worker The worker process that answered this scrape (metrics are per worker).",
+            "# TYPE xks_worker gauge",
+            f'xks_worker{{index="{self.worker}",pid="{os.getpid()}"}} 1',
             "# HELP xks_requests_total XKS API requests by key store, operation, HTTP status and errorName.",
             "# TYPE xks_requests_total counter",
         ]

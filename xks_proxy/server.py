@@ -249,9 +249,14 @@ class ProxyServer:
 
 
 async def serve(
-    cfg: ProxyConfig, config_path: str | None, ready: Callable[[ProxyServer], None] | None = None
+    cfg: ProxyConfig,
+    config_path: str | None,
+    ready: Callable[[ProxyServer], None] | None = None,
+    reuse_port: bool = False,
+    worker: int = 0,
 ) -> None:
-    server = ProxyServer(cfg, config_path)
+    server = ProxyServer(cfg, config_path, reuse_port=reuse_port)
+    server.metrics.worker = worker
     await server.start()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

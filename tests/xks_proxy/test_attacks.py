@@ -236,6 +236,7 @@ def test_unauthenticated_flood_leaves_signed_encrypt_p99_under_250_ms(proxy: Run
 
 
 def test_metrics_port_caps_and_evicts_idle_connections(proxy: RunningProxy) -> None:
+    wait_for(lambda: proxy.server.api.health.status == "ACTIVE", "first health probe")
     held = [_tcp(proxy, port=proxy.server.metrics_port) for _ in range(40)]
     try:
         conn = http.client.HTTPConnection("127.0.0.1", proxy.server.metrics_port, timeout=5)
@@ -307,3 +308,5 @@ def test_hung_hsm_session_is_replaced(proxy_factory: Any) -> None:
         assert f'xks_key_encryptions_total{{key="{KEY}"}}' in text
     finally:
         release.set()
+        # The abandoned thread finishes its call and leaves before the token goes away.
+        wait_for(lambda: not hsm._threads[0].is_alive(), "abandoned session thread gone")
