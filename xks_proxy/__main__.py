@@ -22,18 +22,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", help="YAML configuration file (see docs/xks-proxy.md)")
     sub = p.add_subparsers(dest="command")
-    keys = sub.add_parser("keys", help="key custodian commands (AES-256 keys in the HSM)")
-    keys.add_argument(
-        "--config", dest="keys_config", help="configuration file (only its hsm: section is read)"
+    # `--config FILE` is accepted before or after the key command (`keys --config F list` and
+    # `keys list --config F`): SUPPRESS keeps a later parser from overwriting an earlier value.
+    config_option = argparse.ArgumentParser(add_help=False)
+    config_option.add_argument(
+        "--config",
+        dest="keys_config",
+        default=argparse.SUPPRESS,
+        help="configuration file (only its hsm: section is read)",
+    )
+    keys = sub.add_parser(
+        "keys", parents=[config_option], help="key custodian commands (AES-256 keys in the HSM)"
     )
     ksub = keys.add_subparsers(dest="keys_command", required=True)
-    create = ksub.add_parser("create", help="create a non-extractable AES-256 key")
+    create = ksub.add_parser("create", parents=[config_option], help="create a non-extractable AES-256 key")
     create.add_argument("key_id")
     create.add_argument("--usage", default="encrypt,decrypt", help="encrypt, decrypt or encrypt,decrypt")
-    ksub.add_parser("list", help="list secret keys with usage and status")
-    disable = ksub.add_parser("disable", help="disable a key in the HSM (CKA_ENCRYPT/CKA_DECRYPT off)")
+    ksub.add_parser("list", parents=[config_option], help="list secret keys with usage and status")
+    disable = ksub.add_parser("disable", parents=[config_option], help="disable a key in the HSM")
     disable.add_argument("key_id")
-    enable = ksub.add_parser("enable", help="enable a key again")
+    enable = ksub.add_parser("enable", parents=[config_option], help="enable a key again")
     enable.add_argument("key_id")
     enable.add_argument("--usage", default="encrypt,decrypt", help="encrypt, decrypt or encrypt,decrypt")
     dev = sub.add_parser(
@@ -47,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    config = args.keys_config or args.config
+    config = getattr(args, "keys_config", None) or args.config
     if not config:
         print(
             "error: --config is required (the hsm: section names the module, token and PIN source)",
@@ -75,26 +83,34 @@ def _keys(args: argparse.Namespace) -> int:
         custodian.close()
 
 
+def _dev_setup(args: argparse.Namespace) -> int:
+    from .devsetup import UnsafeTargetError, dev_setup
+
+    try:
+        setup = dev_setup(
+            Path(args.directory),
+            tuple(args.key_id or ["demo-key-1"]),
+            port=args.port,
+            metrics_port=args.metrics_port,
+        )
+    except UnsafeTargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"config:      {setup.config}")
+    print(f"credentials: {setup.credentials} (KMS console format; secret, mode 0600)")
+    print(f"CA:          {setup.ca_cert}")
+    print(f"keys:        {', '.join(setup.key_ids)}")
+    print(f"run:         python -m xks_proxy --config {setup.config}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "keys":
             return _keys(args)
         if args.command == "dev-setup":
-            from .devsetup import dev_setup
-
-            setup = dev_setup(
-                Path(args.directory),
-                tuple(args.key_id or ["demo-key-1"]),
-                port=args.port,
-                metrics_port=args.metrics_port,
-            )
-            print(f"config:      {setup.config}")
-            print(f"credentials: {setup.credentials} (KMS console format; secret, mode 0600)")
-            print(f"CA:          {setup.ca_cert}")
-            print(f"keys:        {', '.join(setup.key_ids)}")
-            print(f"run:         python -m xks_proxy --config {setup.config}")
-            return 0
+            return _dev_setup(args)
         if not args.config:
             print("error: --config FILE is required", file=sys.stderr)
             return 2
