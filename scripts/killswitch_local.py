@@ -290,20 +290,6 @@ def custodian(config: Path, *args: str) -> None:
         raise DrillError(f"custodian command 'keys {' '.join(args)}' failed: {out.stderr.strip()[:300]}")
 
 
-def destroy_key(config: Path) -> None:
-    """Crypto-shredding: delete the key object from the token (C_DestroyObject)."""
-    from pkcs11 import ObjectClass
-
-    from xks_proxy.config import load_hsm_config
-    from xks_proxy.keys import KeyCustodian
-
-    keeper = KeyCustodian(load_hsm_config(config))
-    try:
-        keeper.session.get_key(object_class=ObjectClass.SECRET_KEY, label=KEY_ID).destroy()
-    finally:
-        keeper.close()
-
-
 def _switch(  # noqa: PLR0917
     sid: str,
     name: str,
@@ -446,8 +432,8 @@ def run_local(work: Path, count: int) -> dict[str, Any]:
             _switch(
                 "c",
                 "key destroyed in the HSM (crypto-shredding)",
-                "C_DestroyObject on the key",
-                lambda: destroy_key(config),
+                f"python -m xks_proxy keys destroy {KEY_ID} --yes --config FILE",
+                lambda: custodian(config, "destroy", KEY_ID, "--yes"),
                 None,
                 "",
                 kms,

@@ -38,12 +38,28 @@ def _parser() -> argparse.ArgumentParser:
     create = ksub.add_parser("create", parents=[config_option], help="create a non-extractable AES-256 key")
     create.add_argument("key_id")
     create.add_argument("--usage", default="encrypt,decrypt", help="encrypt, decrypt or encrypt,decrypt")
-    ksub.add_parser("list", parents=[config_option], help="list secret keys with usage and status")
-    disable = ksub.add_parser("disable", parents=[config_option], help="disable a key in the HSM")
+    ksub.add_parser("list", parents=[config_option], help="list secret keys with state and usage")
+    show = ksub.add_parser("show", parents=[config_option], help="state and usage of one key")
+    show.add_argument("key_id")
+    disable = ksub.add_parser(
+        "disable", parents=[config_option], help="disable a key (state DISABLED; the HSM refuses it)"
+    )
     disable.add_argument("key_id")
-    enable = ksub.add_parser("enable", parents=[config_option], help="enable a key again")
+    enable = ksub.add_parser(
+        "enable", parents=[config_option], help="enable a key again, with the usage it had"
+    )
     enable.add_argument("key_id")
-    enable.add_argument("--usage", default="encrypt,decrypt", help="encrypt, decrypt or encrypt,decrypt")
+    enable.add_argument("--usage", help="encrypt, decrypt or encrypt,decrypt (default: the usage it had)")
+    usage = ksub.add_parser(
+        "usage", parents=[config_option], help="set what a key may do, without changing its state"
+    )
+    usage.add_argument("key_id")
+    usage.add_argument("--usage", required=True, help="encrypt, decrypt or encrypt,decrypt")
+    destroy = ksub.add_parser(
+        "destroy", parents=[config_option], help="delete a key from the HSM: irreversible crypto-shredding"
+    )
+    destroy.add_argument("key_id")
+    destroy.add_argument("--yes", action="store_true", help="confirm the irreversible deletion")
     dev = sub.add_parser(
         "dev-setup", help="make a local SoftHSM2 token, certificates, credentials and config"
     )
@@ -71,13 +87,24 @@ def _keys(args: argparse.Namespace) -> int:
             for row in rows:
                 print(f"{row.key_id:40} {row.status:26} {row.usage}")
             return 0
+        if cmd == "destroy":
+            if not args.yes:
+                print("error: destroy is irreversible; add --yes to confirm", file=sys.stderr)
+                return 2
+            custodian.destroy(args.key_id)
+            print(f"{args.key_id}: DESTROYED")
+            return 0
         if cmd == "create":
             row = custodian.create(args.key_id, *parse_usage(args.usage))
+        elif cmd == "show":
+            row = custodian.show(args.key_id)
         elif cmd == "disable":
             row = custodian.disable(args.key_id)
+        elif cmd == "usage":
+            row = custodian.set_usage(args.key_id, *parse_usage(args.usage))
         else:
-            row = custodian.enable(args.key_id, *parse_usage(args.usage))
-        print(f"{row.key_id}: {row.status} usage={row.usage}")
+            row = custodian.enable(args.key_id, parse_usage(args.usage) if args.usage else None)
+        print(row.line())
         return 0
     finally:
         custodian.close()

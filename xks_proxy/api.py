@@ -2,8 +2,9 @@
 
 Order of checks, chosen so that an unauthenticated caller learns nothing about keys:
 URI path (InvalidUriPathException) -> method (405) -> SigV4 (AuthenticationFailedException) ->
-body (ValidationException) -> authorization (AccessDeniedException) -> key (KeyNotFound/InvalidState/
-InvalidKeyUsage) -> HSM (InvalidCiphertext, DependencyTimeout, Throttling, Internal).
+body (ValidationException) -> key allow-list (KeyNotFoundException, the same answer as a key missing
+from the HSM) -> authorization on request metadata (AccessDeniedException) -> key (KeyNotFound/
+InvalidState/InvalidKeyUsage) -> HSM (InvalidCiphertext, DependencyTimeout, Throttling, Internal).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ MAX_METADATA_FIELD = 2048  # spec: ARNs up to 2048 characters
 _API_ROOT = "/kms/xks/v1/"
 _ARN_ACCOUNT_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12}):")
 _JSON = {"separators": (",", ":")}
+_KEY_NOT_FOUND = "no external key with this externalKeyId"
 _LOGGED_METADATA = (
     "kmsRequestId",
     "kmsOperation",
@@ -205,7 +207,7 @@ class XksApi:
         access_log.info("request", extra={"fields": fields})
         return out
 
-    async def _handle(self, req: Request, out: Outcome) -> Outcome:  # noqa: PLR0912, PLR0915
+    async def _handle(self, req: Request, out: Outcome) -> Outcome:  # noqa: PLR0912
         path = req.target.split("?", 1)[0]
         idx = path.find(_API_ROOT)
         if idx < 0:
@@ -234,10 +236,7 @@ class XksApi:
         except (ValueError, UnicodeDecodeError):
             body = None
         if not isinstance(body, dict):
-            if operation == "health":
-                body = {}
-            else:
-                raise ValidationException("the request body must be a JSON object")
+            raise ValidationException("the request body must be a JSON object")
         meta = body.get("requestMetadata")
         if isinstance(meta, dict):
             for name in _LOGGED_METADATA:
@@ -245,10 +244,10 @@ class XksApi:
                 if isinstance(value, str):
                     out.log_fields[name] = value[:MAX_METADATA_FIELD]
         self._rate_limit(store)
+        self._check_metadata(meta, operation)
         if operation == "health":
             out.status, out.body = 200, await self._health()
             return out
-        self._check_metadata(meta, operation)
         assert isinstance(meta, dict)
         if not KEY_ID_RE.match(key_id):
             raise ValidationException("externalKeyId must be 1-128 characters of A-Z a-z 0-9 . - _")
@@ -283,8 +282,12 @@ class XksApi:
     def _check_metadata(meta: Any, operation: str) -> None:
         if not isinstance(meta, dict):
             raise ValidationException("requestMetadata is required and must be an object")
-        required = ["awsPrincipalArn", "kmsOperation", "kmsRequestId"]
-        if operation != "metadata":
+        # GetHealthStatus: kmsRequestId and kmsOperation are REQUIRED by the spec (see docs/xks-proxy.md,
+        # "GetHealthStatus request validation", for why a request without them is refused).
+        required = ["kmsOperation", "kmsRequestId"]
+        if operation != "health":
+            required.append("awsPrincipalArn")
+        if operation not in ("health", "metadata"):
             required.append("kmsKeyArn")  # optional only for GetKeyMetadata (absent during CreateKey)
         for name in required:
             if not isinstance(meta.get(name), str) or not meta[name]:
@@ -297,8 +300,10 @@ class XksApi:
 
     def _authorize(self, store: KeyStore, key_id: str, meta: dict[str, Any]) -> None:
         if key_id not in store.allowed_key_ids:
-            # Decided before touching the HSM: a key store never learns whether other keys exist.
-            raise AccessDeniedException(f"key {key_id} is not allowed for key store {store.name}")
+            # Decided before touching the HSM, and answered exactly like a key missing from the HSM:
+            # a key store never learns whether other keys exist (spec: an unknown key is
+            # KeyNotFoundException; AccessDenied is for requests refused on their metadata).
+            raise KeyNotFoundException(_KEY_NOT_FOUND)
         if store.allowed_aws_accounts:
             for name in ("kmsKeyArn", "awsPrincipalArn"):
                 value = meta.get(name)
@@ -317,7 +322,7 @@ class XksApi:
         try:
             return await self.hsm.submit(fn, *args)
         except KeyMissing:
-            raise KeyNotFoundException("no AES key with this externalKeyId in the HSM") from None
+            raise KeyNotFoundException(_KEY_NOT_FOUND) from None
         except HsmUnavailable as exc:
             log.warning("hsm_unavailable", extra={"fields": {"reason": str(exc)}})
             raise InternalException("the HSM is not available") from None
@@ -335,15 +340,16 @@ class XksApi:
 
     @staticmethod
     def _metadata_body(info: KeyInfo) -> bytes:
+        # Usage and state are independent: a disabled key still reports what it may do once enabled.
         usage = []
-        if info.enabled and info.can_encrypt:
+        if info.can_encrypt:
             usage.append("ENCRYPT")
-        if info.enabled and info.can_decrypt:
+        if info.can_decrypt:
             usage.append("DECRYPT")
         status = "ENABLED" if info.enabled else "DISABLED"
         return json.dumps({"keySpec": "AES_256", "keyUsage": usage, "keyStatus": status}, **_JSON).encode()  # type: ignore[arg-type]
 
-    async def _usable_key(self, key_id: str, want: str) -> None:
+    async def _usable_key(self, key_id: str, want: str) -> KeyInfo:
         info = await self._key_info(key_id)
         if not info.protected:
             log.error("key_not_protected", extra={"fields": {"keyId": key_id}})
@@ -354,6 +360,7 @@ class XksApi:
             raise InvalidStateException("the external key is disabled in the HSM")
         if (want == "encrypt" and not info.can_encrypt) or (want == "decrypt" and not info.can_decrypt):
             raise InvalidKeyUsageException(f"the external key does not allow {want}")
+        return info
 
     async def _encrypt(self, key_id: str, body: dict[str, Any]) -> bytes:
         if body.get("encryptionAlgorithm") != "AES_GCM":
@@ -375,7 +382,13 @@ class XksApi:
         cdiv_alg = body.get("ciphertextDataIntegrityValueAlgorithm")
         if cdiv_alg is not None and cdiv_alg != "SHA_256":
             raise ValidationException("ciphertextDataIntegrityValueAlgorithm must be SHA_256")
-        await self._usable_key(key_id, "encrypt")
+        info = await self._usable_key(key_id, "encrypt")
+        if cdiv_alg is not None and not info.can_decrypt:
+            # A CDIV tells KMS the ciphertext was verified by decrypting it: impossible on a key that
+            # may not decrypt, and a later Decrypt would fail anyway.
+            raise InvalidKeyUsageException(
+                "a ciphertextDataIntegrityValue needs a verification decrypt; the key does not allow decrypt"
+            )
         try:
             iv, ct, tag = await self._call(
                 self.hsm.encrypt, key_id, plaintext, _hsm_aad(aad, b""), cdiv_alg is not None

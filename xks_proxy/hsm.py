@@ -132,21 +132,54 @@ class KeyUsageRefused(Exception):
     """The HSM refused the operation for this key (CKA_ENCRYPT/CKA_DECRYPT false)."""
 
 
+# The key state lives in the HSM, apart from the key's usage: a CKO_DATA object labelled with the key id
+# and this application marks the key disabled and records the usage it had, because a key that may not
+# encrypt (InvalidKeyUsageException) is not a disabled key (InvalidStateException). Disabling also clears
+# CKA_ENCRYPT/CKA_DECRYPT so the HSM itself refuses the key whatever talks to it; enabling restores them.
+STATE_APPLICATION = "xks-proxy key state"
+STATE_DISABLED = b"DISABLED"
+
+
 @dataclass(frozen=True)
 class KeyInfo:
     """What the proxy needs to know about an external key, read from its PKCS#11 attributes."""
 
     key_id: str
     is_aes_256: bool
-    can_encrypt: bool
+    can_encrypt: bool  # permitted usage; while disabled, the usage it will have again once enabled
     can_decrypt: bool
     protected: bool  # CKA_SENSITIVE and not CKA_EXTRACTABLE: key material cannot leave the HSM
+    disabled: bool = False
 
     @property
     def enabled(self) -> bool:
-        # A key custodian disables a key by clearing both CKA_ENCRYPT and CKA_DECRYPT in the HSM:
-        # the HSM itself then refuses to use it, whatever the proxy does.
-        return self.is_aes_256 and self.protected and (self.can_encrypt or self.can_decrypt)
+        return not self.disabled
+
+
+def encode_state(encrypt: bool, decrypt: bool) -> bytes:
+    usage = ",".join(u for u, ok in (("encrypt", encrypt), ("decrypt", decrypt)) if ok)
+    return STATE_DISABLED + b";usage=" + usage.encode()
+
+
+def decode_state(value: bytes) -> tuple[bool, bool]:
+    """Usage recorded in a state object (what the key may do once enabled)."""
+    _, _, usage = value.partition(b";usage=")
+    parts = set(usage.split(b","))
+    return b"encrypt" in parts, b"decrypt" in parts
+
+
+def find_state(session: Any, key_id: str) -> Any | None:
+    """The key's state object, or None when the key is enabled."""
+    found = list(
+        session.get_objects(
+            {
+                Attribute.CLASS: ObjectClass.DATA,
+                Attribute.LABEL: key_id,
+                Attribute.APPLICATION: STATE_APPLICATION,
+            }
+        )
+    )
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -175,13 +208,17 @@ def key_template(encrypt: bool = True, decrypt: bool = True) -> dict[Attribute, 
     }
 
 
-def read_key_info(key_id: str, key: Any) -> KeyInfo:
+def read_key_info(key_id: str, key: Any, state: Any | None = None) -> KeyInfo:
+    encrypt, decrypt = bool(key[Attribute.ENCRYPT]), bool(key[Attribute.DECRYPT])
+    if state is not None:
+        encrypt, decrypt = decode_state(bytes(state[Attribute.VALUE]))
     return KeyInfo(
         key_id=key_id,
         is_aes_256=key[Attribute.KEY_TYPE] == KeyType.AES and int(key[Attribute.VALUE_LEN]) == 32,
-        can_encrypt=bool(key[Attribute.ENCRYPT]),
-        can_decrypt=bool(key[Attribute.DECRYPT]),
+        can_encrypt=encrypt,
+        can_decrypt=decrypt,
         protected=bool(key[Attribute.SENSITIVE]) and not bool(key[Attribute.EXTRACTABLE]),
+        disabled=state is not None,
     )
 
 
@@ -333,9 +370,18 @@ class Pkcs11Hsm:
         now = time.monotonic()
         if cached is not None and now - cached[2] < self.cfg.key_cache_ttl_s:
             return cached[0], cached[1]
-        if cached is not None:
-            key = cached[0]
-        else:
+        key = cached[0] if cached is not None else None
+        try:
+            if key is not None and (
+                hasattr(key, "encrypt") != bool(key[Attribute.ENCRYPT])
+                or hasattr(key, "decrypt") != bool(key[Attribute.DECRYPT])
+            ):
+                # python-pkcs11 gives a key object encrypt/decrypt methods from its attributes when
+                # it is found: a key whose usage changed since (disabled, enabled) is found again.
+                key = None
+        except (p11e.ObjectHandleInvalid, p11e.KeyHandleInvalid):
+            key = None  # destroyed since: look it up (and answer KeyNotFound), no reconnect
+        if key is None:
             try:
                 key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=key_id)
             except p11e.NoSuchKey:
@@ -348,7 +394,7 @@ class Pkcs11Hsm:
                 raise KeyMissing(key_id) from None
             except p11e.MultipleObjectsReturned:
                 raise HsmUnavailable(f"more than one secret key labelled {key_id}") from None
-        info = read_key_info(key_id, key)
+        info = read_key_info(key_id, key, find_state(session, key_id))
         st.keys[key_id] = (key, info, now)
         return key, info
 
@@ -372,7 +418,11 @@ class Pkcs11Hsm:
             if len(out) != len(plaintext) + TAG_BYTES:
                 raise HsmUnavailable("HSM returned a GCM output of unexpected length")
             ct, tag = out[:-TAG_BYTES], out[-TAG_BYTES:]
-            if verify and info.can_decrypt:  # an encrypt-only key cannot be verified by decrypting
+            if verify:
+                if not info.can_decrypt:
+                    # A CDIV promises KMS that a later decrypt succeeds: not a promise an
+                    # encrypt-only key can keep (the API layer refuses this before the HSM call).
+                    raise KeyUsageRefused(key_id)
                 # Spec, Appendix C: confirm the output decrypts before KMS stores it (bit-flip guard).
                 try:
                     back = key.decrypt(out, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, aad))

@@ -17,6 +17,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from pkcs11 import Attribute, ObjectClass
 from xks_helpers import KEY, KEY_DEC_ONLY, KEY_DISABLED, KEY_ENC_ONLY, RunningProxy, request_metadata  # type: ignore[import-not-found]
 
 
@@ -92,7 +93,7 @@ def test_metadata_of_enabled_key(proxy: RunningProxy) -> None:
     [
         (KEY_ENC_ONLY, ["ENCRYPT"], "ENABLED"),
         (KEY_DEC_ONLY, ["DECRYPT"], "ENABLED"),
-        (KEY_DISABLED, [], "DISABLED"),
+        (KEY_DISABLED, ["ENCRYPT", "DECRYPT"], "DISABLED"),  # state and usage are independent
     ],
 )
 def test_metadata_reflects_usage_and_status_in_the_hsm(
@@ -136,7 +137,7 @@ def test_ivs_are_fresh(proxy: RunningProxy) -> None:
 
 def test_encrypt_only_and_decrypt_only_keys(proxy: RunningProxy) -> None:
     client = proxy.client()
-    enc = client.call("encrypt", encrypt_payload(), KEY_ENC_ONLY)
+    enc = client.call("encrypt", encrypt_payload(cdiv=False), KEY_ENC_ONLY)
     assert enc.status == 200
     r = client.call("decrypt", decrypt_payload(enc.body), KEY_ENC_ONLY)
     assert (r.status, r.body["errorName"]) == (400, "InvalidKeyUsageException")
@@ -148,6 +149,72 @@ def test_disabled_key_is_invalid_state(proxy: RunningProxy) -> None:
     client = proxy.client()
     r = client.call("encrypt", encrypt_payload(), KEY_DISABLED)
     assert (r.status, r.body["errorName"]) == (400, "InvalidStateException")
+
+
+def test_cdiv_on_a_key_that_cannot_decrypt_is_invalid_key_usage(proxy: RunningProxy) -> None:
+    r = proxy.client().call("encrypt", encrypt_payload(cdiv=True), KEY_ENC_ONLY)
+    assert (r.status, r.body["errorName"]) == (400, "InvalidKeyUsageException")
+    assert "ciphertextDataIntegrityValue" not in r.body
+
+
+def _custodian(proxy: RunningProxy) -> Any:
+    from xks_proxy.config import load_hsm_config
+    from xks_proxy.keys import KeyCustodian
+
+    return KeyCustodian(load_hsm_config(proxy.setup.config))
+
+
+def test_state_is_kept_apart_from_usage(proxy_factory: Any) -> None:
+    proxy = proxy_factory(hsm_overrides={"key_cache_ttl_s": 0})
+    client = proxy.client()
+    custodian = _custodian(proxy)
+    try:
+        # No usage at all, enabled: InvalidKeyUsage (the key exists and is enabled).
+        assert custodian.set_usage(KEY, False, False).line() == f"{KEY}: ENABLED usage=-"
+        r = client.call("encrypt", encrypt_payload(cdiv=False), KEY)
+        assert (r.status, r.body["errorName"]) == (400, "InvalidKeyUsageException")
+        meta = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, KEY).body
+        assert (meta["keyStatus"], meta["keyUsage"]) == ("ENABLED", [])
+        # Encrypt-only, then disabled: InvalidState for both operations, usage still reported.
+        custodian.set_usage(KEY, True, False)
+        assert custodian.disable(KEY).line() == f"{KEY}: DISABLED usage=ENCRYPT"
+        for op, payload in (
+            ("encrypt", encrypt_payload(cdiv=False)),
+            (
+                "decrypt",
+                decrypt_payload(
+                    {
+                        "ciphertext": b64(b"x"),
+                        "initializationVector": b64(b"i" * 12),
+                        "authenticationTag": b64(b"t" * 16),
+                    }
+                ),
+            ),
+        ):
+            r = client.call(op, payload, KEY)
+            assert (r.status, r.body["errorName"]) == (400, "InvalidStateException"), op
+        meta = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, KEY).body
+        assert (meta["keyStatus"], meta["keyUsage"]) == ("DISABLED", ["ENCRYPT"])
+        # The HSM itself refuses the disabled key, whatever the proxy does.
+        hsm_key = custodian.session.get_key(object_class=ObjectClass.SECRET_KEY, label=KEY)
+        assert (hsm_key[Attribute.ENCRYPT], hsm_key[Attribute.DECRYPT]) == (False, False)
+        # Enable restores the usage the key had.
+        assert custodian.enable(KEY).line() == f"{KEY}: ENABLED usage=ENCRYPT"
+        r = client.call("encrypt", encrypt_payload(cdiv=False), KEY)
+        assert r.status == 200, proxy.logs.getvalue()[-3000:]
+    finally:
+        custodian.close()
+
+
+def test_destroyed_key_is_not_found(proxy_factory: Any) -> None:
+    proxy = proxy_factory(hsm_overrides={"key_cache_ttl_s": 0})
+    custodian = _custodian(proxy)
+    try:
+        custodian.destroy(KEY_DISABLED)
+    finally:
+        custodian.close()
+    r = proxy.client().call("encrypt", encrypt_payload(), KEY_DISABLED)
+    assert (r.status, r.body["errorName"]) == (404, "KeyNotFoundException")
 
 
 # ------------------------------------------------------------------------------------- ciphertext errors
@@ -253,8 +320,30 @@ def test_unknown_key_and_not_allowed_key(proxy: RunningProxy) -> None:
     client = proxy.client()
     r = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, "key-absent")
     assert (r.status, r.body["errorName"]) == (404, "KeyNotFoundException")
+    absent = r.body
     r = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, "key-not-allowed")
-    assert (r.status, r.body["errorName"]) == (403, "AccessDeniedException")
+    # Outside the allow-list: the same answer as a missing key, so nothing leaks about other keys.
+    assert (r.status, r.body) == (404, absent)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b"{}",
+        b'{"requestMetadata":{"kmsOperation":"KmsHealthCheck"}}',
+        b'{"requestMetadata":{"kmsRequestId":"r-1"}}',
+        b'{"requestMetadata":"x"}',
+    ],
+    ids=["empty", "not-json", "array", "no-metadata", "no-request-id", "no-operation", "metadata-string"],
+)
+def test_health_requires_request_metadata(proxy: RunningProxy, body: bytes) -> None:
+    client = proxy.client()
+    path = f"{proxy.uri_path}/health"
+    r = client.raw("POST", path, body, client.signed_headers(path, body))
+    assert (r.status, r.body["errorName"]) == (400, "ValidationException")
 
 
 def test_uri_paths_and_methods(proxy: RunningProxy) -> None:

@@ -122,8 +122,8 @@ def make_setup(
 
     custodian = KeyCustodian(load_hsm_config(setup.config))
     try:
-        custodian.enable(KEY_ENC_ONLY, encrypt=True, decrypt=False)
-        custodian.enable(KEY_DEC_ONLY, encrypt=False, decrypt=True)
+        custodian.set_usage(KEY_ENC_ONLY, encrypt=True, decrypt=False)
+        custodian.set_usage(KEY_DEC_ONLY, encrypt=False, decrypt=True)
         custodian.disable(KEY_DISABLED)
     finally:
         custodian.close()
