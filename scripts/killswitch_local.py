@@ -41,6 +41,9 @@ KEY_ID = "booking-records-2026"
 KEY_ARN = "arn:aws:kms:eu-west-3:111122223333:key/0d5e1f8c-2b3a-4c5d-8e9f-a0b1c2d3e4f5"
 PRINCIPAL = "arn:aws:iam::111122223333:role/booking-api"
 WAIT_S = 30.0
+#: The proxy's key-state cache (hsm.key_cache_ttl_s, its default): an HSM-side switch is refused by the
+#: HSM at once, but the proxy names the reason from its cached key state until the cache expires.
+KEY_CACHE_S = 2.0
 
 #: What KMS returns to its caller for each XKS outcome, for cryptographic operations (spec, "Error
 #: codes", KMS considerations table).
@@ -226,8 +229,15 @@ def read_record(kms: SimulatedKms, record: Record) -> Outcome:
     return out
 
 
-def readable(kms: SimulatedKms, records: list[Record]) -> int:
-    return sum(1 for r in records if read_record(kms, r).ok)
+def readable(kms: SimulatedKms, records: list[Record], seen: set[str] | None = None) -> int:
+    """How many records read back correctly; the XKS answers to the others are added to ``seen``."""
+    count = 0
+    for record in records:
+        out = read_record(kms, record)
+        count += out.ok
+        if not out.ok and seen is not None:
+            seen.add(f"{out.status or '-'} {out.label}")
+    return count
 
 
 def wait_for(probe: Callable[[], Outcome], want_ok: bool) -> tuple[float | None, Outcome]:
@@ -300,19 +310,25 @@ def _switch(  # noqa: PLR0917
     kms: SimulatedKms,
     records: list[Record],
     config: Path,
+    settle_s: float = 0.0,
 ) -> dict[str, Any]:
     def probe() -> Outcome:
         return read_record(kms, records[0])
 
+    seen: set[str] = set()  # every XKS answer other than success, transient ones included
     do()
-    effect_ms, error = wait_for(probe, want_ok=False)
-    after = readable(kms, records)
+    effect_ms, first = wait_for(probe, want_ok=False)
+    readable(kms, records, seen)
+    time.sleep(settle_s)  # past the proxy's key-state cache: the answer KMS gets from then on
+    after = readable(kms, records, seen)
+    steady = probe()
     result: dict[str, Any] = {
         "id": sid,
         "name": name,
         "action": action,
         "timeToEffectMs": effect_ms,
-        "xksError": error.as_json() if not error.ok else None,
+        "xksError": steady.as_json() if not steady.ok else None,
+        "firstXksError": first.as_json() if not first.ok else None,
         "readableAfter": after,
         "reversible": undo is not None,
         "undoAction": undo_action,
@@ -320,20 +336,22 @@ def _switch(  # noqa: PLR0917
     if undo is not None:
         undo()
         restore_ms, _ = wait_for(probe, want_ok=True)
+        readable(kms, records, seen)
+        time.sleep(settle_s)
         result["timeToRestoreMs"] = restore_ms
-        result["readableAfterUndo"] = readable(kms, records)
+        result["readableAfterUndo"] = readable(kms, records, seen)
         result["ok"] = effect_ms is not None and after == 0 and result["readableAfterUndo"] == len(records)
     else:
-        undo_attempt = "re-create a key with the same id (keys create)"
         custodian(config, "create", KEY_ID)
-        time.sleep(3)  # past the proxy's key cache
+        time.sleep(settle_s)
         out = probe()
         result.update(
-            undoAction=undo_attempt,
+            undoAction="re-create a key with the same id (keys create)",
             afterUndoAttempt=out.as_json() if not out.ok else None,
-            readableAfterUndo=readable(kms, records),
+            readableAfterUndo=readable(kms, records, seen),
         )
         result["ok"] = effect_ms is not None and after == 0 and result["readableAfterUndo"] == 0
+    result["xksAnswersSeen"] = sorted(seen)
     return result
 
 
@@ -406,6 +424,7 @@ def run_local(work: Path, count: int) -> dict[str, Any]:
                 kms,
                 records,
                 config,
+                KEY_CACHE_S + 0.5,
             ),
             _switch(
                 "b1",
@@ -439,6 +458,7 @@ def run_local(work: Path, count: int) -> dict[str, Any]:
                 kms,
                 records,
                 config,
+                KEY_CACHE_S + 0.5,
             ),
         ]
     finally:

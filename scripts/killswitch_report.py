@@ -70,8 +70,8 @@ def _markdown(result: dict[str, Any]) -> str:
             f"{result['records']} synthetic booking records, each under its own data key wrapped by external key "
             f"`{result['keyId']}`; {result['readableBefore']} readable before any switch.",
             "",
-            "| switch | action | time to effect at the proxy | XKS error KMS receives | KMS returns | readable after | undo | readable after undo | ok |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| switch | action | time to effect at the proxy | XKS error KMS receives | KMS returns | all XKS answers seen | readable after | undo | readable after undo | ok |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for s in result["switches"]:
             err = s["xksError"] or {}
@@ -82,15 +82,17 @@ def _markdown(result: dict[str, Any]) -> str:
             )
             lines.append(
                 f"| ({s['id']}) {s['name']} | `{s['action']}` | {_ms(s['timeToEffectMs'])} | {status} | "
-                f"{err.get('kmsException', '-')} | {s['readableAfter']}/{result['records']} | {s['undoAction']}"
+                f"{err.get('kmsException', '-')} | {', '.join(s['xksAnswersSeen'])} | "
+                f"{s['readableAfter']}/{result['records']} | {s['undoAction']}"
                 f"{' (' + _ms(s.get('timeToRestoreMs')) + ')' if s['reversible'] else ''} | "
                 f"{s['readableAfterUndo']}/{result['records']} | {'yes' if s['ok'] else 'NO'} |"
             )
         lines += [
             "",
             "Time to effect is measured from the end of the switch action to the first read refused at the proxy; "
-            "it includes the proxy's key-state cache for (a) and (c). Switch (c) is not reversible: re-creating a "
-            "key under the same id gives new key material, and the records stay unreadable.",
+            'it includes the proxy\'s key-state cache for (a) and (c). "XKS error KMS receives" is the answer once '
+            'that cache has expired; "all XKS answers seen" also lists what KMS got in between. Switch (c) is not '
+            "reversible: re-creating a key under the same id gives new key material, and the records stay unreadable.",
         ]
     else:
         lines += ["| step | result | seconds |", "|---|---|---|"]

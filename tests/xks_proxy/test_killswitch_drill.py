@@ -138,7 +138,7 @@ def test_live_drill_aws_error_is_an_incomplete_read_and_the_store_is_reconnected
     stub = Stubber(kms)
     ask = {"CustomKeyStoreId": STORE}
     stub.add_client_error("describe_custom_key_stores", "AccessDeniedException", "not allowed", 400)
-    with stub, pytest.raises(DrillError, match="AWS: .*AccessDenied"):
+    with stub, pytest.raises(DrillError, match=r"AWS: .*AccessDenied"):
         live_drill(STORE, KEY, "eu-west-3", 60, kms=kms, sleep=lambda _s: None)
     # After a disconnect, a failure still reconnects before returning.
     stub = Stubber(kms)
