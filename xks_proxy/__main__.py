@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
+import os
+import socket
 import sys
+import threading
 from pathlib import Path
 
 from .config import ConfigError, load_config, load_hsm_config
@@ -131,6 +135,58 @@ def _dev_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sd_notify(message: str) -> bool:
+    """Send one sd_notify(3) datagram to systemd; False when not run by systemd with Type=notify."""
+    target = os.environ.get("NOTIFY_SOCKET", "")
+    if not target:
+        return False
+    address = "\0" + target[1:] if target.startswith("@") else target  # abstract socket namespace
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        sock.sendto(message.encode(), address)
+    return True
+
+
+def _ops_port_answers(host: str, port: int, timeout: float) -> bool:
+    """The ops port answers /healthz with any HTTP status: the event loop serving it is alive."""
+    conn = http.client.HTTPConnection("127.0.0.1" if host in ("0.0.0.0", "") else host, port, timeout=timeout)  # noqa: S104
+    try:
+        conn.request("GET", "/healthz")
+        conn.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def start_systemd_watchdog(
+    host: str, port: int, stop: threading.Event | None = None
+) -> threading.Thread | None:
+    """Under systemd (Type=notify, WatchdogSec=): READY=1 once the ops port answers, then WATCHDOG=1
+    at half the watchdog interval for as long as it keeps answering. A hung event loop stops the pings
+    and systemd restarts the service. (An unavailable HSM does not: /healthz answers 503 then, and
+    restarting would not bring the HSM back.)"""
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return None
+    usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+    interval = max(usec / 2_000_000, 0.05) if usec else 5.0
+    stop = stop or threading.Event()
+
+    def run() -> None:
+        ready = False
+        while not stop.is_set():
+            if _ops_port_answers(host, port, timeout=interval):
+                if not ready:
+                    ready = _sd_notify("READY=1")
+                if usec:
+                    _sd_notify("WATCHDOG=1")
+            stop.wait(interval if ready else 0.2)
+
+    thread = threading.Thread(target=run, name="systemd-watchdog", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -143,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         cfg = load_config(args.config)
         setup_logging(cfg.log_level)
+        start_systemd_watchdog(cfg.metrics_host, cfg.metrics_port)
         from .server import serve
 
         asyncio.run(serve(cfg, args.config))

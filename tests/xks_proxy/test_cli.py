@@ -61,3 +61,56 @@ def test_keys_list_accepts_config_in_any_position(tmp_path: Path, order: str) ->
 def test_keys_without_config_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["keys", "list"]) == 2
     assert "--config is required" in capsys.readouterr().err
+
+
+def test_systemd_watchdog_pings_only_while_the_ops_port_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.server
+    import socket
+    import threading
+
+    from xks_proxy.__main__ import start_systemd_watchdog
+
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(5)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    monkeypatch.setenv("WATCHDOG_USEC", "200000")  # 0.2 s: pings every 0.1 s
+
+    class Healthz(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(503)  # even "HSM unavailable" proves the loop is alive
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    ops = http.server.HTTPServer(("127.0.0.1", 0), Healthz)
+    serving = threading.Thread(target=ops.serve_forever, daemon=True)
+    serving.start()
+    stop = threading.Event()
+    try:
+        start_systemd_watchdog("0.0.0.0", ops.server_address[1], stop)  # noqa: S104 - probed on loopback
+        assert notify.recv(64) == b"READY=1"
+        assert notify.recv(64) == b"WATCHDOG=1"
+        ops.shutdown()
+        ops.server_close()
+        notify.settimeout(0.3)
+        while True:  # drain what was sent before the port closed, then silence
+            try:
+                notify.recv(64)
+            except TimeoutError:
+                break
+        with pytest.raises(TimeoutError):
+            notify.recv(64)
+    finally:
+        stop.set()
+        notify.close()
+
+
+def test_no_systemd_no_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xks_proxy.__main__ import start_systemd_watchdog
+
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    assert start_systemd_watchdog("127.0.0.1", 1) is None
