@@ -6,7 +6,6 @@ Secrets are never accepted as arguments: the config file names files or environm
 from __future__ import annotations
 
 import argparse
-import asyncio
 import http.client
 import os
 import socket
@@ -199,10 +198,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         cfg = load_config(args.config)
         setup_logging(cfg.log_level)
+        # The watchdog thread only does loopback HTTP and datagrams (no lock a forked worker needs).
         start_systemd_watchdog(cfg.metrics_host, cfg.metrics_port)
-        from .server import serve
+        from .workers import run_workers
 
-        asyncio.run(serve(cfg, args.config))
+        run_workers(cfg, args.config)
         return 0
     except (ConfigError, KeyCommandError) as exc:
         print(f"error: {exc}", file=sys.stderr)

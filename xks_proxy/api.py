@@ -36,6 +36,7 @@ from .errors import (
     ValidationException,
     XksError,
 )
+from .guard import SampledLog
 from .hsm import BadCiphertext, HsmUnavailable, KeyInfo, KeyMissing, KeyUsageRefused, Pkcs11Hsm
 from .metrics import Metrics
 from .sigv4 import SigV4Verifier
@@ -78,6 +79,7 @@ class Outcome:
     keystore: str = "-"
     operation: str = "unknown"
     error: str = ""
+    authenticated: bool = False  # SigV4 passed: the connection is KMS's (see guard.py)
     log_fields: dict[str, Any] = field(default_factory=dict)
 
 
@@ -166,6 +168,7 @@ class XksApi:
         self.metrics = metrics
         self.health = HealthMonitor(hsm, cfg.hsm.health_interval_s, cfg.hsm.degraded_latency_s, metrics)
         self.stores: dict[str, _Store] = {}
+        self.rejections = SampledLog()
         self.reload_keystores(cfg)
 
     def reload_keystores(self, cfg: ProxyConfig) -> None:
@@ -187,7 +190,7 @@ class XksApi:
             out = await self._handle(req, out)
         except XksError as exc:
             out.status, out.body, out.error = exc.status, exc.body(), exc.error_name
-            out.log_fields["errorMessage"] = exc.message
+            out.log_fields["errorMessage"] = getattr(exc, "reason", exc.message)
         except Exception:
             log.exception("unhandled_error")
             exc2 = InternalException("internal error")
@@ -204,10 +207,14 @@ class XksApi:
         )
         if out.error:
             fields["errorName"] = out.error
-        access_log.info("request", extra={"fields": fields})
+        if out.authenticated:
+            access_log.info("request", extra={"fields": fields})
+        else:
+            # Unauthenticated traffic is anyone's: counted in metrics, logged a few lines a second.
+            self.rejections.warning("request_rejected", **fields)
         return out
 
-    async def _handle(self, req: Request, out: Outcome) -> Outcome:  # noqa: PLR0912
+    async def _handle(self, req: Request, out: Outcome) -> Outcome:  # noqa: PLR0912, PLR0915
         path = req.target.split("?", 1)[0]
         idx = path.find(_API_ROOT)
         if idx < 0:
@@ -230,6 +237,7 @@ class XksApi:
             raise MethodNotAllowed(f"{req.method} is not allowed; XKS API operations are POST")
         host = req.headers.get("host", "")
         akid = store.verifier.verify(req.method, host, req.target, req.headers, req.body)
+        out.authenticated = True
         out.log_fields["accessKeyId"] = akid
         try:
             body = json.loads(req.body)

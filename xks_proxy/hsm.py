@@ -21,15 +21,12 @@ Failure model:
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import hmac
 import logging
 import os
-import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -40,11 +37,7 @@ from pkcs11 import exceptions as p11e
 from pkcs11.mechanisms import GCMParams
 
 from .config import HsmConfig
-from .errors import (
-    DependencyTimeoutException,
-    InternalException,
-    ThrottlingException,
-)
+from .hsm_pool import HsmPool
 
 log = logging.getLogger("xks_proxy.hsm")
 T = TypeVar("T")
@@ -246,24 +239,11 @@ class _SessionState(threading.local):
         self.probe_key: Any = None
 
 
-class _Job:
-    __slots__ = ("args", "deadline", "fn", "future", "started")
-
-    def __init__(  # noqa: ANN204
-        self, fn: Callable[..., Any], args: tuple[Any, ...], future: asyncio.Future[Any], deadline: float
-    ):
-        self.fn = fn
-        self.args = args
-        self.future = future
-        self.deadline = deadline
-        self.started = False
-
-
-class Pkcs11Hsm:
-    """Thread-safe PKCS#11 operations plus the asyncio-facing bounded worker pool."""
+class Pkcs11Hsm(HsmPool):
+    """Thread-safe PKCS#11 operations, run by the asyncio-facing bounded worker pool (hsm_pool.py)."""
 
     def __init__(self, cfg: HsmConfig) -> None:
-        self.cfg = cfg
+        super().__init__(cfg)
         self._lib: Any = None
         self._token: Any = None
         self._generation = 0
@@ -273,17 +253,10 @@ class Pkcs11Hsm:
         self._local = _SessionState()
         self._sessions: list[Any] = []
         self.token_info: TokenInfo | None = None
-        # pool
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._results: list[tuple[_Job, Any, BaseException | None]] = []
-        self._results_lock = threading.Lock()
-        self._wakeup_pending = False
-        self._pending: deque[_Job] = deque()
-        self._outstanding = 0
-        self.stalled = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._watchdog: asyncio.Task[None] | None = None
+        # Encryptions per key by this process (NIST SP 800-38D 8.3: at most 2^32 random-IV
+        # encryptions per key); summed over workers, hosts and restarts by the metrics system.
+        self.encryptions: dict[str, int] = {}
+        self._alerted: set[str] = set()
 
     # ------------------------------------------------------------------ connection (worker threads)
 
@@ -432,7 +405,26 @@ class Pkcs11Hsm:
                     raise HsmUnavailable("HSM encrypt output failed its verification decrypt")
             return iv, ct, tag
 
-        return self._run(op)
+        result = self._run(op)
+        self._count_encryption(key_id)
+        return result
+
+    def _count_encryption(self, key_id: str) -> None:
+        with self._results_lock:
+            n = self.encryptions.get(key_id, 0) + 1
+            self.encryptions[key_id] = n
+        if n >= self.cfg.encryption_alert_count and key_id not in self._alerted:
+            self._alerted.add(key_id)
+            log.error(
+                "key_rotation_due",
+                extra={
+                    "fields": {
+                        "keyId": key_id,
+                        "encryptions": n,
+                        "detail": "NIST SP 800-38D random-IV limit approaching; rotate",
+                    }
+                },
+            )
 
     def decrypt(self, key_id: str, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes) -> bytes:
         def op(session: Any) -> bytes:
@@ -483,95 +475,12 @@ class Pkcs11Hsm:
         except _BAD_CIPHERTEXT_ERRORS as exc:
             raise HsmUnavailable(f"HSM health probe failed: {type(exc).__name__}") from None
 
-    # ------------------------------------------------------------------ pool (event loop side)
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        for i in range(self.cfg.sessions):
-            t = threading.Thread(target=self._worker, name=f"hsm-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
-        self._watchdog = loop.create_task(self._watch())
-
-    async def stop(self) -> None:
-        if self._watchdog:
-            self._watchdog.cancel()
-        for _ in self._threads:
-            self._queue.put(None)
-        # Threads stuck in a hung HSM call are daemons: they must not block shutdown.
-        deadline = time.monotonic() + 2
-        for t in self._threads:
-            await asyncio.to_thread(t.join, max(0.0, deadline - time.monotonic()))
-
-    @property
-    def outstanding(self) -> int:
-        return self._outstanding
-
-    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        """Queue ``fn(*args)`` on a worker; the future fails with Throttling/DependencyTimeout as documented."""
-        assert self._loop is not None
-        if self._outstanding >= self.cfg.max_queue:
-            if self.stalled:
-                raise DependencyTimeoutException("the HSM is not answering")
-            raise ThrottlingException("the proxy's HSM queue is full; retry later")
-        fut: asyncio.Future[T] = self._loop.create_future()
-        job = _Job(fn, args, fut, time.monotonic() + self.cfg.operation_timeout_s)
-        self._outstanding += 1
-        self._pending.append(job)
-        self._queue.put(job)
-        return fut
-
-    def _worker(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            if job.future.done():  # the caller already gave up (deadline): skip, the HSM is busy enough
-                result: Any = None
-                error: BaseException | None = InternalException("skipped")
-            else:
-                job.started = True
-                try:
-                    result, error = job.fn(*job.args), None
-                except BaseException as exc:
-                    result, error = None, exc
-            with self._results_lock:
-                self._results.append((job, result, error))
-                wake = not self._wakeup_pending
-                self._wakeup_pending = True
-            if wake and self._loop is not None:
-                try:
-                    self._loop.call_soon_threadsafe(self._drain)
-                except RuntimeError:  # loop closed during shutdown
-                    return
-
-    def _drain(self) -> None:
-        with self._results_lock:
-            results, self._results = self._results, []
-            self._wakeup_pending = False
-        for job, result, error in results:
-            self._outstanding -= 1
-            if job.started:
-                self.stalled = False  # the HSM answered
-            fut = job.future
-            if fut.done():
-                continue
-            if error is None:
-                fut.set_result(result)
-            else:
-                fut.set_exception(error)
-
-    async def _watch(self) -> None:
-        # One watchdog instead of one timer per request; 10 ms granularity is plenty against 250 ms.
-        pending = self._pending
-        while True:
-            await asyncio.sleep(0.01)
-            now = time.monotonic()
-            while pending and (pending[0].future.done() or pending[0].deadline <= now):
-                job = pending.popleft()
-                if not job.future.done():
-                    if job.started:
-                        self.stalled = True  # a running HSM call overran: the HSM is not answering
-                    job.future.set_exception(
-                        DependencyTimeoutException("the HSM did not answer within the operation timeout")
-                    )
+    def _discard_thread_session(self) -> None:
+        """Close this thread's session (a worker leaving after it was replaced as stuck)."""
+        session = self._local.session
+        self._local.session = None
+        if session is not None:
+            try:
+                session.close()
+            except Exception:
+                log.debug("stuck_session_close_failed")

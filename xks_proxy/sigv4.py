@@ -9,8 +9,10 @@ which saves four HMACs per request. The final comparison is constant-time.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -79,6 +81,7 @@ class SigV4Verifier:
     def __init__(self, credentials: Mapping[str, str]) -> None:
         # access key id -> secret access key
         self._secrets = dict(credentials)
+        self._decoy = base64.b64encode(os.urandom(32)).decode()
         self._verifiers: dict[tuple[str, str], _Verifier] = {}
 
     def verify(  # noqa: PLR0912, PLR0917
@@ -101,8 +104,11 @@ class SigV4Verifier:
         if service != SERVICE:
             raise AuthenticationFailedException(f"credential scope service must be {SERVICE}")
         secret = self._secrets.get(akid)
+        unknown = secret is None
         if secret is None:
-            raise AuthenticationFailedException("unknown access key id")
+            # Go on with a throw-away secret so an unknown access key id costs the same work as a
+            # known one with a wrong signature (no timing oracle for which ids exist).
+            secret = self._decoy
         amz_date = headers.get("x-amz-date", "")
         try:
             when = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
@@ -128,15 +134,18 @@ class SigV4Verifier:
         if claimed_sha is not None and not hmac.compare_digest(claimed_sha, hashlib.sha256(body).hexdigest()):
             # botocore trusts this header as the body hash; the proxy must not.
             raise AuthenticationFailedException("X-Amz-Content-SHA256 does not match the body")
-        verifier = self._verifiers.get((akid, region))
+        vkey = ("" if unknown else akid, region)
+        verifier = self._verifiers.get(vkey)
         if verifier is None:
-            verifier = _Verifier(Credentials(akid, secret), region)
+            verifier = _Verifier(Credentials(vkey[0] or "decoy", secret), region)
             if len(self._verifiers) > 64:
                 self._verifiers.clear()
-            self._verifiers[(akid, region)] = verifier
+            self._verifiers[vkey] = verifier
         request: Any = _Request(method, f"https://{host}{path}", signed_headers, body, amz_date)
         canonical = verifier.canonical_request(request)
         expected = verifier.signature(verifier.string_to_sign(request, canonical), request)
-        if not hmac.compare_digest(expected, signature):
-            raise AuthenticationFailedException("signature does not match")
+        if not hmac.compare_digest(expected, signature) or unknown:
+            raise AuthenticationFailedException(
+                "unknown access key id" if unknown else "signature does not match"
+            )
         return akid

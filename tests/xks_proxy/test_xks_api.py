@@ -7,6 +7,8 @@ import hashlib
 import http.client
 import json
 import ssl
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -157,64 +159,66 @@ def test_cdiv_on_a_key_that_cannot_decrypt_is_invalid_key_usage(proxy: RunningPr
     assert "ciphertextDataIntegrityValue" not in r.body
 
 
-def _custodian(proxy: RunningProxy) -> Any:
-    from xks_proxy.config import load_hsm_config
-    from xks_proxy.keys import KeyCustodian
-
-    return KeyCustodian(load_hsm_config(proxy.setup.config))
+def _keys(proxy: RunningProxy, *args: str) -> str:
+    """A custodian command, as the custodian runs it: another process (never C_Finalize under the proxy)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "xks_proxy", "keys", "--config", str(proxy.setup.config), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip()
 
 
 def test_state_is_kept_apart_from_usage(proxy_factory: Any) -> None:
     proxy = proxy_factory(hsm_overrides={"key_cache_ttl_s": 0})
     client = proxy.client()
-    custodian = _custodian(proxy)
+    # No usage at all, enabled: InvalidKeyUsage (the key exists and is enabled).
+    assert _keys(proxy, "usage", KEY, "--usage", "encrypt") == f"{KEY}: ENABLED usage=ENCRYPT"
+    r = client.call(
+        "decrypt", decrypt_payload(client.call("encrypt", encrypt_payload(cdiv=False), KEY).body), KEY
+    )
+    assert (r.status, r.body["errorName"]) == (400, "InvalidKeyUsageException")
+    # Encrypt-only, then disabled: InvalidState for both operations, usage still reported.
+    assert _keys(proxy, "disable", KEY) == f"{KEY}: DISABLED usage=ENCRYPT"
+    assert _keys(proxy, "show", KEY) == f"{KEY}: DISABLED usage=ENCRYPT"
+    bogus = {
+        "ciphertext": b64(b"x"),
+        "initializationVector": b64(b"i" * 12),
+        "authenticationTag": b64(b"t" * 16),
+    }
+    for op, payload in (("encrypt", encrypt_payload(cdiv=False)), ("decrypt", decrypt_payload(bogus))):
+        r = client.call(op, payload, KEY)
+        assert (r.status, r.body["errorName"]) == (400, "InvalidStateException"), op
+    meta = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, KEY).body
+    assert (meta["keyStatus"], meta["keyUsage"]) == ("DISABLED", ["ENCRYPT"])
+    # Enable restores the usage the key had.
+    assert _keys(proxy, "enable", KEY) == f"{KEY}: ENABLED usage=ENCRYPT"
+    assert client.call("encrypt", encrypt_payload(cdiv=False), KEY).status == 200
+    assert _keys(proxy, "destroy", KEY, "--yes") == f"{KEY}: DESTROYED"
+    r = client.call("encrypt", encrypt_payload(cdiv=False), KEY)
+    assert (r.status, r.body["errorName"]) == (404, "KeyNotFoundException")
+
+
+def test_no_usage_key_and_hsm_enforced_disable(tmp_path: Any) -> None:
+    from xks_helpers import make_setup  # type: ignore[import-not-found]
+
+    from xks_proxy.config import load_hsm_config
+    from xks_proxy.keys import KeyCustodian
+
+    setup = make_setup(tmp_path)
+    custodian = KeyCustodian(load_hsm_config(setup.config))
     try:
-        # No usage at all, enabled: InvalidKeyUsage (the key exists and is enabled).
         assert custodian.set_usage(KEY, False, False).line() == f"{KEY}: ENABLED usage=-"
-        r = client.call("encrypt", encrypt_payload(cdiv=False), KEY)
-        assert (r.status, r.body["errorName"]) == (400, "InvalidKeyUsageException")
-        meta = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, KEY).body
-        assert (meta["keyStatus"], meta["keyUsage"]) == ("ENABLED", [])
-        # Encrypt-only, then disabled: InvalidState for both operations, usage still reported.
-        custodian.set_usage(KEY, True, False)
-        assert custodian.disable(KEY).line() == f"{KEY}: DISABLED usage=ENCRYPT"
-        for op, payload in (
-            ("encrypt", encrypt_payload(cdiv=False)),
-            (
-                "decrypt",
-                decrypt_payload(
-                    {
-                        "ciphertext": b64(b"x"),
-                        "initializationVector": b64(b"i" * 12),
-                        "authenticationTag": b64(b"t" * 16),
-                    }
-                ),
-            ),
-        ):
-            r = client.call(op, payload, KEY)
-            assert (r.status, r.body["errorName"]) == (400, "InvalidStateException"), op
-        meta = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, KEY).body
-        assert (meta["keyStatus"], meta["keyUsage"]) == ("DISABLED", ["ENCRYPT"])
+        custodian.set_usage(KEY, True, True)
+        assert custodian.disable(KEY).line() == f"{KEY}: DISABLED usage=ENCRYPT,DECRYPT"
         # The HSM itself refuses the disabled key, whatever the proxy does.
         hsm_key = custodian.session.get_key(object_class=ObjectClass.SECRET_KEY, label=KEY)
         assert (hsm_key[Attribute.ENCRYPT], hsm_key[Attribute.DECRYPT]) == (False, False)
-        # Enable restores the usage the key had.
-        assert custodian.enable(KEY).line() == f"{KEY}: ENABLED usage=ENCRYPT"
-        r = client.call("encrypt", encrypt_payload(cdiv=False), KEY)
-        assert r.status == 200, proxy.logs.getvalue()[-3000:]
+        assert custodian.enable(KEY).line() == f"{KEY}: ENABLED usage=ENCRYPT,DECRYPT"
     finally:
         custodian.close()
-
-
-def test_destroyed_key_is_not_found(proxy_factory: Any) -> None:
-    proxy = proxy_factory(hsm_overrides={"key_cache_ttl_s": 0})
-    custodian = _custodian(proxy)
-    try:
-        custodian.destroy(KEY_DISABLED)
-    finally:
-        custodian.close()
-    r = proxy.client().call("encrypt", encrypt_payload(), KEY_DISABLED)
-    assert (r.status, r.body["errorName"]) == (404, "KeyNotFoundException")
 
 
 # ------------------------------------------------------------------------------------- ciphertext errors
