@@ -22,6 +22,11 @@ from .config import KeystoreStackConfig
 from .supply_chain import locked_requirements
 
 LB_PORT = 443  # what KMS connects to (XKS endpoints are https on 443)
+# The load balancer's health check of each proxy (GET /healthz on the ops port); scripts/bench_failover.py
+# configures HAProxy with the same values to measure a zone failover.
+HEALTH_CHECK_DELAY_S = 5
+HEALTH_CHECK_TIMEOUT_S = 2
+HEALTH_CHECK_MAX_RETRIES = 2
 
 
 @dataclass
@@ -235,9 +240,9 @@ class KeystoreHost(pulumi.ComponentResource):
             server_ips=[s.private_ips.apply(first_private_ip) for s in servers],
             health_check_port=METRICS_PORT,
             health_check_http=scaleway.loadbalancers.BackendHealthCheckHttpArgs(uri="/healthz", code=200),
-            health_check_delay="5s",
-            health_check_timeout="2s",
-            health_check_max_retries=2,
+            health_check_delay=f"{HEALTH_CHECK_DELAY_S}s",
+            health_check_timeout=f"{HEALTH_CHECK_TIMEOUT_S}s",
+            health_check_max_retries=HEALTH_CHECK_MAX_RETRIES,
             opts=child,
         )
         scaleway.loadbalancers.Frontend(
