@@ -14,9 +14,11 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from facts import xks
+
 FQDN_RE = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
-KEY_ID_RE = r"^[A-Za-z0-9._-]{1,128}$"
-ACCESS_KEY_ID_RE = r"^[A-Z2-7]{20,30}$"
+KEY_ID_RE = xks.KEY_ID.pattern
+ACCESS_KEY_ID_RE = xks.ACCESS_KEY_ID.pattern
 COMMIT_RE = r"^[0-9a-f]{40}$"
 DEBIAN_PACKAGE_RE = r"^[a-z0-9][a-z0-9+.-]+$"
 # An allowed-signers line for `git verify-commit` with gpg.format=ssh: principal, key type, base64 key.
@@ -94,7 +96,7 @@ class KeystoreStackConfig(BaseModel):
     @field_validator("path_prefix")
     @classmethod
     def _uri_path_length(cls, value: str) -> str:
-        if len(value + "/kms/xks/v1") > 128:
+        if len(value + xks.API_PATH) > xks.URI_PATH_LENGTH.stop - 1:
             raise ValueError("makes XksProxyUriPath longer than 128 characters")
         return value
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumiverse_scaleway as scaleway
 
+from facts import xks
+
 from .cloud_init import BACKEND_PORT, METRICS_PORT, render_cloud_init
 from .config import KeystoreStackConfig
 from .supply_chain import locked_requirements
@@ -256,7 +258,7 @@ class KeystoreHost(pulumi.ComponentResource):
         )
 
         self.endpoint = pulumi.Output.from_input(f"https://{cfg.endpoint_hostname}")
-        self.uri_path = pulumi.Output.from_input(f"{cfg.path_prefix}/kms/xks/v1")
+        self.uri_path = pulumi.Output.from_input(f"{cfg.path_prefix}{xks.API_PATH}")
         self.load_balancer_ip = lb_ip.ip_address
         self.register_outputs(
             {

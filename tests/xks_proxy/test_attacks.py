@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 from test_xks_api import encrypt_payload, health_payload, wait_for  # type: ignore[import-not-found]
-from xks_helpers import KEY, RunningProxy  # type: ignore[import-not-found]
 
+from tests.xks_proxy.xks_helpers import KEY, RunningProxy
 from xks_proxy.errors import AuthenticationFailedException
 from xks_proxy.transport import PROXY_V2_SIGNATURE
 

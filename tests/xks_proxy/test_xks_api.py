@@ -20,7 +20,15 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from pkcs11 import Attribute, ObjectClass
-from xks_helpers import KEY, KEY_DEC_ONLY, KEY_DISABLED, KEY_ENC_ONLY, RunningProxy, request_metadata  # type: ignore[import-not-found]
+
+from tests.xks_proxy.xks_helpers import (
+    KEY,
+    KEY_DEC_ONLY,
+    KEY_DISABLED,
+    KEY_ENC_ONLY,
+    RunningProxy,
+    request_metadata,
+)
 
 
 def b64(data: bytes) -> str:
@@ -202,8 +210,7 @@ def test_state_is_kept_apart_from_usage(proxy_factory: Any) -> None:
 
 
 def test_no_usage_key_and_hsm_enforced_disable(tmp_path: Any) -> None:
-    from xks_helpers import make_setup  # type: ignore[import-not-found]
-
+    from tests.xks_proxy.xks_helpers import make_setup
     from xks_proxy.config import load_hsm_config
     from xks_proxy.keys import KeyCustodian
 
