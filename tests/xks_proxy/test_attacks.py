@@ -16,8 +16,8 @@ import time
 from typing import Any
 
 import pytest
-from test_xks_api import encrypt_payload, health_payload, wait_for  # type: ignore[import-not-found]
 
+from tests.xks_proxy.test_xks_api import encrypt_payload, health_payload, wait_for
 from tests.xks_proxy.xks_helpers import KEY, RunningProxy
 from xks_proxy.errors import AuthenticationFailedException
 from xks_proxy.transport import PROXY_V2_SIGNATURE
