@@ -74,7 +74,11 @@ def build_requests(
         if i % 2 == 0:
             payload, op = enc_payload, "encrypt"
         else:
-            r = client.call("encrypt", enc_payload, key_id)
+            for _ in range(20):  # a worker whose HSM session is still opening answers 500 once
+                r = client.call("encrypt", enc_payload, key_id)
+                if r.status == 200:
+                    break
+                time.sleep(0.1)
             if r.status != 200:
                 raise RuntimeError(f"setup encrypt failed: {r.status} {r.body}")
             payload = {
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                     res = run_wrk(client, max(sizes), args, Path(tmp), rate=args.rate)
                     print(
                         f"fixed rate {args.rate:.0f} req/s offered ({workers} workers, {max(sizes)} B): "
-                        f"achieved {res['rps']:.0f} req/s, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
+                        f"per-connection delay {res['delay_ms']:.2f} ms, achieved {res['rps']:.0f} req/s, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
                         f"max {res['max_ms']:.2f} ms, errors {int(res['errors'])}"
                     )
     load = os.getloadavg()
@@ -296,10 +300,35 @@ def process_tree_cpu(pid: int) -> float:
 def run_wrk(
     client: XksClient, size: int, args: argparse.Namespace, tmp: Path, rate: float = 0.0
 ) -> dict[str, float]:
+    """One wrk run; with ``rate``, paced: each connection waits a fixed delay before each request.
+
+    wrk's delay() is added to the response time (closed loop), so the delay is set in two steps: a
+    5 s run at delay = connections / rate gives the mean response time, then the measured run uses
+    delay = connections / rate - that time (never below zero).
+    """
     client.close()
     reqs = build_requests(client, "bench-key", size, args.signed)
-    lua = tmp / f"bench-{size}-{int(rate)}.lua"
-    write_lua(reqs, lua, delay_ms=args.connections / rate * 1000 if rate else 0.0)
+    delay = 0.0
+    if rate:
+        interval = args.connections / rate * 1000
+        probe = _wrk(client, reqs, args, tmp, 5, interval)
+        response_ms = args.connections * 1000 / max(probe["rps"], 1.0) - interval
+        delay = max(0.0, interval - response_ms)
+    res = _wrk(client, reqs, args, tmp, args.duration, delay)
+    res["delay_ms"] = delay
+    return res
+
+
+def _wrk(  # noqa: PLR0917
+    client: XksClient,
+    reqs: list[tuple[str, dict[str, str], str]],
+    args: argparse.Namespace,
+    tmp: Path,
+    duration: int,
+    delay_ms: float,
+) -> dict[str, float]:
+    lua = tmp / "bench.lua"
+    write_lua(reqs, lua, delay_ms=delay_ms)
     _children_cpu_delta()
     pid = client.server_pid
     cpu0 = process_tree_cpu(pid)
@@ -311,7 +340,7 @@ def run_wrk(
             "-c",
             str(args.connections),
             "-d",
-            f"{args.duration}s",
+            f"{duration}s",
             "--latency",
             "-s",
             str(lua),
@@ -322,8 +351,8 @@ def run_wrk(
         check=False,
     )
     res = parse_wrk(wrk.stdout)
-    res["server_cpu"] = (process_tree_cpu(pid) - cpu0) / args.duration * 100
-    res["wrk_cpu"] = _children_cpu_delta() / args.duration * 100
+    res["server_cpu"] = (process_tree_cpu(pid) - cpu0) / duration * 100
+    res["wrk_cpu"] = _children_cpu_delta() / duration * 100
     if wrk.returncode != 0:
         print(wrk.stdout, wrk.stderr, file=sys.stderr)
     return res

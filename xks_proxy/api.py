@@ -37,7 +37,7 @@ from .errors import (
     XksError,
 )
 from .guard import SampledLog
-from .hsm import BadCiphertext, HsmUnavailable, KeyInfo, KeyMissing, KeyUsageRefused, Pkcs11Hsm
+from .hsm import BadCiphertext, HsmUnavailable, KeyInfo, KeyMissing, KeyRefused, KeyUsageRefused, Pkcs11Hsm
 from .metrics import Metrics
 from .sigv4 import SigV4Verifier
 
@@ -98,6 +98,23 @@ def _b64(value: Any, name: str, error: type[XksError] = ValidationException) -> 
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise error(f"{name} is not valid Base64") from None
+
+
+def _refusal(exc: KeyRefused) -> XksError:
+    if exc.kind == "not_aes_256":
+        return KeyNotFoundException("the key with this externalKeyId is not an AES-256 key")
+    if exc.kind == "unprotected":
+        log.error("key_not_protected", extra={"fields": {"key": str(exc)}})
+        return InvalidStateException("the external key is extractable or not sensitive; refusing to use it")
+    if exc.kind == "disabled":
+        return InvalidStateException("the external key is disabled in the HSM")
+    if exc.kind == "cdiv":
+        # A CDIV tells KMS the ciphertext was verified by decrypting it: impossible on a key that
+        # may not decrypt, and a later Decrypt would fail anyway.
+        return InvalidKeyUsageException(
+            "a ciphertextDataIntegrityValue needs a verification decrypt; the key does not allow decrypt"
+        )
+    return InvalidKeyUsageException("the external key does not allow this operation")
 
 
 def _hsm_aad(aad: bytes, ciphertext_metadata: bytes) -> bytes:
@@ -331,6 +348,8 @@ class XksApi:
             return await self.hsm.submit(fn, *args)
         except KeyMissing:
             raise KeyNotFoundException(_KEY_NOT_FOUND) from None
+        except KeyRefused as exc:
+            raise _refusal(exc) from None
         except HsmUnavailable as exc:
             log.warning("hsm_unavailable", extra={"fields": {"reason": str(exc)}})
             raise InternalException("the HSM is not available") from None
@@ -357,19 +376,6 @@ class XksApi:
         status = "ENABLED" if info.enabled else "DISABLED"
         return json.dumps({"keySpec": "AES_256", "keyUsage": usage, "keyStatus": status}, **_JSON).encode()  # type: ignore[arg-type]
 
-    async def _usable_key(self, key_id: str, want: str) -> KeyInfo:
-        info = await self._key_info(key_id)
-        if not info.protected:
-            log.error("key_not_protected", extra={"fields": {"keyId": key_id}})
-            raise InvalidStateException(
-                "the external key is extractable or not sensitive; refusing to use it"
-            )
-        if not info.enabled:
-            raise InvalidStateException("the external key is disabled in the HSM")
-        if (want == "encrypt" and not info.can_encrypt) or (want == "decrypt" and not info.can_decrypt):
-            raise InvalidKeyUsageException(f"the external key does not allow {want}")
-        return info
-
     async def _encrypt(self, key_id: str, body: dict[str, Any]) -> bytes:
         if body.get("encryptionAlgorithm") != "AES_GCM":
             raise ValidationException("encryptionAlgorithm is required and must be AES_GCM")
@@ -390,13 +396,6 @@ class XksApi:
         cdiv_alg = body.get("ciphertextDataIntegrityValueAlgorithm")
         if cdiv_alg is not None and cdiv_alg != "SHA_256":
             raise ValidationException("ciphertextDataIntegrityValueAlgorithm must be SHA_256")
-        info = await self._usable_key(key_id, "encrypt")
-        if cdiv_alg is not None and not info.can_decrypt:
-            # A CDIV tells KMS the ciphertext was verified by decrypting it: impossible on a key that
-            # may not decrypt, and a later Decrypt would fail anyway.
-            raise InvalidKeyUsageException(
-                "a ciphertextDataIntegrityValue needs a verification decrypt; the key does not allow decrypt"
-            )
         try:
             iv, ct, tag = await self._call(
                 self.hsm.encrypt, key_id, plaintext, _hsm_aad(aad, b""), cdiv_alg is not None
@@ -443,7 +442,6 @@ class XksApi:
                 raise ValidationException(
                     f"ciphertextMetadata must not exceed {MAX_CIPHERTEXT_METADATA} bytes"
                 )
-        await self._usable_key(key_id, "decrypt")
         try:
             plaintext = await self._call(self.hsm.decrypt, key_id, iv, ct, tag, _hsm_aad(aad, metadata))
         except BadCiphertext:

@@ -4,6 +4,9 @@ Secrets (HSM PIN, SigV4 secret access keys) are never in the file itself and nev
 line: the file names a file (``*_file``, e.g. a tmpfs path written by cloud-init from Scaleway
 Secret Manager) or an environment variable (``*_env``) to read them from at start-up or reload.
 Every bad value raises :class:`ConfigError` naming the key and what is allowed.
+
+Validated by hand with PyYAML only (no pydantic): this runs on the HSM host, whose installed
+packages are each pinned and hash-checked, and the checks are few and already name each field.
 """
 
 from __future__ import annotations

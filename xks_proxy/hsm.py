@@ -125,6 +125,32 @@ class KeyUsageRefused(Exception):
     """The HSM refused the operation for this key (CKA_ENCRYPT/CKA_DECRYPT false)."""
 
 
+class KeyRefused(Exception):
+    """The key exists but may not serve this request; ``kind`` says why (mapped to the spec's errors).
+
+    Checked in the worker thread, in the same job as the operation: one HSM pool round trip per
+    request instead of a key lookup job followed by an operation job.
+    """
+
+    def __init__(self, kind: str, key_id: str) -> None:
+        super().__init__(f"{kind}: {key_id}")
+        self.kind = kind  # not_aes_256 | unprotected | disabled | usage | cdiv
+
+
+def check_usable(info: KeyInfo, want: str, cdiv: bool = False) -> None:
+    if not info.is_aes_256:
+        raise KeyRefused("not_aes_256", info.key_id)
+    if not info.protected:
+        raise KeyRefused("unprotected", info.key_id)
+    if info.disabled:
+        raise KeyRefused("disabled", info.key_id)
+    if (want == "encrypt" and not info.can_encrypt) or (want == "decrypt" and not info.can_decrypt):
+        raise KeyRefused("usage", info.key_id)
+    if cdiv and not info.can_decrypt:
+        # A CDIV promises KMS the ciphertext was verified by decrypting it: impossible here.
+        raise KeyRefused("cdiv", info.key_id)
+
+
 # The key state lives in the HSM, apart from the key's usage: a CKO_DATA object labelled with the key id
 # and this application marks the key disabled and records the usage it had, because a key that may not
 # encrypt (InvalidKeyUsageException) is not a disabled key (InvalidStateException). Disabling also clears
@@ -381,6 +407,7 @@ class Pkcs11Hsm(HsmPool):
 
         def op(session: Any) -> tuple[bytes, bytes, bytes]:
             key, info = self._key(session, key_id)
+            check_usable(info, "encrypt", cdiv=verify)
             iv = os.urandom(IV_BYTES)
             try:
                 out = key.encrypt(plaintext, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, aad))
@@ -392,10 +419,6 @@ class Pkcs11Hsm(HsmPool):
                 raise HsmUnavailable("HSM returned a GCM output of unexpected length")
             ct, tag = out[:-TAG_BYTES], out[-TAG_BYTES:]
             if verify:
-                if not info.can_decrypt:
-                    # A CDIV promises KMS that a later decrypt succeeds: not a promise an
-                    # encrypt-only key can keep (the API layer refuses this before the HSM call).
-                    raise KeyUsageRefused(key_id)
                 # Spec, Appendix C: confirm the output decrypts before KMS stores it (bit-flip guard).
                 try:
                     back = key.decrypt(out, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, aad))
@@ -428,7 +451,8 @@ class Pkcs11Hsm(HsmPool):
 
     def decrypt(self, key_id: str, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes) -> bytes:
         def op(session: Any) -> bytes:
-            key, _ = self._key(session, key_id)
+            key, info = self._key(session, key_id)
+            check_usable(info, "decrypt")
             params = GCMParams(b"", aad)
             params.nonce = iv  # GCMParams' constructor rejects 16-byte IVs, which the spec allows
             try:

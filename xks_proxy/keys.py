@@ -114,7 +114,8 @@ class KeyCustodian:
 
     def list(self) -> list[KeyRow]:
         rows = []
-        for obj in self.session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY}):
+        # Materialised first: one object search at a time per session (find_state runs its own).
+        for obj in list(self.session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY})):
             label = obj[Attribute.LABEL]
             rows.append(KeyRow(label, read_key_info(label, obj, find_state(self.session, label))))
         return sorted(rows, key=lambda r: r.key_id)

@@ -26,6 +26,7 @@ from .errors import AuthenticationFailedException
 
 SERVICE = "kms-xks-proxy"
 MAX_SKEW_S = 300  # spec: requests more than 5 minutes in the past or future fail authentication
+_AMZ_DATE_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z$")
 _AUTH_RE = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=([A-Z2-7]{1,64})/(\d{8})/([a-z0-9-]{1,32})/([a-z0-9-]{1,64})/aws4_request,"
     r"\s*SignedHeaders=([a-z0-9;_.-]{1,512}),\s*Signature=([0-9a-f]{64})$"
@@ -111,7 +112,13 @@ class SigV4Verifier:
             secret = self._decoy
         amz_date = headers.get("x-amz-date", "")
         try:
-            when = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            # Fixed-width ASCII digits, parsed by slicing: strptime was a visible cost per request.
+            if not _AMZ_DATE_RE.match(amz_date):
+                raise ValueError
+            d = amz_date
+            when = datetime(
+                int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]), tzinfo=UTC
+            )
         except ValueError:
             raise AuthenticationFailedException("missing or malformed X-Amz-Date header") from None
         if amz_date[:8] != date:
