@@ -147,18 +147,29 @@ def main(argv: list[str] | None = None) -> int:
         f"audited {len(results)} stack(s) with {len(all_rules())} rules in {time.perf_counter() - started:.2f}s"
     )
     checkov_summary: dict[str, str] = {}
+    checkov_untriaged = 0
     if not args.no_checkov:
         plans = args.out / "checkov" / "plans"
         plans.mkdir(parents=True, exist_ok=True)
         for name, stack, _ in inputs:
             (plans / f"{name}.tfplan.json").write_text(json.dumps(terraform_plan.export(stack), indent=1))
-        outcome = checkov_runner.run(plans, args.out / "checkov")
+        try:
+            outcome = checkov_runner.run(plans, args.out / "checkov", register)
+        except checkov_runner.CheckovError as error:
+            print(f"audit: error: {error}", file=sys.stderr)
+            return 3
         checkov_summary = outcome.summary()
         print(f"checkov: {outcome.describe()}")
+        print("\n".join(outcome.lines()))
+        checkov_untriaged = len(outcome.untriaged)
     paths = reports.write_all(results, args.out, {n: a for n, _, a in inputs}, checkov_summary, root=ROOT)
     print(_table(results))
     print("reports: " + ", ".join(str(p) for p in paths.values()))
-    return 0 if all(r.passed for r in results) else 1
+    if checkov_untriaged:
+        print(
+            f"audit: {checkov_untriaged} untriaged checkov failure(s): fix them or record them in the register"
+        )
+    return 0 if all(r.passed for r in results) and not checkov_untriaged else 1
 
 
 if __name__ == "__main__":
