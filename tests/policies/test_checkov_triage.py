@@ -34,7 +34,7 @@ def _plans(tmp_path: Path, stack_name: str) -> tuple[Path, dict[str, Any]]:
 
 def _address(plan: dict[str, Any], urn_end: str) -> str:
     resources = plan["planned_values"]["root_module"]["resources"]
-    return next(r["address"] for r in resources if r["values"]["pulumi_urn"].endswith(urn_end))
+    return str(next(r["address"] for r in resources if r["values"]["pulumi_urn"].endswith(urn_end)))
 
 
 def _report(stack_name: str, failed: list[tuple[str, str]], passed: int = 2) -> dict[str, Any]:
