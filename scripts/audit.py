@@ -19,6 +19,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import time
@@ -38,7 +39,7 @@ from policies.exceptions import DEFAULT_PATH as DEFAULT_EXCEPTIONS  # noqa: E402
 from policies.exceptions import ExceptionsError  # noqa: E402
 from policies.exceptions import load as load_exceptions  # noqa: E402
 from policies.model import Stack  # noqa: E402
-from policies.outputs import evidence  # noqa: E402
+from policies.outputs import evidence, oscal  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
 
@@ -121,6 +122,33 @@ def _load_stacks(args: argparse.Namespace) -> list[tuple[str, Stack, str]]:
     return loaded
 
 
+def _write_oscal(
+    out: Path,
+    inputs: list[tuple[str, Stack, str]],
+    results: list[AuditResult],
+    checkov_failures: list[checkov_runner.CheckovFailure],
+    started: dt.datetime,
+) -> list[Path]:
+    """The OSCAL catalog, profiles and component definition, and this run's assessment results."""
+    ended = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    written = oscal.write_static(out, ROOT, ended)
+    observed = [
+        oscal.Observed(r.stack, "rules", f.rule_id, f.title, f.resource_urn, f.status, f.message,
+                       f.justification, f.owner, f.expires)
+        for r in results
+        for f in r.findings
+    ] + [
+        oscal.Observed(f.stack, "checkov", f.check_id, f.check_name, f.urn or f.address, f.status,
+                       f.note or f.check_name, f.justification, f.owner, f.expires)
+        for f in checkov_failures
+    ]  # fmt: skip
+    targets = {name: str(stack.config.get("booking:target", "")) for name, stack, _ in inputs}
+    stacks = [(r.stack, targets.get(r.stack, ""), r.rules_evaluated) for r in results]
+    document = oscal.assessment_results(stacks, observed, started, ended, started.isoformat())
+    oscal.write_json(out / "assessment-results.json", document)
+    return [*written, out / "assessment-results.json"]
+
+
 def _record_inputs(
     record: evidence.RunRecord, args: argparse.Namespace, inputs: list[tuple[str, Stack, str]]
 ) -> None:
@@ -200,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"audit: error: {error}", file=sys.stderr)
         return 2
     _record_inputs(record, args, inputs)
+    run_started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     results = []
     started = time.perf_counter()
     for _name, stack, source in inputs:
@@ -209,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     checkov_summary: dict[str, str] = {}
     checkov_untriaged = 0
+    checkov_failures: list[checkov_runner.CheckovFailure] = []
     written: list[Path] = []
     if not args.no_checkov:
         plans = args.out / "checkov" / "plans"
@@ -224,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"checkov: {outcome.describe()}")
         print("\n".join(outcome.lines()))
         checkov_untriaged = len(outcome.untriaged)
+        checkov_failures = outcome.failures
         if outcome.available:
             record.add("checkov-skip-list", checkov_runner.SKIP_LIST)
             record.checkov_version = outcome.version
@@ -241,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             written += sorted(plans.glob("*.tfplan.json"))
     paths = reports.write_all(results, args.out, {n: a for n, _, a in inputs}, checkov_summary, root=ROOT)
     written += list(paths.values())
+    written += _write_oscal(args.out / "oscal", inputs, results, checkov_failures, run_started)
     written += evidence.write(record, written, args.out, signing_key)
     print(_table(results))
     print("reports: " + ", ".join(str(p) for p in written))
