@@ -16,8 +16,8 @@ from components.aws.iam import policy_document, service_role
 from components.aws.keys import ExternalKeys, ExternalKeysArgs, XksKeyStoreArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.service import ContainerSpec, Service, ServiceArgs
+from facts.domains import DATA_DOMAINS
 
-DOMAINS = ("database", "documents", "logs", "secrets", "backups")
 #: Days an overwritten or deleted log object's old version is kept in the log buckets. The medical
 #: documents bucket keeps every version: its retention is set by the records' own rules, not here.
 LOG_VERSIONS_KEPT_DAYS = 90
@@ -42,7 +42,7 @@ class AwsBookingPlatformArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        missing = [d for d in DOMAINS if d not in self.xks.key_ids]
+        missing = [d for d in DATA_DOMAINS if d not in self.xks.key_ids]
         if missing:
             raise ValueError(f"AwsBookingPlatformArgs.xks.key_ids: missing external key ids for {missing}")
         for zone in self.availability_zones:

@@ -13,11 +13,12 @@ import pytest
 from policy_mutants import _set  # type: ignore[import-not-found]
 from policy_support import ROOT, preview_document  # type: ignore[import-not-found]
 
-from policies import checkov_runner, terraform_plan
-from policies.adapters.preview import stack_from_preview
 from policies.audit import audit_stack
+from policies.checkov import runner as checkov_runner
 from policies.exceptions import ExceptionsError, PolicyException, parse
 from policies.exceptions import load as load_register
+from policies.inputs.preview import stack_from_preview
+from policies.outputs import terraform_plan
 
 SCALEWAY = "scaleway-paris"
 DATABASE_URN_END = "scaleway:databases/instance:Instance::booking-database-postgres"

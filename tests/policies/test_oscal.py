@@ -15,8 +15,8 @@ from trestle.oscal.catalog import Catalog
 from trestle.oscal.component import ComponentDefinition
 from trestle.oscal.profile import Profile
 
-from policies.adapters.preview import stack_from_preview
 from policies.audit import AuditResult, audit_stack
+from policies.inputs.preview import stack_from_preview
 from policies.outputs import oscal
 from policies.regulations import CONTROLS, RULE_CONTROLS
 from policies.rules import all_rules

@@ -24,10 +24,10 @@ import yaml
 
 from policies import exceptions as exceptions_register
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
-CHECKS_DIR = Path(__file__).resolve().parent / "checkov" / "checks"
-SKIP_LIST = Path(__file__).resolve().parent / "checkov" / "skipped_checks.yaml"
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+SKIP_LIST = Path(__file__).resolve().parent / "skipped_checks.yaml"
 PLAN_SUFFIX = ".tfplan.json"
 _BK_CHECK = re.compile(r"^CKV_BK_([A-Z]+)_(\d{3})$")
 

@@ -5,10 +5,10 @@ read, so the rules that judge a preview judge the live account too. Properties t
 read can know (``keyState``, ``origin``, ``connectionState``, ``connectionErrorCode``) keep their
 API meaning under camelCase names; the live-only rules in ``policies/rules/live/`` read them.
 
-Reads go through a :func:`policies.live.guard.read_only_session`: only allow-listed read calls
-can be made. A denied permission becomes a :class:`~policies.live.errors.Gap` (what could not be
+Reads go through a :func:`policies.inputs.live.guard.read_only_session`: only allow-listed read calls
+can be made. A denied permission becomes a :class:`~policies.inputs.live.errors.Gap` (what could not be
 checked, and the IAM action that was missing) and the read carries on; missing or expired
-credentials stop the run with a :class:`~policies.live.errors.CredentialError`; throttling is
+credentials stop the run with a :class:`~policies.inputs.live.errors.CredentialError`; throttling is
 retried with exponential backoff by botocore (standard retry mode) and counted.
 
 Judging needs complete facts: a bucket whose encryption or public access block cannot be read is
@@ -37,7 +37,9 @@ from botocore.exceptions import (
 )
 from botocore.utils import ArnParser
 
-from policies.live.errors import (
+from facts import providers as provider_facts
+from facts.tokens import CUSTOM_KEY_STORE, KMS_ALIAS, KMS_KEY
+from policies.inputs.live.errors import (
     CREDENTIAL_CODES,
     DENIED_CODES,
     THROTTLING_CODES,
@@ -46,7 +48,7 @@ from policies.live.errors import (
     Gap,
     UnknownRegionError,
 )
-from policies.live.guard import MAX_ATTEMPTS, RETRY_CONFIG, iam_action
+from policies.inputs.live.guard import MAX_ATTEMPTS, RETRY_CONFIG, iam_action
 from policies.model import SECRET, Resource, Stack
 
 PROJECT: Final = "sovereign-booking"
@@ -78,9 +80,6 @@ LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
 SM_SECRET: Final = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token)
 BACKUP_VAULT: Final = "aws:backup/vault:Vault"
 BACKUP_PLAN: Final = "aws:backup/plan:Plan"
-KMS_KEY: Final = "aws:kms/key:Key"
-KMS_ALIAS: Final = "aws:kms/alias:Alias"
-KMS_STORE: Final = "aws:kms/customKeyStore:CustomKeyStore"
 #: A resource seen only through the tagging API, outside the regions read in detail: its
 #: encryption was not read, so it is not given a data-store type the rules would judge on absent facts.
 TAGGED: Final = "aws:live/taggedResource:TaggedResource"
@@ -115,7 +114,7 @@ class AwsReader:
     """Reads one AWS account; ``read()`` returns the model and what could not be checked."""
 
     session: boto3.Session
-    allowed_regions: tuple[str, ...] = ("eu-west-3",)
+    allowed_regions: tuple[str, ...] = field(default_factory=lambda: provider_facts.allowed_regions()["aws"])
     stack_name: str = ""
     progress: Progress = _no_progress
     #: Clients to use instead of the session's, by (service, region) or (service, region + "#role").
@@ -426,7 +425,7 @@ class AwsReader:
         # KMS holds the proxy credential; in the model it is what Pulumi makes it, a secret.
         credential = SECRET if proxy.get("AccessKeyId") else None
         self.add(
-            KMS_STORE,
+            CUSTOM_KEY_STORE,
             store.get("CustomKeyStoreName", store["CustomKeyStoreId"]),
             region,
             {
@@ -824,6 +823,6 @@ def _raise_on_credentials(error: Exception) -> None:
 
 
 def policy_document_text() -> str:
-    from policies.live.guard import policy_document
+    from policies.inputs.live.guard import policy_document
 
     return json.dumps(policy_document(), indent=2) + "\n"
