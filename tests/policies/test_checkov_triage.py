@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_mutants import _set  # type: ignore[import-not-found]
-from policy_support import ROOT, preview_document  # type: ignore[import-not-found]
 
 from policies.audit import audit_stack
 from policies.checkov import runner as checkov_runner
@@ -19,6 +17,8 @@ from policies.exceptions import ExceptionsError, PolicyException, parse
 from policies.exceptions import load as load_register
 from policies.inputs.preview import stack_from_preview
 from policies.outputs import terraform_plan
+from tests.policies.policy_mutants import _set
+from tests.policies.policy_support import ROOT, preview_document
 
 SCALEWAY = "scaleway-paris"
 DATABASE_URN_END = "scaleway:databases/instance:Instance::booking-database-postgres"

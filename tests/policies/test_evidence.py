@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from policy_support import ROOT, preview_document  # type: ignore[import-not-found]
 
 from policies.outputs import evidence
+from tests.policies.policy_support import ROOT, preview_document
 
 AUDIT = [sys.executable, str(ROOT / "scripts/audit.py")]
 

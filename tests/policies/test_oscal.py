@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_mutants import MUTANTS  # type: ignore[import-not-found]
-from policy_support import ROOT, preview_document  # type: ignore[import-not-found]
 from trestle.oscal.assessment_results import AssessmentResults
 from trestle.oscal.catalog import Catalog
 from trestle.oscal.component import ComponentDefinition
@@ -20,6 +18,8 @@ from policies.inputs.preview import stack_from_preview
 from policies.outputs import oscal
 from policies.regulations import CONTROLS, RULE_CONTROLS
 from policies.rules import all_rules
+from tests.policies.policy_mutants import MUTANTS
+from tests.policies.policy_support import ROOT, preview_document
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 
