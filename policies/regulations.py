@@ -77,7 +77,7 @@ class Control:
     """One requirement a rule implements, identified by its reference in its source (no copied text)."""
 
     id: str
-    #: Catalog group: hds, secnumcloud, cnil, guidance.
+    #: Catalog group: hds, secnumcloud, law, cnil, guidance.
     group: str
     #: The reference and a short title, as an auditor would look it up.
     title: str
@@ -125,6 +125,10 @@ CONTROLS: dict[str, Control] = {
         Control("aws-xks", "guidance", "AWS KMS developer guide: external key stores", REGULATIONS["AWS-XKS"].url),
         Control("scw-hds", "guidance", "Scaleway HDS documentation: certified products in fr-par, Key Manager",
                 REGULATIONS["SCW-HDS"].url),
+        Control("sren-31", "law", "Loi SREN (2024-449) art. 31: State data of particular sensitivity on a "
+                "SecNumCloud-qualified offer", "https://www.legifrance.gouv.fr/loda/id/JORFTEXT000049563368"),
+        Control("s3ns-cmek", "guidance", "S3NS documentation: Cloud KMS customer-managed keys in u-france-east1",
+                "https://documentation.s3ns.fr/kms/docs/key-management-service?hl=fr"),
         Control("anssi-tls-1.2", "guidance", "ANSSI TLS recommendations v1.2: TLS 1.2 or 1.3 only",
                 REGULATIONS["ANSSI-TLS"].url),
     )
@@ -166,6 +170,8 @@ REGULATION_CONTROLS: dict[str, tuple[str, ...]] = {
     "SCW-HDS": ("scw-hds",),
     "AWS-XKS": ("aws-xks",),
     "ANSSI-TLS": ("anssi-tls-1.2",),
+    "SREN-31": ("sren-31",),
+    "S3NS-CMEK": ("s3ns-cmek", "snc-3.2-10.1"),
 }
 
 

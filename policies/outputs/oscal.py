@@ -41,6 +41,7 @@ PROPERTY_NS = "https://github.com/sovereign-booking/blueprint/ns/oscal"
 GROUP_TITLES = {
     "hds": "HDS certification referential v2 (2024)",
     "secnumcloud": "SecNumCloud 3.2 (ANSSI)",
+    "law": "French law on hosting sensitive State data",
     "cnil": "CNIL and EDPB guidance on health data and transfers",
     "guidance": "Provider and national technical guidance",
 }
@@ -63,7 +64,7 @@ OPTIONS = (
     HostingOption("option-b-scaleway", "Option B: Scaleway fr-par", ("scaleway",), ("hds", "cnil", "guidance"),
                   ("scaleway",)),
     HostingOption("option-c-secnumcloud", "Option C: a SecNumCloud-qualified offer", ("s3ns", "secnumcloud"),
-                  ("hds", "secnumcloud", "cnil", "guidance"), ("s3ns",)),
+                  ("hds", "secnumcloud", "law", "cnil", "guidance"), ("s3ns",)),
 )  # fmt: skip
 #: The components, by folder: which rules judge what they create (None: every rule).
 COMPONENTS: dict[str, tuple[str, str, frozenset[str] | None]] = {

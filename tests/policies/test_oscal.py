@@ -16,7 +16,7 @@ from trestle.oscal.profile import Profile
 from policies.audit import AuditResult, audit_stack
 from policies.inputs.preview import stack_from_preview
 from policies.outputs import oscal
-from policies.regulations import CONTROLS, RULE_CONTROLS
+from policies.regulations import CONTROLS, REGULATION_CONTROLS, REGULATIONS, RULE_CONTROLS, controls_of
 from policies.rules import all_rules
 from tests.policies.policy_mutants import MUTANTS
 from tests.policies.policy_support import ROOT, preview_document
@@ -44,6 +44,12 @@ def test_every_rule_implements_catalog_controls_and_the_mapping_has_no_stale_rul
     assert all(rule.controls and set(rule.controls) <= set(CONTROLS) for rule in rules)
     assert set(RULE_CONTROLS) <= {r.id for r in rules}
     assert {"snc-3.2-19.6", "snc-3.2-10.1", "hds-2024-28-31"} <= set(CONTROLS)
+
+
+def test_every_regulation_has_fallback_controls_for_rules_not_yet_mapped() -> None:
+    assert set(REGULATIONS) <= set(REGULATION_CONTROLS)
+    assert all(set(ids) <= set(CONTROLS) for ids in REGULATION_CONTROLS.values())
+    assert controls_of("BK-NEW-001", ("HDS-2024", "ANSSI-TLS")) == ("hds-2024-28-31", "anssi-tls-1.2")
 
 
 def test_the_static_documents_validate_and_profiles_select_catalog_controls(tmp_path: Path) -> None:
