@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 import yaml
 from botocore.credentials import Credentials
-from xks_helpers import (  # type: ignore[import-not-found]
+
+from tests.xks_proxy.xks_helpers import (
     KEY,
     KEY_DEC_ONLY,
     KEY_DISABLED,
@@ -34,7 +35,6 @@ from xks_helpers import (  # type: ignore[import-not-found]
     request_metadata,
     start_proxy,
 )
-
 from xks_proxy.config import load_hsm_config
 from xks_proxy.keys import KeyCustodian
 
