@@ -79,7 +79,9 @@ class _Naming:
     def __init__(self, singular: dict[str, str], maps: set[str]) -> None:
         self.singular, self.maps = singular, maps
 
-    def snake(self, name: str) -> str:
+    def snake(self, name: str, value: Any = None) -> str:
+        if isinstance(value, list) and name in _SINGULAR_WHEN_LIST and self.singular is _SINGULAR:
+            return _SINGULAR_WHEN_LIST[name]
         return self.singular.get(name) or _CAMEL.sub("_", name).lower()
 
 
@@ -106,8 +108,13 @@ def terraform_type(type_token: str) -> str:
     return f"{package}_{module.lower()}_{snake}" if module != "index" else f"{package}_{snake}"
 
 
-def _snake(name: str) -> str:
-    return _AWS_NAMING.snake(name)
+#: Names that are a map in one resource type and a list of blocks in another (Scaleway database
+#: ``settings`` is a map; ECS cluster ``settings`` is Terraform's repeated ``setting`` block).
+_SINGULAR_WHEN_LIST = {"settings": "setting"}
+
+
+def _snake(name: str, value: Any = None) -> str:
+    return _AWS_NAMING.snake(name, value)
 
 
 def _values(value: Any, key: str = "", naming: _Naming = _AWS_NAMING) -> tuple[Any, Any]:
@@ -121,7 +128,7 @@ def _values(value: Any, key: str = "", naming: _Naming = _AWS_NAMING) -> tuple[A
         sensitive: dict[str, Any] = {}
         for k, v in value.items():
             converted, marker = _values(v, k, naming)
-            name = k if key in naming.maps else naming.snake(k)
+            name = k if key in naming.maps else naming.snake(k, v)
             if converted is not None:
                 out[name] = converted
             if marker:
@@ -161,7 +168,9 @@ def _expressions(value: Any, targets: dict[str, str], naming: _Naming = _AWS_NAM
     """Terraform configuration expressions: references where a value names a resource of the stack."""
     if isinstance(value, dict):
         return {
-            k if k in naming.maps else naming.snake(k): _expressions(v, targets, naming)
+            k if k in naming.maps and not isinstance(v, list) else naming.snake(k, v): _expressions(
+                v, targets, naming
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):
