@@ -136,7 +136,7 @@ def audit_stack(
         resource_type = violation.resource.type if violation.resource else STACK_TYPE
         decision = exceptions_register.apply(register, rule.id, urn, today)
         status: Status = "excepted" if decision.excepted else "failed"
-        message = violation.message + decision.note
+        message = decision.annotate(violation.message)
         extra: dict[str, str] = {}
         if (exception := decision.exception) is not None:
             used.add(id(exception))
@@ -160,7 +160,9 @@ def audit_stack(
     unused = [
         {"rule": e.rule, "resource": e.resource, "owner": e.owner, "expires": e.expires.isoformat()}
         for e in register
-        if id(e) not in used and _concerns(e.resource, stack.name)
+        if id(e) not in used
+        and _concerns(e.resource, stack.name)
+        and not exceptions_register.is_checkov_check(e.rule)
     ]
     return AuditResult(stack.name, findings, [r.id for r in rules], len(stack), source, unused)
 

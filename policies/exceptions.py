@@ -1,6 +1,8 @@
 """The exceptions register (``policies/exceptions.yaml``), and the one function that applies it.
 
-An exception names a rule, a resource (a URN glob: ``*`` matches anything, ``?`` one character),
+An exception names a rule (a project rule id, or a checkov check id such as ``CKV_AWS_91`` for a
+built-in checkov check; the project's own checkov checks are excepted by their rule id), a resource
+(a URN glob: ``*`` matches anything, ``?`` one character),
 the justification, the owner accountable for it and an expiry date. While it is valid it turns
 a finding into a recorded exception, shown in every report; once expired, the finding fails
 again. A malformed register is an error that names the entry and the field: an exception that
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,7 +38,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "exceptions.yaml"
-_RULE_ID = r"^BK-[A-Z]+-\d{3}$"
+_RULE_ID = re.compile(r"^BK-[A-Z]+-\d{3}$")
+#: Built-in checkov checks (CKV_AWS_91, CKV2_AWS_28, CKV_GCP_62, ...); not CKV_BK_*, named by rule id.
+_CHECKOV_ID = re.compile(r"^CKV2?_(?!BK_)[A-Z0-9]+_\d+$")
 
 
 class ExceptionsError(ValueError):
@@ -80,12 +85,14 @@ class PolicyException(BaseModel):
     @field_validator("rule")
     @classmethod
     def _known_rule(cls, rule: str, info: ValidationInfo) -> str:
-        import re
-
-        if not re.match(_RULE_ID, rule):
-            raise PydanticCustomError("register", f"{rule!r} is not a rule id like BK-ENC-001")
+        if not (_RULE_ID.match(rule) or _CHECKOV_ID.match(rule)):
+            raise PydanticCustomError(
+                "register",
+                f"{rule!r} is not a rule id like BK-ENC-001 nor a built-in checkov check id like CKV_AWS_91 "
+                "(the project's checkov checks CKV_BK_* are excepted by their rule id)",
+            )
         known = (info.context or {}).get("known_rules")
-        if known is not None and rule not in known:
+        if known is not None and _RULE_ID.match(rule) and rule not in known:
             raise PydanticCustomError("register", f"{rule} does not exist")
         return rule
 
@@ -171,6 +178,11 @@ def load(path: Path | None = None, known_rules: Iterable[str] | None = None) -> 
     return list(_load(path, (status.st_mtime_ns, status.st_size), known))
 
 
+def is_checkov_check(rule_id: str) -> bool:
+    """Whether an entry names a built-in checkov check (applied on the checkov path only)."""
+    return bool(_CHECKOV_ID.match(rule_id))
+
+
 def find(exceptions: Sequence[PolicyException], rule_id: str, urn: str) -> PolicyException | None:
     """The matching exception that expires last (a renewed exception wins over its expired past)."""
     matching = [e for e in exceptions if e.matches(rule_id, urn)]
@@ -185,16 +197,20 @@ class Decision:
     exception: PolicyException | None
     #: True when a valid exception turns the finding into a recorded exception.
     excepted: bool
-    #: Appended to the finding's message when the exception has expired.
+    #: Why an exception that names the finding no longer applies (it has expired); empty otherwise.
     note: str = ""
+
+    def annotate(self, message: str) -> str:
+        """The finding's message, with the expired exception named."""
+        return f"{message} ({self.note})" if self.note else message
 
 
 def apply(exceptions: Sequence[PolicyException], rule_id: str, urn: str, today: dt.date) -> Decision:
-    """The one place an exception silences a finding: used by the audit and the CrossGuard pack."""
+    """The one place an exception silences a finding: the audit, the CrossGuard pack and checkov's triage."""
     exception = find(exceptions, rule_id, urn) if urn else None
     if exception is None:
         return Decision(None, excepted=False)
     if exception.expired(today):
-        note = f" (exception owned by {exception.owner} expired on {exception.expires.isoformat()})"
+        note = f"exception owned by {exception.owner} expired on {exception.expires.isoformat()}"
         return Decision(exception, excepted=False, note=note)
     return Decision(exception, excepted=True)

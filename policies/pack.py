@@ -81,7 +81,7 @@ def _report(
         message = (
             f"[{rule.id}] {violation.message}. Remediation: {rule.remediation} Regulation: {rule.regulation}"
         )
-        report(message + decision.note, urn)
+        report(decision.annotate(message), urn)
 
 
 _RULE_IDS = frozenset(r.id for r in all_rules())

@@ -53,7 +53,14 @@ def terraform_type(type_token: str) -> str:
     return f"{package}_{module.lower()}_{snake}" if module != "index" else f"{package}_{snake}"
 
 
-def _snake(name: str) -> str:
+#: Names that are a map in one resource type and a list of blocks in another (Scaleway database
+#: ``settings`` is a map; ECS cluster ``settings`` is Terraform's repeated ``setting`` block).
+_SINGULAR_WHEN_LIST = {"settings": "setting"}
+
+
+def _snake(name: str, value: Any = None) -> str:
+    if isinstance(value, list) and name in _SINGULAR_WHEN_LIST:
+        return _SINGULAR_WHEN_LIST[name]
     return _SINGULAR.get(name) or _CAMEL.sub("_", name).lower()
 
 
@@ -68,7 +75,7 @@ def _values(value: Any, key: str = "") -> tuple[Any, Any]:
         sensitive: dict[str, Any] = {}
         for k, v in value.items():
             converted, marker = _values(v, k)
-            name = k if key in _MAPS else _snake(k)
+            name = k if key in _MAPS else _snake(k, v)
             if converted is not None:
                 out[name] = converted
             if marker:
@@ -107,7 +114,10 @@ def _identifiers(resource: Resource) -> set[str]:
 def _expressions(value: Any, targets: dict[str, str]) -> Any:
     """Terraform configuration expressions: references where a value names a resource of the stack."""
     if isinstance(value, dict):
-        return {k if k in _MAPS else _snake(k): _expressions(v, targets) for k, v in value.items()}
+        return {
+            k if k in _MAPS and not isinstance(v, list) else _snake(k, v): _expressions(v, targets)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_expressions(v, targets) for v in value]
     if isinstance(value, str) and value in targets:
