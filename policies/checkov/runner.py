@@ -193,9 +193,8 @@ def triage(
             counts.failed += 1
             address = check["resource"]
             urn = urns.get((stack, address), "")
-            exception = (
-                exceptions_register.find(register, register_id(check["check_id"]), urn) if urn else None
-            )
+            decision = exceptions_register.apply(register, register_id(check["check_id"]), urn, today)
+            exception = decision.exception
             common = {"check_id": check["check_id"], "check_name": check.get("check_name", ""), "stack": stack,
                       "address": address, "urn": urn}  # fmt: skip
             if exception is None:
@@ -204,9 +203,8 @@ def triage(
                 continue
             recorded = {"justification": exception.justification, "owner": exception.owner,
                         "expires": exception.expires.isoformat()}  # fmt: skip
-            if exception.expired(today):
-                note = f"exception owned by {exception.owner} expired on {exception.expires.isoformat()}"
-                failures.append(CheckovFailure(**common, status="untriaged", note=note, **recorded))
+            if not decision.excepted:
+                failures.append(CheckovFailure(**common, status="untriaged", note=decision.note, **recorded))
                 counts.untriaged += 1
             else:
                 failures.append(CheckovFailure(**common, status="excepted", **recorded))
