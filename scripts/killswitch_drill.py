@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="killswitch_drill.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="directory for drill.json and drill.md (created if absent)")
     p.add_argument("--records", type=int, default=12, help="synthetic booking records (1-500, default 12)")
+    p.add_argument(
+        "--key-cache-s",
+        type=float,
+        default=2.0,
+        help="the proxy's hsm.key_cache_ttl_s (default 2, its production default)",
+    )
     p.add_argument("--live", action="store_true", help="perform switch (b) on a real AWS account instead")
     p.add_argument("--custom-key-store-id", help="--live: the external key store (cks-...)")
     p.add_argument("--key-id", help="--live: a KMS key in that key store (ARN or id)")
@@ -52,14 +58,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    if not 1 <= args.records <= 500:
+        return f"--records: between 1 and 500, got {args.records}"
+    if not 0 <= args.key_cache_s <= 60:
+        return f"--key-cache-s: between 0 and 60, got {args.key_cache_s}"
+    if args.live and not (args.custom_key_store_id and args.key_id):
+        return "--live needs --custom-key-store-id and --key-id"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if not 1 <= args.records <= 500:
-            print(f"error: --records: between 1 and 500, got {args.records}", file=sys.stderr)
-            return 2
-        if args.live and not (args.custom_key_store_id and args.key_id):
-            print("error: --live needs --custom-key-store-id and --key-id", file=sys.stderr)
+        problem = _usage_problem(args)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
             return 2
         out = OutputDir(Path(args.out))  # checked before any long work
         result: dict[str, Any]
@@ -69,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             result = live_drill(args.custom_key_store_id, args.key_id, args.region, args.wait_s)
         else:
             with tempfile.TemporaryDirectory(prefix="xks-drill-") as work:
-                result = run_local(Path(work), args.records)
+                result = run_local(Path(work), args.records, args.key_cache_s)
         write_report(out, result)
         print(f"drill: {'PASS' if result['ok'] else 'FAIL'}; report in {out.path / 'drill.md'}")
         return 0 if result["ok"] else 1

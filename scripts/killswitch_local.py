@@ -355,7 +355,7 @@ def _switch(  # noqa: PLR0917
     return result
 
 
-def run_local(work: Path, count: int) -> dict[str, Any]:
+def run_local(work: Path, count: int, key_cache_s: float = KEY_CACHE_S) -> dict[str, Any]:
     port, metrics = free_port(), free_port()
     try:
         setup = dev_setup(
@@ -364,6 +364,9 @@ def run_local(work: Path, count: int) -> dict[str, Any]:
     except RuntimeError as exc:
         raise DrillError(str(exc)) from None
     config = setup.config
+    doc = yaml.safe_load(config.read_text())
+    doc["hsm"]["key_cache_ttl_s"] = key_cache_s
+    config.write_text(yaml.safe_dump(doc, sort_keys=False))
     creds = json.loads(setup.credentials.read_text())
     akid = creds["XksProxyAuthenticationCredential"]["AccessKeyId"]
     secret = creds["XksProxyAuthenticationCredential"]["RawSecretAccessKey"]
@@ -424,7 +427,7 @@ def run_local(work: Path, count: int) -> dict[str, Any]:
                 kms,
                 records,
                 config,
-                KEY_CACHE_S + 0.5,
+                key_cache_s + 0.5,
             ),
             _switch(
                 "b1",
@@ -458,7 +461,7 @@ def run_local(work: Path, count: int) -> dict[str, Any]:
                 kms,
                 records,
                 config,
-                KEY_CACHE_S + 0.5,
+                key_cache_s + 0.5,
             ),
         ]
     finally:
@@ -468,6 +471,7 @@ def run_local(work: Path, count: int) -> dict[str, Any]:
         "mode": "local",
         "simulation": "AWS KMS's side is SIMULATED (XKS API as specified); the proxy, HSM token and switches are real",
         "keyId": KEY_ID,
+        "proxyKeyCacheS": key_cache_s,
         "records": len(records),
         "readableBefore": baseline,
         "switches": switches,

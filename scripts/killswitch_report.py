@@ -89,10 +89,11 @@ def _markdown(result: dict[str, Any]) -> str:
             )
         lines += [
             "",
-            "Time to effect is measured from the end of the switch action to the first read refused at the proxy; "
-            'it includes the proxy\'s key-state cache for (a) and (c). "XKS error KMS receives" is the answer once '
-            'that cache has expired; "all XKS answers seen" also lists what KMS got in between. Switch (c) is not '
-            "reversible: re-creating a key under the same id gives new key material, and the records stay unreadable.",
+            "Time to effect is measured from the end of the switch action to the first read refused at the proxy. "
+            "For (a) and (c) the HSM itself refuses at once; the proxy's key-state cache (proxyKeyCacheS) only "
+            'delays which error it names: "XKS error KMS receives" is the answer once the cache has expired, '
+            '"all XKS answers seen" lists every answer during the switch and its undo. Switch (c) is not '
+            "reversible: a key re-created under the same id is new key material, and the records stay unreadable.",
         ]
     else:
         lines += ["| step | result | seconds |", "|---|---|---|"]

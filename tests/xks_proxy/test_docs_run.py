@@ -107,6 +107,7 @@ class Reader:
         }
         self.background: list[subprocess.Popen[bytes]] = []
         self.done: set[int] = set()
+        self.failed: dict[int, str] = {}
 
     def rewrite(self, command: str, block: Block) -> str:
         for old, new in block.replacements:
@@ -183,8 +184,17 @@ def test_documented_block_runs(reader: Reader, index: int) -> None:
     if block.skip:
         pytest.skip(f"{DOC.name} line {block.line}: {block.skip}")
     for earlier in range(index):  # blocks build on each other (a test run alone runs its prefix)
+        if earlier in reader.failed:
+            pytest.fail(f"an earlier block failed ({BLOCKS[earlier].name}): {reader.failed[earlier][:300]}")
         if earlier not in reader.done and not BLOCKS[earlier].skip:
-            reader.run(BLOCKS[earlier])
-            reader.done.add(earlier)
-    reader.run(block)
+            attempt(reader, earlier)
+    attempt(reader, index)
+
+
+def attempt(reader: Reader, index: int) -> None:
     reader.done.add(index)
+    try:
+        reader.run(BLOCKS[index])
+    except AssertionError as exc:
+        reader.failed[index] = str(exc)
+        raise
