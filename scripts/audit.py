@@ -19,6 +19,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -226,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"audit: error: {error}", file=sys.stderr)
         return 2
     _record_inputs(record, args, inputs)
+    # The effective allow-lists and switches, whether from --config or the defaults in policies/settings.py.
+    record.facts["policyConfig"] = dataclasses.asdict(config)
     run_started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     results = []
     started = time.perf_counter()
