@@ -19,7 +19,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import sys
@@ -228,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _record_inputs(record, args, inputs)
     # The effective allow-lists and switches, whether from --config or the defaults in policies/settings.py.
-    record.facts["policyConfig"] = dataclasses.asdict(config)
+    record.facts["policyConfig"] = config.model_dump(mode="json")
     run_started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     results = []
     started = time.perf_counter()
