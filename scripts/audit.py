@@ -261,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"audit: error: {error}", file=sys.stderr)
         return 2
     _record_inputs(record, args, inputs)
+    # The effective allow-lists and switches, whether from --config or the defaults in policies/settings.py.
+    record.facts["policyConfig"] = config.model_dump(mode="json")
     run_started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     results = []
     started = time.perf_counter()
@@ -304,8 +306,10 @@ def main(argv: list[str] | None = None) -> int:
             ]
             written += sorted(plans.glob("*.tfplan.json"))
     paths = reports.write_all(results, args.out, {n: a for n, _, a in inputs}, checkov_summary, root=ROOT)
-    written += list(paths.values())
-    written += _write_oscal(args.out / "oscal", inputs, results, checkov_failures, run_started)
+    written += [
+        *paths.values(),
+        *_write_oscal(args.out / "oscal", inputs, results, checkov_failures, run_started),
+    ]
     perimeter_summary = _perimeter_what_if(inputs, config, args.out, written)
     written += evidence.write(record, written, args.out, signing_key)
     print(_table(results) + "\n" + perimeter_summary)

@@ -17,12 +17,15 @@ def main() -> None:
         return
     # Validation happens here, before any resource exists: a bad value stops the program whole.
     cfg = config.load()
-    if cfg.target == "aws":
+    if isinstance(cfg, config.AwsStackSettings):
         from stacks import aws_stack
 
         aws_stack.build(cfg)
     elif cfg.target == "s3ns":
         from stacks import s3ns_stack
+        from stacks.s3ns_config import S3nsStackSettings
+
+        assert isinstance(cfg, S3nsStackSettings)  # MODELS maps the s3ns target to this model
 
         s3ns_stack.build(cfg)
     else:

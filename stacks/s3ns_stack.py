@@ -7,13 +7,12 @@ import pulumi_gcp as gcp
 
 from components.s3ns import S3nsBookingPlatform, S3nsBookingPlatformArgs
 from components.s3ns.args import UNIVERSE_DOMAIN
-from stacks.config import BookingConfig
+from stacks.s3ns_config import S3nsStackSettings, check_provider_credentials
 
 
-def to_args(cfg: BookingConfig) -> S3nsBookingPlatformArgs:
+def to_args(cfg: S3nsStackSettings) -> S3nsBookingPlatformArgs:
     """Maps the validated stack config onto the component's arguments."""
-    assert cfg.s3ns is not None  # the loader refuses an s3ns stack without its settings
-    s3ns = cfg.s3ns
+    s3ns = cfg
     return S3nsBookingPlatformArgs(
         # Bucket names are global to the universe: the stack name keeps two stacks apart.
         name_prefix=f"bk-{cfg.stack}"[:24].rstrip("-"),
@@ -33,7 +32,8 @@ def to_args(cfg: BookingConfig) -> S3nsBookingPlatformArgs:
     )
 
 
-def build(cfg: BookingConfig) -> None:
+def build(cfg: S3nsStackSettings) -> None:
+    check_provider_credentials(cfg.stack)
     args = to_args(cfg)
     # An explicit provider pins the universe, project and region: no resource can fall back to Google
     # Cloud's public universe or another region by default.

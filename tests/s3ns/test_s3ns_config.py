@@ -32,7 +32,7 @@ def refused(overrides: dict[str, str | None], secret: set[str] | None = None) ->
             {"booking:region": "europe-west9"},
             "booking:region: must be one of u-france-east1 (got 'europe-west9')",
         ),
-        ({"booking:s3nsProjectId": None}, "booking:s3nsProjectId: is required"),
+        ({"booking:projectId": None}, "booking:projectId: is required"),
         ({"booking:certificate": None}, "booking:certificate: is required"),
         (
             {"booking:certificate": "projects/booking-sante-prod/locations/europe-west9/certificates/rdv"},
@@ -59,7 +59,7 @@ def refused(overrides: dict[str, str | None], secret: set[str] | None = None) ->
         ({"booking:sizes": sizes(dbMaxDiskGb=50)}, "booking:sizes.dbMaxDiskGb: must be at least dbDiskGb"),
         ({"booking:sizes": sizes(gpu=1)}, "booking:sizes.gpu: is not a known setting"),
         ({"booking:backupRetentionDays": "90"}, "booking:backupRetentionDays: must be between 7 and 35"),
-        ({"booking:xks": "{}"}, "booking:xks: applies only to target aws, not s3ns"),
+        ({"booking:xks": "{}"}, "booking:xks: applies only to target aws"),
     ],
 )
 def test_bad_value_is_refused_with_its_key(overrides: dict[str, str | None], expected: str) -> None:
@@ -80,8 +80,6 @@ def test_secret_provider_credentials_accepted() -> None:
 
 def test_s3ns_keys_refused_on_another_target() -> None:
     monitor = RecordingMonitor(OfflineMocks("scaleway-paris"))
-    with pytest.raises(ConfigError, match="booking:s3nsProjectId: applies only to target s3ns, not scaleway"):
-        run_preview(
-            "scaleway-paris", overrides={"booking:s3nsProjectId": "booking-sante-prod"}, monitor=monitor
-        )
+    with pytest.raises(ConfigError, match="booking:projectId: applies only to target s3ns"):
+        run_preview("scaleway-paris", overrides={"booking:projectId": "booking-sante-prod"}, monitor=monitor)
     assert monitor.registrations == []

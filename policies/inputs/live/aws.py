@@ -54,8 +54,6 @@ from policies.model import SECRET, Resource, Stack
 PROJECT: Final = "sovereign-booking"
 #: Where the account-level calls (STS, region list, bucket list) are made when no region is set.
 HOME_REGION: Final = "eu-west-3"
-#: Stack config key holding the gaps, read by BK-LIVE-004.
-GAPS_KEY: Final = "verify:gaps"
 
 S3_BUCKET: Final = "aws:s3/bucket:Bucket"
 S3_SSE: Final = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -285,9 +283,8 @@ class AwsReader:
         self._tags(sweep)
         config: dict[str, Any] = {
             "aws:region": self.allowed_regions[0] if self.allowed_regions else HOME_REGION,
-            GAPS_KEY: [g.to_dict() for g in self.coverage.gaps],
         }
-        return Stack(self.stack_name, list(self._resources), config)
+        return Stack(self.stack_name, list(self._resources), config, gaps=tuple(self.coverage.gaps))
 
     # -- S3 ----------------------------------------------------------------------------------------
 
