@@ -19,7 +19,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import sys
@@ -204,7 +203,7 @@ def _perimeter_what_if(
     """Every stack judged by the qualified-perimeter rule as if its data required SecNumCloud (loi SREN
     art. 31): what a ministry needs to know of each option. Informational: the audit's exit status
     follows each stack's own requirement only. Written to <out>/secnumcloud-perimeter.json."""
-    required = dataclasses.replace(config, secnumcloud_only=True)
+    required = config.model_copy(update={"secnumcloud_only": True})
     rows = []
     for name, stack, _ in inputs:
         outside = [v for v in secnumcloud_only.check(stack, required) if v.resource is not None]

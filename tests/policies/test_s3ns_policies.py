@@ -4,7 +4,6 @@ fails the two other options when SecNumCloud is required."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from tests.policies.policy_mutants import Mutant
 from tests.policies.policy_support import as_export, preview_document
 from tests.policies.s3ns_mutants import S3NS, S3NS_MUTANTS
 
-REQUIRED = replace(PolicyConfig(), secnumcloud_only=True)
+REQUIRED = PolicyConfig().model_copy(update={"secnumcloud_only": True})
 
 
 def _stack_config(document: dict[str, Any]) -> dict[str, Any]:
