@@ -98,7 +98,8 @@ def evaluate(
 ) -> list[tuple[Rule, Violation]]:
     """Every violation of every rule, in rule order."""
     found: list[tuple[Rule, Violation]] = []
-    for rule in rules if rules is not None else all_rules():
+    ordered = sorted(rules if rules is not None else all_rules(), key=lambda r: r.runs_last)
+    for rule in ordered:
         found.extend((rule, violation) for violation in rule.check(stack, config))
     return found
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tooling.cli import BadInputError, read_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "exceptions.yaml"
 _RULE_ID = re.compile(r"^BK-[A-Z]+-\d{3}$")
@@ -95,13 +95,14 @@ def parse(document: Any, source: str, known_rules: Iterable[str] | None = None) 
 
 
 def load(path: Path | None = None, known_rules: Iterable[str] | None = None) -> list[PolicyException]:
-    path = path or DEFAULT_PATH
-    if not path.exists():
+    """The register at ``path``; the default one may be absent (no exception), a named one must exist."""
+    if path is None and not DEFAULT_PATH.exists():
         return []
+    path = path or DEFAULT_PATH
     try:
-        document = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ExceptionsError(f"{path}: not valid YAML: {error}") from error
+        document = read_yaml(path, "exceptions register")
+    except BadInputError as error:
+        raise ExceptionsError(str(error)) from error
     return parse(document, str(path), known_rules)
 
 

@@ -104,10 +104,16 @@ class Resource:
     dependencies: tuple[str, ...] = ()
     #: The cloud id when known (stack export), used to resolve references.
     id: str = ""
+    #: Settings whose recorded value (an export's outputs) disagrees with the declared one.
+    recorded: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: Top-level properties the rules have read so far (BK-STATE-001 judges only those).
+    read: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def get(self, *path: str | int, default: Any = None) -> Any:
         """Reads a nested property; lists of one object (Terraform blocks) are looked through."""
         value: Any = self.properties
+        if path and isinstance(path[0], str):
+            self.read.add(path[0])
         for step in path:
             if isinstance(step, int):
                 if not isinstance(value, list) or len(value) <= step:
@@ -128,6 +134,8 @@ class Resource:
         (an ACL's grants, a listener's rules) needs every element judged, which this gives.
         """
         found: list[Any] = [self.properties]
+        if path:
+            self.read.add(path[0])
         for step in path:
             following: list[Any] = []
             for value in found:
@@ -160,7 +168,9 @@ class Stack:
     _reference_index: dict[tuple[str, tuple[str, ...]], dict[str, Resource]] = field(
         default_factory=dict, init=False, repr=False
     )
-    _referrer_index: dict[tuple[str, str], _ReferrerIndex] = field(default_factory=dict, init=False, repr=False)
+    _referrer_index: dict[tuple[str, str], _ReferrerIndex] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         for resource in self.resources:

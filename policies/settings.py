@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
+
+from tooling.cli import BadInputError, read_yaml
 
 #: HDS referential 2024 (hosting exclusively in the EEA) narrowed to the project's two options:
 #: AWS Paris and Scaleway Paris.
@@ -102,6 +105,24 @@ class PolicyConfig:
                     raise PolicyConfigError(f"{key} must be a list of strings")
                 values[name] = tuple(value)
         return cls(**values)
+
+    @classmethod
+    def from_file(cls, path: Path) -> PolicyConfig:
+        """``--config FILE`` (YAML or JSON): a syntax error names the file and line."""
+        try:
+            raw = read_yaml(path, "policy config")
+        except BadInputError as error:
+            raise PolicyConfigError(str(error)) from error
+        if raw is None:
+            return cls()
+        if not isinstance(raw, Mapping):
+            raise PolicyConfigError(
+                f"policy config {path}: must be a mapping of camelCase keys, not a {type(raw).__name__}"
+            )
+        try:
+            return cls.from_mapping(raw)
+        except PolicyConfigError as error:
+            raise PolicyConfigError(f"policy config {path}: {error}") from error
 
     def to_mapping(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

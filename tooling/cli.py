@@ -144,3 +144,47 @@ def atomic_write_text(path: Path, text: str) -> Path:
     with atomic_writer(path) as handle:
         handle.write(text)
     return path
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise BadInputError(f"{what} {path}: no such file") from error
+    except IsADirectoryError as error:
+        raise BadInputError(f"{what} {path}: is a folder, a file is expected") from error
+    except UnicodeDecodeError as error:
+        raise BadInputError(
+            f"{what} {path}: not UTF-8 text (byte {error.start}); a text file is expected"
+        ) from error
+    except OSError as error:
+        raise BadInputError(f"{what} {path}: cannot read ({error.strerror or error})") from error
+
+
+def read_yaml(path: Path, what: str) -> object:
+    """A YAML file's document; a syntax error names the file, line and column (1-based)."""
+    import yaml
+
+    text = _read_text(path, what)
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = error.problem or error.context or "invalid YAML"
+        raise BadInputError(f"{what} {where}: YAML syntax error: {problem}") from error
+    except yaml.YAMLError as error:
+        raise BadInputError(f"{what} {path}: YAML error: {one_line(error)}") from error
+
+
+def read_json(path: Path, what: str) -> object:
+    """A JSON file's document; a syntax error names the file, line and column."""
+    import json
+
+    text = _read_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadInputError(
+            f"{what} {path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}"
+        ) from error
