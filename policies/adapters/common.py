@@ -188,6 +188,8 @@ def build_resources(
                 dependencies=tuple(str(d) for d in state.get("dependencies") or ()),
                 id=str(state.get("id") or ""),
                 recorded=recorded_by_urn.get(urn) or {},
+                # Region resolution reads these for every resource: the region rule judges them.
+                read={"region", "zone"},
             )
         )
     return resources
