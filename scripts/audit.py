@@ -4,8 +4,9 @@
 With no arguments, every stack in stacks/ is previewed offline (the real program under mocks) and
 audited. Reports go to --out (default reports/): junit.xml, results.sarif, findings.json,
 index.html, and checkov's own JUnit and SARIF (checkov/) when its environment (.venv-checkov) is
-there. Exit status: 0 when no mandatory rule fails, 1 when one does, 2 when the input or the
-exceptions register cannot be read.
+there. Exit status: 0 when no mandatory rule fails, 1 when one does, 2 when an input, the config or
+the exceptions register cannot be read (one line naming the file and field), 4 on an internal error.
+--out is checked before any work, and every report is written atomically.
 
 Examples:
   scripts/audit.py                                  # every stack in stacks/
@@ -26,8 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
-
 from policies import checkov_runner, reports, terraform_plan  # noqa: E402
 from policies.adapters.export import load_export_file  # noqa: E402
 from policies.adapters.preview import AdapterError, load_preview_file, stack_from_preview  # noqa: E402
@@ -37,12 +36,23 @@ from policies.exceptions import load as load_exceptions  # noqa: E402
 from policies.model import Stack  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
+from stacks.config import ConfigError  # noqa: E402
+from stacks.offline import StackFileError, StackNotFoundError  # noqa: E402
+from tooling.cli import Exit, Parser, atomic_write_text, check_out_dir, run  # noqa: E402
+
+#: Errors that mean bad input (exit 2), each with a one-line message naming the file or field.
+BAD_INPUT = (
+    AdapterError,
+    ExceptionsError,
+    PolicyConfigError,
+    ConfigError,
+    StackFileError,
+    StackNotFoundError,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(prog="audit", description=__doc__)
     parser.add_argument(
         "--stack", action="append", default=[], help="audit this stack of stacks/ (repeatable)"
     )
@@ -130,15 +140,14 @@ def _table(results: list[AuditResult]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        config = PolicyConfig()
-        if args.config:
-            config = PolicyConfig.from_mapping(yaml.safe_load(args.config.read_text()) or {})
-        register = load_exceptions(args.exceptions, known_rules=[r.id for r in all_rules()])
-        inputs = _load_stacks(args)
-    except (AdapterError, ExceptionsError, PolicyConfigError, OSError) as error:
-        print(f"audit: error: {error}", file=sys.stderr)
-        return 2
+    return run("audit", lambda: _audit(args), debug=args.debug, bad_input=BAD_INPUT)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    check_out_dir(args.out)
+    config = PolicyConfig.from_file(args.config) if args.config else PolicyConfig()
+    register = load_exceptions(args.exceptions, known_rules=[r.id for r in all_rules()])
+    inputs = _load_stacks(args)
     results = []
     started = time.perf_counter()
     for _name, stack, source in inputs:
@@ -151,14 +160,16 @@ def main(argv: list[str] | None = None) -> int:
         plans = args.out / "checkov" / "plans"
         plans.mkdir(parents=True, exist_ok=True)
         for name, stack, _ in inputs:
-            (plans / f"{name}.tfplan.json").write_text(json.dumps(terraform_plan.export(stack), indent=1))
+            atomic_write_text(
+                plans / f"{name}.tfplan.json", json.dumps(terraform_plan.export(stack), indent=1)
+            )
         outcome = checkov_runner.run(plans, args.out / "checkov")
         checkov_summary = outcome.summary()
         print(f"checkov: {outcome.describe()}")
     paths = reports.write_all(results, args.out, {n: a for n, _, a in inputs}, checkov_summary, root=ROOT)
     print(_table(results))
     print("reports: " + ", ".join(str(p) for p in paths.values()))
-    return 0 if all(r.passed for r in results) else 1
+    return Exit.PASS if all(r.passed for r in results) else Exit.FINDING
 
 
 if __name__ == "__main__":

@@ -119,6 +119,15 @@ def check_out_file(path: Path, what: str = "--out") -> Path:
     return path
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[str]]:
     """A file handle whose content replaces ``path`` only when the block succeeds.
@@ -133,6 +142,8 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[str]]:
     try:
         with handle:
             yield handle
+        # mkstemp makes the file private (0600); a report is an ordinary file, as open() would make it.
+        os.chmod(handle.name, 0o666 & ~_UMASK)
         os.replace(handle.name, path)
     except BaseException:
         with contextlib.suppress(OSError):
