@@ -51,6 +51,10 @@ def _rds_snapshots(aws: AwsClient, region: str) -> None:
         if snap.get("SnapshotType") == "automated":
             continue
         aws.arns.add(snap.get("DBSnapshotArn", ""))
+        shared = _shared_accounts(
+            aws, region, "DescribeDBSnapshotAttributes", "DBSnapshotAttributesResult",
+            DBSnapshotIdentifier=snap["DBSnapshotIdentifier"],
+        )  # fmt: skip
         aws.add(
             RDS_SNAPSHOT,
             snap["DBSnapshotIdentifier"],
@@ -64,6 +68,7 @@ def _rds_snapshots(aws: AwsClient, region: str) -> None:
                 "snapshotType": snap.get("SnapshotType"),
                 "sourceRegion": snap.get("SourceRegion"),
                 "sourceDbSnapshotIdentifier": snap.get("SourceDBSnapshotIdentifier"),
+                "sharedAccounts": shared,
             },
         )
 
@@ -76,6 +81,10 @@ def _rds_cluster_snapshots(aws: AwsClient, region: str) -> None:
         if snap.get("SnapshotType") == "automated":
             continue
         aws.arns.add(snap.get("DBClusterSnapshotArn", ""))
+        shared = _shared_accounts(
+            aws, region, "DescribeDBClusterSnapshotAttributes", "DBClusterSnapshotAttributesResult",
+            DBClusterSnapshotIdentifier=snap["DBClusterSnapshotIdentifier"],
+        )  # fmt: skip
         aws.add(
             RDS_CLUSTER_SNAPSHOT,
             snap["DBClusterSnapshotIdentifier"],
@@ -87,6 +96,7 @@ def _rds_cluster_snapshots(aws: AwsClient, region: str) -> None:
                 "storageEncrypted": snap.get("StorageEncrypted", False),
                 "kmsKeyId": snap.get("KmsKeyId"),
                 "snapshotType": snap.get("SnapshotType"),
+                "sharedAccounts": shared,
             },
         )
 
