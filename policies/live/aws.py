@@ -110,7 +110,9 @@ def sweep_tags(aws: AwsClient, sweep: Sequence[str]) -> None:
                 parsed.get("region") or region,
                 {
                     "arn": arn,
-                    "resourceType": parsed["service"] if kind == parsed["service"] else f"{parsed['service']}:{kind}",
+                    "resourceType": parsed["service"]
+                    if kind == parsed["service"]
+                    else f"{parsed['service']}:{kind}",
                     "tags": {t["Key"]: t.get("Value", "") for t in mapping.get("Tags", [])},
                 },
                 ident=arn,

@@ -86,7 +86,8 @@ def task_definition_properties(definition: Mapping[str, Any]) -> dict[str, Any]:
 def _untouched_default(group: Mapping[str, Any]) -> bool:
     ingress = [_permission(r) for r in group.get("IpPermissions", [])]
     return group.get("GroupName") == "default" and not any(
-        r["cidrBlocks"] or r["ipv6CidrBlocks"] or set(r["securityGroups"]) - {group.get("GroupId")} for r in ingress
+        r["cidrBlocks"] or r["ipv6CidrBlocks"] or set(r["securityGroups"]) - {group.get("GroupId")}
+        for r in ingress
     )
 
 
