@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -41,15 +42,24 @@ def build_export(target: int) -> dict[str, Any]:
     stack_state, others = states[0], states[1:]
     resources: list[dict[str, Any]] = [stack_state]
     copies = max(1, target // len(others))
+    # Names and ids are unique per copy, as in a real account (a bucket name is global).
+    identifiers = sorted(
+        {str(v) for s in others for k, v in (s.get("outputs") or {}).items() if k in ("id", "bucket", "arn")},
+        key=len,
+        reverse=True,
+    )
+    pattern = re.compile("|".join(re.escape(json.dumps(i)[1:-1]) for i in identifiers if len(i) > 3))
+    template = json.dumps(others)
     for copy in range(copies):
+        copied = json.loads(pattern.sub(lambda m, c=copy: f"{m.group(0)}-{c}", template))
         rename = {s["urn"]: f"{s['urn']}-{copy}" for s in others}
-        for state in others:
+        for state in copied:
             provider = str(state.get("provider") or "")
             provider_urn, _, provider_id = provider.rpartition("::")
             entry = {
                 **state,
                 "urn": rename[state["urn"]],
-                "id": f"{state['urn'].rsplit('::', 1)[-1]}-{copy}-id",
+                "id": (state.get("outputs") or {}).get("id", ""),
                 "parent": rename.get(state.get("parent", ""), state.get("parent", "")),
                 "provider": f"{rename.get(provider_urn, provider_urn)}::{provider_id}" if provider else "",
                 "dependencies": [rename.get(d, d) for d in state.get("dependencies", [])],
