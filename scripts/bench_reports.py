@@ -51,7 +51,8 @@ def build_export(target: int) -> dict[str, Any]:
     pattern = re.compile("|".join(re.escape(json.dumps(i)[1:-1]) for i in identifiers if len(i) > 3))
     template = json.dumps(others)
     for copy in range(copies):
-        copied = json.loads(pattern.sub(lambda m, c=copy: f"{m.group(0)}-{c}", template))
+        suffix = f"-{copy}"
+        copied = json.loads(pattern.sub(lambda m: m.group(0) + suffix, template))  # noqa: B023 - used at once
         rename = {s["urn"]: f"{s['urn']}-{copy}" for s in others}
         for state in copied:
             provider = str(state.get("provider") or "")

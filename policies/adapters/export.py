@@ -37,7 +37,8 @@ def stack_from_export(
     deployment = document.get("deployment")
     if not isinstance(deployment, Mapping):
         raise AdapterError(f"deployment must be an object, not {_kind(deployment)}")
-    resources = deployment.get("resources") or []
+    resources = deployment.get("resources")
+    resources = [] if resources is None else resources
     if not isinstance(resources, list):
         raise AdapterError(f"deployment.resources must be a list, not {_kind(resources)}")
     states = []

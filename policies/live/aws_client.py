@@ -26,6 +26,7 @@ from botocore.exceptions import (
     ProfileNotFound,
     TokenRetrievalError,
 )
+from botocore.parsers import ResponseParserError
 from botocore.utils import ArnParser
 
 from policies.catalog import UNREAD_MARKER
@@ -193,7 +194,7 @@ class AwsClient:
             raise CredentialError(f"cannot identify the account: {error}") from error
         except (NoCredentialsError, PartialCredentialsError, ProfileNotFound, TokenRetrievalError) as error:
             raise_on_credentials(error)
-        except (BotoCoreError, KeyError, TypeError) as error:
+        except (BotoCoreError, ResponseParserError, KeyError, TypeError) as error:
             # An unreachable endpoint, or one that does not answer as AWS STS does.
             where = self.endpoint_url or "AWS"
             raise VerifyError(

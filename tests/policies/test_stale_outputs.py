@@ -64,7 +64,7 @@ CASES = [
 
 def _stale(stack: str, type_token: str, name: str, mutate: Mutation) -> dict[str, Any]:
     """The preview after the change, with the resource's outputs still holding the old values."""
-    document = preview_document(stack)
+    document: dict[str, Any] = preview_document(stack)
     matches = [
         s["newState"]
         for s in document["steps"]
