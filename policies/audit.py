@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from policies import exceptions as exceptions_register
-from policies.adapters.export import stack_from_export
-from policies.adapters.preview import stack_from_preview
+from policies.inputs.export import stack_from_export
+from policies.inputs.preview import stack_from_preview
 from policies.model import STACK_TYPE, Stack
 from policies.rules import Rule, Violation, all_rules
 from policies.settings import PolicyConfig
@@ -170,7 +170,9 @@ def audit_stack(
     unused = [
         {"rule": e.rule, "resource": e.resource, "owner": e.owner, "expires": e.expires.isoformat()}
         for e in register
-        if id(e) not in used and _concerns(e.resource, stack.name)
+        if id(e) not in used
+        and _concerns(e.resource, stack.name)
+        and not exceptions_register.is_checkov_check(e.rule)
     ]
     return AuditResult(stack.name, findings, [r.id for r in rules], len(stack), source, unused)
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY, SCALEWAY_KEY
+
 CATEGORIES = ("compute", "data", "network", "keys", "logging", "identity", "other")
 
 #: Type-token fragments → category (first match wins). Component resources are not counted.
@@ -174,18 +176,18 @@ def _strings(value: Any) -> Iterator[str]:
 
 def custody(option: Option) -> Custody:
     """Each key of the stack, where its material lives, who operates it and which stores it protects."""
-    key_states = [s for s in option.states if s["type"] in ("aws:kms/key:Key", "scaleway:keymanager/key:Key")]
+    key_states = [s for s in option.states if s["type"] in (KMS_KEY, SCALEWAY_KEY)]
     ids: dict[str, Key] = {}
     keys: list[Key] = []
     store = "none"
     store_operator = ""
-    for cks in option.of_type("aws:kms/customKeyStore:CustomKeyStore"):
+    for cks in option.of_type(CUSTOM_KEY_STORE):
         inputs = cks.get("inputs", {})
         store = f"{inputs.get('customKeyStoreType', '?')} at {inputs.get('xksProxyUriEndpoint', '?')}"
         store_operator = "French key custodian (XKS proxy + HSM in France)"
     for state in key_states:
         inputs, outputs = state.get("inputs", {}), state.get("outputs", {}) or {}
-        if state["type"] == "aws:kms/key:Key":
+        if state["type"] == KMS_KEY:
             external = bool(inputs.get("customKeyStoreId"))
             where = (
                 f"HSM in France (external key {inputs.get('xksKeyId', '?')})"
@@ -432,7 +434,7 @@ def _aws_bom(option: Option, a: Assumptions) -> list[Quantity]:
                 "max(1, GB processed per hour) x hours",
             )
         )
-    keys = option.of_type("aws:kms/key:Key")
+    keys = option.of_type(KMS_KEY)
     if keys:
         lines.append(
             Quantity(
@@ -553,7 +555,7 @@ def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
         )
     lines += _scaleway_load_balancers(option)
     lines += _key_manager_keys(option)
-    if option.of_type("scaleway:keymanager/key:Key"):
+    if option.of_type(SCALEWAY_KEY):
         lines.append(
             Quantity(
                 "keys",
@@ -594,7 +596,7 @@ def _scaleway_load_balancers(option: Option) -> list[Quantity]:
 
 
 def _key_manager_keys(option: Option) -> list[Quantity]:
-    keys = option.of_type("scaleway:keymanager/key:Key")
+    keys = option.of_type(SCALEWAY_KEY)
     if not keys:
         return []
     return [

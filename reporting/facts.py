@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from facts import providers as provider_facts
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 STATUSES = ("protected", "partly", "not-protected")
 PRICE_BASES = ("provider", "third-party", "other-region", "outdated")
@@ -353,10 +355,5 @@ def provider_allow_list(*, secnumcloud: bool = False, data_dir: Path = DATA_DIR)
     HDS-certified providers (``secnumcloud=False``) or SecNumCloud-qualified ones (``True``), plus the
     engine's own packages, which create nothing in a cloud. For the policies' allow-list.
     """
-    sources = load_sources(data_dir)
-    allowed = []
-    for provider in load_providers(data_dir, sources).values():
-        status = provider.secnumcloud_status if secnumcloud else provider.hds_status
-        if provider.engine or status in ("certified", "qualified"):
-            allowed.append(provider.package)
-    return tuple(allowed)
+    load_sources(data_dir)  # the allow-list is only as good as the sources its statuses cite
+    return provider_facts.allow_list(secnumcloud=secnumcloud, path=data_dir / "facts" / "providers.yaml")

@@ -13,8 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from reporting.analysis import Assumptions, PreviewError
 from reporting.facts import FactsError, load
 from reporting.report import build, policy_auditor, render_html, render_markdown

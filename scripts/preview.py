@@ -19,8 +19,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from stacks.config import ConfigError
 from stacks.offline import Preview, StackFileError, StackNotFoundError, run_preview, stack_names
 from tooling.cli import BadInputError, Exit, Parser, atomic_writer, check_out_dir, check_out_file, run

@@ -7,8 +7,8 @@ the account into the policies' resource model, runs every rule plus the live-onl
 (BK-LIVE-*), and writes the same reports as scripts/audit.py (junit.xml, results.sarif,
 findings.json, index.html) into --out, plus coverage.json (regions read, gaps, retries).
 
-Every call goes through an allow-list of read operations (policies/live/guard.py): verify cannot
-change the account. The read-only role needs exactly policies/live/aws-readonly-policy.json.
+Every call goes through an allow-list of read operations (policies/inputs/live/guard.py): verify cannot
+change the account. The read-only role needs exactly policies/inputs/live/aws-readonly-policy.json.
 
 By default every enabled region is read in detail; a resource the readers do not read in detail
 (seen by the tagging API) fails BK-LIVE-005: nothing unread passes.
@@ -36,15 +36,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from policies import reports  # noqa: E402
 from policies.audit import AuditResult, audit_stack  # noqa: E402
 from policies.exceptions import ExceptionsError  # noqa: E402
 from policies.exceptions import load as load_exceptions  # noqa: E402
-from policies.live.errors import Coverage, VerifyError  # noqa: E402
+from policies.inputs.live.errors import Coverage, VerifyError  # noqa: E402
 from policies.model import Stack  # noqa: E402
+from policies.outputs import reports  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
 from tooling.cli import Exit, Parser, atomic_write_text, check_out_dir, run  # noqa: E402
@@ -109,9 +107,9 @@ def wanted_regions(text: str) -> str | list[str]:
 def _read_aws(
     args: argparse.Namespace, config: PolicyConfig, show: object, credential: Any
 ) -> tuple[Stack, Coverage]:
-    from policies.live import xks_health
-    from policies.live.aws import AwsReader
-    from policies.live.guard import read_only_session
+    from policies.inputs.live import xks_health
+    from policies.inputs.live.aws import AwsReader
+    from policies.inputs.live.guard import read_only_session
 
     wanted = wanted_regions(args.regions)
     try:
@@ -135,7 +133,7 @@ def _read_aws(
 def _read_scaleway(
     args: argparse.Namespace, config: PolicyConfig, show: object, credential: Any
 ) -> tuple[Stack, Coverage]:
-    from policies.live.scaleway import ScalewayReader
+    from policies.inputs.live.scaleway import ScalewayReader
 
     del credential
     wanted = wanted_regions(args.regions)
@@ -189,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from policies.live import xks_health
+    from policies.inputs.live import xks_health
 
     _, show = _progress(args.quiet)
     # Everything a user gives is checked before the account is read (which may take minutes).

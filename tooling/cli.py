@@ -71,9 +71,10 @@ def run(
     bad_input: tuple[type[BaseException], ...] = (),
 ) -> int:
     """Runs ``main`` under the contract: known bad input -> 2, anything else -> 4, one line each."""
+    refused: tuple[type[BaseException], ...] = (BadInputError, *bad_input)
     try:
         return int(main())
-    except (BadInputError, *bad_input) as error:
+    except refused as error:
         if debug:
             traceback.print_exc()
         print(f"{prog}: error: {one_line(error)}", file=sys.stderr)

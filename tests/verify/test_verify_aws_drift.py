@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from policies.audit import audit_stack
-from policies.live.aws import TAGGED
+from policies.inputs.live.aws import TAGGED
 from tests.verify.conftest import HOME, Account, admin, build_compliant, kms_stubs, reader_for, verify_module
 
 OTHER = "eu-central-1"
@@ -33,7 +33,7 @@ def _only_enabled(parsed: dict[str, Any] | None = None, **_: Any) -> None:
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, account: Account, out: Path, *args: str) -> int:
-    from policies.live import guard
+    from policies.inputs.live import guard
 
     def session(profile: str | None = None, region: str | None = None) -> Any:
         made = guard.guard_session(boto3.Session(profile_name=profile, region_name=region))

@@ -10,7 +10,6 @@ import asyncio
 import io
 import json
 import shutil
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,16 +19,14 @@ from typing import Any
 import pytest
 import yaml
 
+from scripts.xks_check import XksClient, request_metadata
+from xks_proxy.config import load_config
+from xks_proxy.devsetup import dev_setup
+from xks_proxy.keys import KeyCustodian
+from xks_proxy.logs import setup_logging
+from xks_proxy.server import ProxyServer
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from xks_check import XksClient, request_metadata  # type: ignore[import-not-found]  # noqa: E402
-
-from xks_proxy.config import load_config  # noqa: E402
-from xks_proxy.devsetup import dev_setup  # noqa: E402
-from xks_proxy.keys import KeyCustodian  # noqa: E402
-from xks_proxy.logs import setup_logging  # noqa: E402
-from xks_proxy.server import ProxyServer  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("softhsm2-util") is None, reason="softhsm2 not installed")
 
@@ -104,6 +101,7 @@ def make_setup(
     mtls: bool = False,
     hsm_overrides: dict[str, Any] | None = None,
     keystore_overrides: dict[str, Any] | None = None,
+    server_overrides: dict[str, Any] | None = None,
 ) -> Any:
     setup = dev_setup(
         tmp_path / "dev",
@@ -114,6 +112,7 @@ def make_setup(
     )
     cfg = yaml.safe_load(setup.config.read_text())
     cfg["hsm"].update({"health_interval_s": 0.2, **(hsm_overrides or {})})
+    cfg["server"].update(server_overrides or {})
     ks = cfg["keystores"][0]
     ks["allowed_key_ids"] = [KEY, KEY_ENC_ONLY, KEY_DEC_ONLY, KEY_DISABLED, "key-absent"]
     ks.update(keystore_overrides or {})
@@ -122,8 +121,8 @@ def make_setup(
 
     custodian = KeyCustodian(load_hsm_config(setup.config))
     try:
-        custodian.enable(KEY_ENC_ONLY, encrypt=True, decrypt=False)
-        custodian.enable(KEY_DEC_ONLY, encrypt=False, decrypt=True)
+        custodian.set_usage(KEY_ENC_ONLY, encrypt=True, decrypt=False)
+        custodian.set_usage(KEY_DEC_ONLY, encrypt=False, decrypt=True)
         custodian.disable(KEY_DISABLED)
     finally:
         custodian.close()

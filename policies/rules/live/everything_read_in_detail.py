@@ -29,7 +29,7 @@ RULE = Rule(
     regulations=("HDS-2024",),
     remediation=(
         "Delete the resource if it should not exist; if it should, read its service in the live audit "
-        "(policies/live/) or record a justified exception naming its URN in policies/exceptions.yaml."
+        "(policies/inputs/live/) or record a justified exception naming its URN in policies/exceptions.yaml."
     ),
     rationale=(
         "The audit is fail-closed: a resource whose settings were not read could hold health data "

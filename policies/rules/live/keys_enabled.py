@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.model import KMS_KEY, Stack
+from facts.tokens import KMS_KEY, SCALEWAY_KEY
+from policies.model import Stack
 from policies.rules import Rule, Violation
 from policies.settings import PolicyConfig
-
-SCALEWAY_KEY = "scaleway:keymanager/key:Key"
 
 
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
