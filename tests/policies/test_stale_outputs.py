@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from policy_support import preview_document  # type: ignore[import-not-found]
 
 from policies.audit import audit_export, audit_preview
+from tests.policies.policy_support import preview_document
 
 Mutation = Callable[[dict[str, Any]], None]
 
