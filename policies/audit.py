@@ -138,20 +138,14 @@ def audit_stack(
     for rule, violation in evaluate(stack, config, rules):
         urn = violation.resource.urn if violation.resource else whole_stack
         resource_type = violation.resource.type if violation.resource else STACK_TYPE
-        exception = exceptions_register.find(register, rule.id, urn)
-        status: Status = "failed"
-        message = violation.message
+        decision = exceptions_register.apply(register, rule.id, urn, today)
+        status: Status = "excepted" if decision.excepted else "failed"
+        message = decision.annotate(violation.message)
         extra: dict[str, str] = {}
-        if exception is not None:
+        if (exception := decision.exception) is not None:
             used.add(id(exception))
             extra = {"justification": exception.justification, "owner": exception.owner}
             extra["expires"] = exception.expires.isoformat()
-            if exception.expired(today):
-                message += (
-                    f" (exception owned by {exception.owner} expired on {exception.expires.isoformat()})"
-                )
-            else:
-                status = "excepted"
         findings.append(
             Finding(
                 rule_id=rule.id,

@@ -154,6 +154,31 @@ class Resource:
         return self.type.startswith("pulumi:providers:")
 
 
+@dataclass(frozen=True)
+class Gap:
+    """One part of a live account that could not be read, and why (a live read's stack carries them)."""
+
+    provider: str
+    region: str
+    what: str
+    #: The permission (IAM action, Scaleway permission set) that was missing, when that is the cause.
+    permission: str
+    reason: str
+
+    def describe(self) -> str:
+        need = f" (missing permission {self.permission})" if self.permission else ""
+        return f"{self.provider} {self.region}: {self.what} not checked: {self.reason}{need}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "provider": self.provider,
+            "region": self.region,
+            "what": self.what,
+            "permission": self.permission,
+            "reason": self.reason,
+        }
+
+
 @dataclass
 class Stack:
     """A stack's resources and its config, with the indexes rules need."""
@@ -163,6 +188,8 @@ class Stack:
     config: Mapping[str, Any] = field(default_factory=dict)
     #: Config keys whose values are secrets (shown as "[secret]" in a preview).
     secret_config_keys: frozenset[str] = frozenset()
+    #: What a live read could not read (empty for previews and exports, which read everything given).
+    gaps: tuple[Gap, ...] = ()
     _by_type: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _by_urn: dict[str, Resource] = field(default_factory=dict, init=False, repr=False)
     _reference_index: dict[tuple[str, tuple[str, ...]], dict[str, Resource]] = field(

@@ -10,7 +10,9 @@ once, with every resource). Every policy takes the same config schema (the allow
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import pulumi
@@ -68,19 +70,27 @@ def _report(
     report: crossguard.ReportViolation,
     today: dt.date,
 ) -> None:
-    register = exceptions_register.load(known_rules=[r.id for r in all_rules()])
-    policy_config = PolicyConfig.from_mapping(config)
+    # Read once per process and file version: the engine calls this for every rule and resource.
+    register = exceptions_register.load(known_rules=_RULE_IDS)
+    policy_config = _policy_config(json.dumps(config or {}, sort_keys=True))
     for violation in rule.check(stack, policy_config):
         urn = violation.resource.urn if violation.resource else None
-        exception = exceptions_register.find(register, rule.id, urn or "") if urn else None
-        if exception is not None and not exception.expired(today):
+        decision = exceptions_register.apply(register, rule.id, urn or "", today)
+        if decision.excepted:
             continue  # recorded exception: the audit reports list it with its justification
         message = (
             f"[{rule.id}] {violation.message}. Remediation: {rule.remediation} Regulation: {rule.regulation}"
         )
-        if exception is not None:
-            message += f" (exception expired on {exception.expires.isoformat()})"
-        report(message, urn)
+        report(decision.annotate(message), urn)
+
+
+_RULE_IDS = frozenset(r.id for r in all_rules())
+
+
+@lru_cache(maxsize=32)
+def _policy_config(config_json: str) -> PolicyConfig:
+    """The validated policy config, once per distinct config the engine passes."""
+    return PolicyConfig.from_mapping(json.loads(config_json))
 
 
 def _resource_validator(rule: Rule) -> Callable[[Any, crossguard.ReportViolation], None]:

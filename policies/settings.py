@@ -2,15 +2,18 @@
 
 The same keys are the CrossGuard pack's config schema (``pulumi preview --policy-pack policies
 --policy-pack-config FILE``) and ``scripts/audit.py --config FILE``; defaults are the project's
-deployment options, so an audit with no configuration checks the published promises.
+deployment options, so an audit with no configuration checks the published promises. Regions and
+provider allow-lists default to what ``data/facts/providers.yaml`` says (see ``facts.providers``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic.alias_generators import to_camel
 
 from facts import providers
 from tooling.cli import BadInputError, read_yaml
@@ -42,23 +45,48 @@ DEFAULT_TLS_POLICIES: tuple[str, ...] = (
     "ELBSecurityPolicy-FS-1-2-Res-2020-10",
 )
 
+#: A list of names: strings only (a lone string is refused, not split into characters).
+Names = tuple[Annotated[str, Strict()], ...]
+
 
 class PolicyConfigError(ValueError):
     """A policy configuration value has the wrong shape."""
 
 
-@dataclass(frozen=True)
-class PolicyConfig:
-    """Allow-lists and switches; every field is a CrossGuard config property of the same name."""
+class PolicyConfig(BaseModel):
+    """Allow-lists and switches; every field is a CrossGuard config property (camelCase)."""
 
-    allowed_regions: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: dict(DEFAULT_ALLOWED_REGIONS)
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
     )
-    xks_endpoint_hosts: tuple[str, ...] = DEFAULT_XKS_ENDPOINT_HOSTS
-    allowed_providers: tuple[str, ...] = DEFAULT_ALLOWED_PROVIDERS
-    secnumcloud_only: bool = False
-    secnumcloud_providers: tuple[str, ...] = DEFAULT_SECNUMCLOUD_PROVIDERS
-    tls_policies: tuple[str, ...] = DEFAULT_TLS_POLICIES
+
+    allowed_regions: Mapping[str, Names] = Field(
+        default_factory=lambda: dict(DEFAULT_ALLOWED_REGIONS),
+        description="Allowed regions per provider package (HDS: EEA only; project default: Paris).",
+    )
+    xks_endpoint_hosts: Names = Field(
+        default=DEFAULT_XKS_ENDPOINT_HOSTS,
+        description="XKS proxy hosts operated in France: exact names, or suffixes starting with a dot.",
+    )
+    allowed_providers: Names = Field(
+        default=DEFAULT_ALLOWED_PROVIDERS,
+        description="Provider packages allowed to create resources (HDS-certified hosts).",
+    )
+    secnumcloud_only: Annotated[bool, Strict()] = Field(
+        default=False, description="Allow only SecNumCloud-qualified providers (SecNumCloud 3.2 §19)."
+    )
+    secnumcloud_providers: Names = Field(
+        default=DEFAULT_SECNUMCLOUD_PROVIDERS,
+        description="Provider packages holding a SecNumCloud qualification.",
+    )
+    tls_policies: Names = Field(
+        default=DEFAULT_TLS_POLICIES,
+        description="ELB security policies accepted at the edge (TLS 1.2 or later only).",
+    )
 
     def regions_for(self, package: str) -> tuple[str, ...]:
         return self.allowed_regions.get(package, ())
@@ -77,29 +105,14 @@ class PolicyConfig:
         """Builds the config from CrossGuard/JSON/YAML keys in camelCase (``allowedRegions``)."""
         if not raw:
             return cls()
-        known = {_camel(f.name): f.name for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in raw.items():
-            if key not in known:
-                raise PolicyConfigError(
-                    f"unknown policy config key {key!r} (known: {', '.join(sorted(known))})"
-                )
-            name = known[key]
-            if name == "allowed_regions":
-                if not isinstance(value, Mapping) or not all(
-                    isinstance(v, list) and all(isinstance(r, str) for r in v) for v in value.values()
-                ):
-                    raise PolicyConfigError("allowedRegions must map a provider to a list of region names")
-                values[name] = {str(k): tuple(v) for k, v in value.items()}
-            elif name == "secnumcloud_only":
-                if not isinstance(value, bool):
-                    raise PolicyConfigError("secnumcloudOnly must be true or false")
-                values[name] = value
-            else:
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise PolicyConfigError(f"{key} must be a list of strings")
-                values[name] = tuple(value)
-        return cls(**values)
+        if not isinstance(raw, Mapping):
+            raise PolicyConfigError(
+                f"the policy config must be a mapping of settings, got {type(raw).__name__}"
+            )
+        try:
+            return cls.model_validate(dict(raw), by_alias=True, by_name=False)
+        except ValidationError as error:
+            raise PolicyConfigError("; ".join(_messages(error))) from None
 
     @classmethod
     def from_file(cls, path: Path) -> PolicyConfig:
@@ -120,57 +133,34 @@ class PolicyConfig:
             raise PolicyConfigError(f"policy config {path}: {error}") from error
 
     def to_mapping(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Mapping):
-                value = {k: list(v) for k, v in value.items()}
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[_camel(f.name)] = value
-        return out
+        return self.model_dump(mode="json", by_alias=True)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
+def _messages(error: ValidationError) -> list[str]:
+    known = ", ".join(sorted(to_camel(name) for name in PolicyConfig.model_fields))
+    found = []
+    for item in error.errors(include_input=False):
+        key = str(item["loc"][0])
+        if item["type"] == "extra_forbidden":
+            found.append(f"unknown policy config key {key!r} (known: {known})")
+        elif key == "allowedRegions":
+            found.append("allowedRegions must map a provider to a list of region names")
+        elif key == "secnumcloudOnly":
+            found.append("secnumcloudOnly must be true or false")
+        else:
+            found.append(f"{key} must be a list of strings")
+    return list(dict.fromkeys(found))
+
+
+def _schema() -> dict[str, dict[str, Any]]:
+    """JSON schema of each setting, with its default: the CrossGuard ``PolicyConfigSchema``."""
+    defaults = PolicyConfig().to_mapping()
+    properties: dict[str, dict[str, Any]] = PolicyConfig.model_json_schema(by_alias=True)["properties"]
+    return {
+        name: {key: value for key, value in prop.items() if key != "title"} | {"default": defaults[name]}
+        for name, prop in properties.items()
+    }
 
 
 #: JSON schema of the config, used as the CrossGuard ``PolicyConfigSchema`` of every policy.
-CONFIG_SCHEMA: dict[str, dict[str, Any]] = {
-    "allowedRegions": {
-        "type": "object",
-        "description": "Allowed regions per provider package (HDS: EEA only; project default: Paris).",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        "default": {k: list(v) for k, v in DEFAULT_ALLOWED_REGIONS.items()},
-    },
-    "xksEndpointHosts": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "XKS proxy hosts operated in France: exact names, or suffixes starting with a dot.",
-        "default": list(DEFAULT_XKS_ENDPOINT_HOSTS),
-    },
-    "allowedProviders": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "Provider packages allowed to create resources (HDS-certified hosts).",
-        "default": list(DEFAULT_ALLOWED_PROVIDERS),
-    },
-    "secnumcloudOnly": {
-        "type": "boolean",
-        "description": "Allow only SecNumCloud-qualified providers (SecNumCloud 3.2 §19).",
-        "default": False,
-    },
-    "secnumcloudProviders": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "Provider packages holding a SecNumCloud qualification.",
-        "default": list(DEFAULT_SECNUMCLOUD_PROVIDERS),
-    },
-    "tlsPolicies": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "ELB security policies accepted at the edge (TLS 1.2 or later only).",
-        "default": list(DEFAULT_TLS_POLICIES),
-    },
-}
+CONFIG_SCHEMA: dict[str, dict[str, Any]] = _schema()

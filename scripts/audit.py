@@ -237,6 +237,8 @@ def _audit(args: argparse.Namespace) -> int:
     register = load_exceptions(args.exceptions, known_rules=[r.id for r in all_rules()])
     inputs = _load_stacks(args)
     _record_inputs(record, args, inputs)
+    # The effective allow-lists and switches, whether from --config or the defaults in policies/settings.py.
+    record.facts["policyConfig"] = config.model_dump(mode="json")
     run_started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     results = []
     started = time.perf_counter()

@@ -6,11 +6,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws import AwsBookingPlatform, AwsBookingPlatformArgs, ContainerSpec, XksKeyStoreArgs
-from stacks.config import BookingConfig
+from stacks.config import AwsStackSettings
 
 
-def build(cfg: BookingConfig) -> None:
-    assert cfg.xks is not None and cfg.certificate_arn is not None  # guaranteed by config.load for aws
+def build(cfg: AwsStackSettings) -> None:
+    access_key_id, secret_access_key = cfg.xks_credential()
     sizes = cfg.aws_sizes
     # An explicit provider pins every resource to the validated region, whatever aws:region says.
     provider = aws.Provider(
@@ -34,9 +34,9 @@ def build(cfg: BookingConfig) -> None:
                 uri_path=cfg.xks.uri_path,
                 connectivity=cfg.xks.connectivity,
                 vpc_endpoint_service_name=cfg.xks.vpc_endpoint_service_name,
-                key_ids=cfg.xks.key_ids,
-                access_key_id=cfg.xks.access_key_id,
-                secret_access_key=cfg.xks.secret_access_key,
+                key_ids=cfg.xks.key_id_map,
+                access_key_id=access_key_id,
+                secret_access_key=secret_access_key,
                 connect_timeout_seconds=cfg.xks.connect_timeout_seconds,
             ),
             certificate_arn=cfg.certificate_arn,

@@ -1,34 +1,60 @@
-"""Typed, validated stack configuration.
+"""Typed, validated stack configuration (pydantic models).
 
-The stack file (``stacks/Pulumi.<stack>.yaml``) is read once, here, into a frozen object. Every
+The stack file (``stacks/Pulumi.<stack>.yaml``) is read once, here, into a frozen model. Every
 problem is collected and reported together, each naming the config key and what is allowed, and
 the program stops before it registers a single resource: a half-deployed health-data platform
-is worse than none.
+is worse than none. Unknown keys are refused at every level, with the known keys listed.
 
 Keys live in the ``booking`` namespace. Secrets (the XKS proxy credential) must be set with
 ``pulumi config set --secret``; a plaintext value is refused, because it would sit in clear in the
-stack file and in the state.
+stack file and in the state. The README's configuration table is generated from these models
+(``scripts/config_table.py``).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Literal
 
 import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
 
-from facts import xks
+from facts import xks as xks_facts
 from facts.domains import DATA_DOMAINS
 from facts.providers import allowed_regions
+from stacks.config_checks import (
+    integer,
+    one_of,
+    parse_mapping,
+    problem,
+    raise_all,
+    secret,
+    text,
+    xks_endpoint,
+    xks_uri_path,
+)
 
 NAMESPACE = "booking"
 
 Target = Literal["aws", "scaleway"]
 TARGETS: tuple[Target, ...] = ("aws", "scaleway")
+#: Targets read by another loader (components/keystore/config.py), dispatched by stacks/program.py.
+OTHER_TARGETS: tuple[str, ...] = ("keystore",)
 
 #: Regions where health data may live, per target (data/facts/providers.yaml).
 ALLOWED_REGIONS: dict[str, tuple[str, ...]] = allowed_regions()
@@ -40,7 +66,7 @@ SECRET_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)+$")
-_DOMAIN = xks.ENDPOINT_HOST
+_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
 _ACM_ARN = re.compile(r"^arn:aws:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 _AWS_DB_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 _SCW_NODE_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
@@ -65,446 +91,354 @@ class ConfigError(ValueError):
         super().__init__(f"stack {stack!r}: invalid configuration ({len(problems)} problem(s)):\n{lines}")
 
 
-@dataclass(frozen=True)
-class XksSettings:
+class _Settings(BaseModel):
+    """camelCase keys as in the stack file; unknown keys refused; frozen once read."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+
+_ImageReference = Annotated[
+    str,
+    BeforeValidator(
+        text(_IMAGE, "a container image reference such as registry.example.fr/booking/api:1.4.2")
+    ),
+]
+
+
+class Images(_Settings):
+    api: _ImageReference
+    web: _ImageReference
+
+
+class AwsSizes(_Settings):
+    db_instance_class: Annotated[
+        str, BeforeValidator(text(_AWS_DB_CLASS, "an RDS instance class such as db.m6g.large"))
+    ] = "db.m6g.large"
+    db_storage_gb: Annotated[int, BeforeValidator(integer(20, 65536))] = 100
+    db_max_storage_gb: Annotated[int, BeforeValidator(integer(20, 65536))] = 500
+    api_cpu: Annotated[int, BeforeValidator(integer(256, 4096))] = 512
+    api_memory_mb: Annotated[int, BeforeValidator(integer(512, 30720))] = 1024
+    api_count: Annotated[int, BeforeValidator(integer(2, 50))] = 3
+    web_cpu: Annotated[int, BeforeValidator(integer(256, 4096))] = 256
+    web_memory_mb: Annotated[int, BeforeValidator(integer(512, 30720))] = 512
+    web_count: Annotated[int, BeforeValidator(integer(2, 50))] = 2
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AwsSizes:
+        problems = []
+        if self.db_max_storage_gb < self.db_storage_gb:
+            problems.append(("dbMaxStorageGb", f"must be at least dbStorageGb ({self.db_storage_gb})"))
+        for service in ("api", "web"):
+            cpu, memory = getattr(self, f"{service}_cpu"), getattr(self, f"{service}_memory_mb")
+            if cpu not in _FARGATE_MEMORY:
+                problems.append((f"{service}Cpu", f"must be a Fargate CPU size: {sorted(_FARGATE_MEMORY)}"))
+            elif memory not in _FARGATE_MEMORY[cpu]:
+                allowed = _FARGATE_MEMORY[cpu]
+                problems.append(
+                    (
+                        f"{service}MemoryMb",
+                        f"must be between {allowed.start} and {allowed.stop - 1} in steps of {allowed.step} "
+                        f"for {service}Cpu {cpu} (got {memory})",
+                    )
+                )
+        raise_all(problems)
+        return self
+
+
+class ScalewaySizes(_Settings):
+    db_node_type: Annotated[
+        str, BeforeValidator(text(_SCW_NODE_TYPE, "a Scaleway database node type such as db-pro2-xxs"))
+    ] = "db-pro2-xxs"
+    db_volume_gb: Annotated[int, BeforeValidator(integer(5, 10000))] = 100
+    api_cpu_limit_mvcpu: Annotated[int, BeforeValidator(integer(70, 6000))] = 1000
+    api_memory_limit_mb: Annotated[int, BeforeValidator(integer(128, 32768))] = 2048
+    api_min_scale: Annotated[int, BeforeValidator(integer(1, 50))] = 2
+    api_max_scale: Annotated[int, BeforeValidator(integer(1, 50))] = 10
+    web_cpu_limit_mvcpu: Annotated[int, BeforeValidator(integer(70, 6000))] = 500
+    web_memory_limit_mb: Annotated[int, BeforeValidator(integer(128, 32768))] = 1024
+    web_min_scale: Annotated[int, BeforeValidator(integer(1, 50))] = 2
+    web_max_scale: Annotated[int, BeforeValidator(integer(1, 50))] = 6
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScalewaySizes:
+        raise_all(
+            [
+                (f"{service}MaxScale", f"must be at least {service}MinScale")
+                for service in ("api", "web")
+                if getattr(self, f"{service}_max_scale") < getattr(self, f"{service}_min_scale")
+            ]
+        )
+        return self
+
+
+_KEY_ID = Annotated[str, BeforeValidator(text(xks_facts.KEY_ID, "1 to 128 characters of [a-zA-Z0-9_.-]"))]
+#: One external key id per data domain (facts.domains), so the domains cannot drift apart.
+XksKeyIds: type[_Settings] = create_model(  # type: ignore[call-overload]
+    "XksKeyIds",
+    __base__=_Settings,
+    __doc__="The key's id in the external key manager, for each data domain.",
+    **{
+        domain: (_KEY_ID, Field(description=f"the {domain} key's id in the external key manager"))
+        for domain in DATA_DOMAINS
+    },
+)
+
+
+def _distinct(key_ids: BaseModel) -> BaseModel:
+    if len(set(key_ids.model_dump().values())) != len(DATA_DOMAINS):
+        raise problem("must name a different external key for each domain (crypto-shredding)")
+    return key_ids
+
+
+class XksSettings(_Settings):
     """Where AWS KMS reaches the external key store proxy operated in France."""
 
-    uri_endpoint: str
-    uri_path: str
-    connectivity: str
-    vpc_endpoint_service_name: str | None
-    #: External key id (in the HSM) for each data domain.
-    key_ids: Mapping[str, str]
-    access_key_id: pulumi.Output[str]
-    secret_access_key: pulumi.Output[str]
-    connect_timeout_seconds: int
+    uri_endpoint: Annotated[str, BeforeValidator(xks_endpoint)] = Field(
+        description="https:// and a fully qualified name, port 443 (AWS KMS XksProxyUriEndpoint)"
+    )
+    uri_path: Annotated[str, BeforeValidator(xks_uri_path)] = Field(
+        description="e.g. /booking/kms/xks/v1: [a-zA-Z0-9/_-], ends /kms/xks/v<version>, 10 to 128 characters"
+    )
+    connectivity: Annotated[str, BeforeValidator(one_of(*xks_facts.CONNECTIVITY))] = "PUBLIC_ENDPOINT"
+    vpc_endpoint_service_name: str | None = Field(
+        default=None, description="required with connectivity VPC_ENDPOINT_SERVICE, refused otherwise"
+    )
+    key_ids: Annotated[XksKeyIds, AfterValidator(_distinct)] = Field(  # type: ignore[valid-type]
+        description=f"one distinct external key id per data domain: {', '.join(DATA_DOMAINS)}"
+    )
+    connect_timeout_seconds: Annotated[int, BeforeValidator(integer(60, 3600))] = 1200
+
+    @model_validator(mode="after")
+    def _connectivity(self) -> XksSettings:
+        if self.connectivity == "VPC_ENDPOINT_SERVICE" and not self.vpc_endpoint_service_name:
+            raise_all([("vpcEndpointServiceName", "is required when connectivity is VPC_ENDPOINT_SERVICE")])
+        if self.connectivity == "PUBLIC_ENDPOINT" and self.vpc_endpoint_service_name:
+            raise_all([("vpcEndpointServiceName", "applies only to connectivity VPC_ENDPOINT_SERVICE")])
+        return self
+
+    @property
+    def key_id_map(self) -> dict[str, str]:
+        """External key id by data domain."""
+        ids: BaseModel = self.key_ids
+        return dict(ids.model_dump())
 
 
-@dataclass(frozen=True)
-class AwsSizes:
-    db_instance_class: str = "db.m6g.large"
-    db_storage_gb: int = 100
-    db_max_storage_gb: int = 500
-    api_cpu: int = 512
-    api_memory_mb: int = 1024
-    api_count: int = 3
-    web_cpu: int = 256
-    web_memory_mb: int = 512
-    web_count: int = 2
+class StackSettings(_Settings):
+    """Keys every target reads."""
 
+    target: str = Field(
+        description=f"{', '.join(TARGETS)} (or {', '.join(OTHER_TARGETS)}: the key store host)"
+    )
+    region: str = Field(
+        default="", description="the target's region (data/facts/providers.yaml); default: its first one"
+    )
+    environment: Annotated[
+        str, BeforeValidator(text(_ENVIRONMENT, "2 to 21 characters of [a-z0-9-], starting with a letter"))
+    ] = "production"
+    domain: Annotated[
+        str,
+        BeforeValidator(text(xks_facts.ENDPOINT_HOST, "a fully qualified DNS name such as rdv.example.fr")),
+    ] = Field(description="the public name of the service")
+    images: Annotated[Images, BeforeValidator(parse_mapping)] = Field(
+        description="the container images: api, web"
+    )
+    backup_retention_days: Annotated[int, BeforeValidator(integer(7, 35))] = 35
+    log_retention_days: Annotated[int, BeforeValidator(integer(30, 3653))] = 365
 
-@dataclass(frozen=True)
-class ScalewaySizes:
-    db_node_type: str = "db-pro2-xxs"
-    db_volume_gb: int = 100
-    api_cpu_limit_mvcpu: int = 1000
-    api_memory_limit_mb: int = 2048
-    api_min_scale: int = 2
-    api_max_scale: int = 10
-    web_cpu_limit_mvcpu: int = 500
-    web_memory_limit_mb: int = 1024
-    web_min_scale: int = 2
-    web_max_scale: int = 6
+    #: The Pulumi stack's name, set by :func:`validate`: not a config key.
+    _stack: str = PrivateAttr(default="")
 
-
-@dataclass(frozen=True)
-class BookingConfig:
-    """Everything the program needs, validated."""
-
-    stack: str
-    target: Target
-    region: str
-    environment: str
-    domain: str
-    api_image: str
-    web_image: str
-    backup_retention_days: int
-    log_retention_days: int
-    #: AWS: ACM certificate ARN for the HTTPS listener (in the stack's region).
-    certificate_arn: str | None = None
-    aws_sizes: AwsSizes = field(default_factory=AwsSizes)
-    xks: XksSettings | None = None
-    #: Scaleway: the project that holds every resource (None: the provider's default project).
-    scaleway_project_id: str | None = None
-    scaleway_sizes: ScalewaySizes = field(default_factory=ScalewaySizes)
-
-
-class _Reader:
-    """Reads keys of one namespace and records every problem instead of stopping at the first."""
-
-    def __init__(self, config: pulumi.Config) -> None:
-        self.config = config
-        self.problems: list[str] = []
-
-    def key(self, name: str) -> str:
-        return f"{NAMESPACE}:{name}"
-
-    def raw(self, name: str) -> str | None:
-        return self.config.get(name)
-
-    def is_secret(self, name: str) -> bool:
-        return pulumi.runtime.is_config_secret(self.key(name))
-
-    def fail(self, key: str, message: str) -> None:
-        self.problems.append(f"{key}: {message}")
-
-    def text(
-        self,
-        name: str,
-        *,
-        default: str | None = None,
-        required: bool = True,
-        pattern: re.Pattern[str] | None = None,
-        allowed: tuple[str, ...] | None = None,
-        describe: str = "",
-    ) -> str | None:
-        value = self.raw(name)
+    @field_validator("region", mode="before")
+    @classmethod
+    def _region(cls, value: Any, info: ValidationInfo) -> str:
+        allowed = ALLOWED_REGIONS[str(cls.model_fields["target"].default)]
         if value is None or value == "":
-            if default is None and required:
-                self.fail(self.key(name), f"is required ({describe or 'a non-empty string'})")
-            return default
-        return self.check_text(self.key(name), value, pattern=pattern, allowed=allowed, describe=describe)
+            return allowed[0]
+        return one_of(*allowed)(value)
 
-    def check_text(
-        self,
-        key: str,
-        value: Any,
-        *,
-        pattern: re.Pattern[str] | None = None,
-        allowed: tuple[str, ...] | None = None,
-        describe: str = "",
-    ) -> str | None:
-        if not isinstance(value, str):
-            self.fail(key, f"must be a string, got {type(value).__name__}")
-            return None
-        if allowed is not None and value not in allowed:
-            self.fail(key, f"must be one of {', '.join(allowed)} (got {value!r})")
-            return None
-        if pattern is not None and not pattern.match(value):
-            self.fail(key, f"must be {describe} (got {value!r})")
-            return None
-        return value
+    @property
+    def stack(self) -> str:
+        return self._stack
 
-    def integer(self, key: str, value: Any, low: int, high: int) -> int | None:
-        # Config values arrive as strings from the stack file, as numbers inside objects.
-        if isinstance(value, bool):
-            self.fail(key, f"must be an integer between {low} and {high}, got a boolean")
-            return None
-        try:
-            number = int(value)
-            if isinstance(value, float) and value != number:
-                raise ValueError
-        except (TypeError, ValueError):
-            self.fail(key, f"must be an integer between {low} and {high} (got {value!r})")
-            return None
-        if not low <= number <= high:
-            self.fail(key, f"must be between {low} and {high} (got {number})")
-            return None
-        return number
+    @property
+    def api_image(self) -> str:
+        return self.images.api
 
-    def obj(self, name: str, required: bool = False) -> dict[str, Any]:
-        value = self.raw(name)
-        if value is None:
-            if required:
-                self.fail(self.key(name), "is required (a YAML mapping)")
-            return {}
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            self.fail(self.key(name), "must be a YAML mapping")
-            return {}
-        if not isinstance(parsed, dict):
-            self.fail(self.key(name), f"must be a YAML mapping, got {type(parsed).__name__}")
-            return {}
-        return parsed
-
-    def unknown_fields(self, key: str, given: Mapping[str, Any], known: set[str]) -> None:
-        for extra in sorted(set(given) - known):
-            self.fail(f"{key}.{extra}", f"is not a known setting (known: {', '.join(sorted(known))})")
+    @property
+    def web_image(self) -> str:
+        return self.images.web
 
 
-def _sizes(
-    reader: _Reader,
-    name: str,
-    defaults: Any,
-    limits: Mapping[str, tuple[int, int] | tuple[re.Pattern[str], str]],
-) -> dict[str, Any]:
-    """Reads an object of sizes: camelCase keys mapped to the dataclass's snake_case fields."""
-    given = reader.obj(name)
-    key = reader.key(name)
-    reader.unknown_fields(key, given, set(limits))
-    values: dict[str, Any] = {}
-    for camel, limit in limits.items():
-        snake = re.sub(r"([A-Z])", r"_\1", camel).lower()
-        if camel not in given:
-            values[snake] = getattr(defaults, snake)
-            continue
-        if isinstance(limit[0], int) and isinstance(limit[1], int):
-            checked: Any = reader.integer(f"{key}.{camel}", given[camel], limit[0], limit[1])
+class AwsStackSettings(StackSettings):
+    """Option A: AWS, every data key in the French external key store."""
+
+    target: Literal["aws"] = "aws"
+    certificate_arn: Annotated[
+        str,
+        BeforeValidator(
+            text(_ACM_ARN, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)")
+        ),
+    ] = Field(description="ACM certificate for the HTTPS listener, in the stack's region")
+    sizes: Annotated[AwsSizes, BeforeValidator(parse_mapping)] = Field(
+        default_factory=AwsSizes, description="RDS and Fargate sizes"
+    )
+    xks: Annotated[XksSettings, BeforeValidator(parse_mapping)] = Field(
+        description="the external key store proxy"
+    )
+    xks_access_key_id: Annotated[
+        SecretStr,
+        BeforeValidator(secret(NAMESPACE, xks_facts.ACCESS_KEY_ID, "20 to 30 characters of [A-Z2-7]")),
+    ] = Field(
+        description="the proxy credential's key id, 20 to 30 characters of [A-Z2-7]; secret only: "
+        "`pulumi config set --secret booking:xksAccessKeyId <value>` (a plaintext value is refused)"
+    )
+    xks_secret_access_key: Annotated[
+        SecretStr,
+        BeforeValidator(secret(NAMESPACE, xks_facts.SECRET_ACCESS_KEY, "43 to 64 base64 characters")),
+    ] = Field(
+        description="the proxy credential's secret, 43 to 64 base64 characters; secret only: "
+        "`pulumi config set --secret booking:xksSecretAccessKey <value>` (a plaintext value is refused)"
+    )
+
+    @model_validator(mode="after")
+    def _certificate_region(self) -> AwsStackSettings:
+        match = _ACM_ARN.match(self.certificate_arn)
+        if match and match["region"] != self.region:
+            raise_all([("certificateArn", f"must be in {self.region}, where the load balancer is")])
+        return self
+
+    @property
+    def aws_sizes(self) -> AwsSizes:
+        return self.sizes
+
+    def xks_credential(self) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The proxy credential as Pulumi secrets (never plaintext in the state)."""
+        return (
+            pulumi.Output.secret(self.xks_access_key_id.get_secret_value()),
+            pulumi.Output.secret(self.xks_secret_access_key.get_secret_value()),
+        )
+
+
+class ScalewayStackSettings(StackSettings):
+    """Option B: Scaleway, keys in Scaleway Key Manager."""
+
+    target: Literal["scaleway"] = "scaleway"
+    scaleway_project_id: (
+        Annotated[str, BeforeValidator(text(_SCW_PROJECT_ID, "a Scaleway project id (a UUID)"))] | None
+    ) = Field(default=None, description="the project holding every resource (default: the provider's)")
+    sizes: Annotated[ScalewaySizes, BeforeValidator(parse_mapping)] = Field(
+        default_factory=ScalewaySizes, description="database and container sizes"
+    )
+
+    @property
+    def scaleway_sizes(self) -> ScalewaySizes:
+        return self.sizes
+
+
+MODELS: dict[str, type[StackSettings]] = {"aws": AwsStackSettings, "scaleway": ScalewayStackSettings}
+BookingConfig = AwsStackSettings | ScalewayStackSettings
+
+
+def _field_at(model: type[BaseModel], path: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, Any]:
+    """The model owning the last key of ``path`` (camelCase) and that key's field, if any."""
+    owner: type[BaseModel] | None = model
+    field = None
+    for step in path:
+        if owner is None:
+            return None, None
+        field = next((f for name, f in owner.model_fields.items() if to_camel(name) == step), None)
+        if field is None:
+            return owner, None
+        inner = field.annotation
+        owner = inner if isinstance(inner, type) and issubclass(inner, BaseModel) else _annotated_model(field)
+    return owner, field
+
+
+def _annotated_model(field: Any) -> type[BaseModel] | None:
+    for candidate in (field.annotation, *getattr(field, "metadata", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _known(model: type[BaseModel]) -> str:
+    return ", ".join(sorted(to_camel(name) for name in model.model_fields))
+
+
+def _messages(model: type[StackSettings], error: ValidationError) -> Iterator[str]:
+    other_targets = {t: m for t, m in MODELS.items() if m is not model}
+    for item in error.errors(include_input=False):
+        loc = tuple(item["loc"])
+        key = f"{NAMESPACE}:{'.'.join(str(part) for part in loc)}"
+        context = item.get("ctx") or {}
+        if item["type"] == "booking":
+            problems = context.get("problems") or [(context.get("at", ""), context["message"])]
+            for at, message in problems:
+                path = ".".join(str(part) for part in (*loc, at) if part != "")
+                yield f"{NAMESPACE}:{path}: {message}"
+        elif item["type"] == "extra_forbidden":
+            owner, _ = _field_at(model, loc[:-1]) if len(loc) > 1 else (model, None)
+            elsewhere = [
+                t for t, m in other_targets.items() if len(loc) == 1 and loc[0] in _known(m).split(", ")
+            ]
+            if elsewhere:
+                yield f"{key}: applies only to target {', '.join(elsewhere)}"
+            else:
+                yield f"{key}: is not a known setting (known: {_known(owner) if owner else '?'})"
+        elif item["type"] == "missing":
+            _, field = _field_at(model, loc)
+            describe = field.description if field is not None and field.description else ""
+            yield f"{key}: is required ({describe})" if describe else f"{key}: is required"
         else:
-            pattern, describe = limit
-            checked = reader.check_text(f"{key}.{camel}", given[camel], pattern=pattern, describe=describe)
-        values[snake] = checked if checked is not None else getattr(defaults, snake)
-    return values
+            yield f"{key}: {item['msg']}"
 
 
-_AWS_SIZE_LIMITS: dict[str, tuple[int, int] | tuple[re.Pattern[str], str]] = {
-    "dbInstanceClass": (_AWS_DB_CLASS, "an RDS instance class such as db.m6g.large"),
-    "dbStorageGb": (20, 65536),
-    "dbMaxStorageGb": (20, 65536),
-    "apiCpu": (256, 4096),
-    "apiMemoryMb": (512, 30720),
-    "apiCount": (2, 50),
-    "webCpu": (256, 4096),
-    "webMemoryMb": (512, 30720),
-    "webCount": (2, 50),
-}
-
-_SCW_SIZE_LIMITS: dict[str, tuple[int, int] | tuple[re.Pattern[str], str]] = {
-    "dbNodeType": (_SCW_NODE_TYPE, "a Scaleway database node type such as db-pro2-xxs"),
-    "dbVolumeGb": (5, 10000),
-    "apiCpuLimitMvcpu": (70, 6000),
-    "apiMemoryLimitMb": (128, 32768),
-    "apiMinScale": (1, 50),
-    "apiMaxScale": (1, 50),
-    "webCpuLimitMvcpu": (70, 6000),
-    "webMemoryLimitMb": (128, 32768),
-    "webMinScale": (1, 50),
-    "webMaxScale": (1, 50),
-}
+def raw_config() -> tuple[dict[str, Any], frozenset[str]]:
+    """Every ``booking:*`` value the engine passes (objects still JSON text) and the secret keys."""
+    prefix = f"{NAMESPACE}:"
+    # The engine hands the program its config either set in the runtime or in PULUMI_CONFIG.
+    every = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    values = {key.removeprefix(prefix): value for key, value in every.items() if key.startswith(prefix)}
+    secret = frozenset(
+        key for key in (f"{prefix}{name}" for name in values) if pulumi.runtime.is_config_secret(key)
+    )
+    return values, secret
 
 
-def _aws_sizes(reader: _Reader) -> AwsSizes:
-    values = _sizes(reader, "sizes", AwsSizes(), _AWS_SIZE_LIMITS)
-    sizes = AwsSizes(**values)
-    key = reader.key("sizes")
-    if sizes.db_max_storage_gb < sizes.db_storage_gb:
-        reader.fail(f"{key}.dbMaxStorageGb", f"must be at least dbStorageGb ({sizes.db_storage_gb})")
-    for service in ("api", "web"):
-        cpu, memory = getattr(sizes, f"{service}_cpu"), getattr(sizes, f"{service}_memory_mb")
-        if cpu not in _FARGATE_MEMORY:
-            reader.fail(f"{key}.{service}Cpu", f"must be a Fargate CPU size: {sorted(_FARGATE_MEMORY)}")
-        elif memory not in _FARGATE_MEMORY[cpu]:
-            allowed = _FARGATE_MEMORY[cpu]
-            reader.fail(
-                f"{key}.{service}MemoryMb",
-                f"must be between {allowed.start} and {allowed.stop - 1} in steps of {allowed.step} "
-                f"for {service}Cpu {cpu} (got {memory})",
-            )
-    return sizes
-
-
-def _scaleway_sizes(reader: _Reader) -> ScalewaySizes:
-    sizes = ScalewaySizes(**_sizes(reader, "sizes", ScalewaySizes(), _SCW_SIZE_LIMITS))
-    key = reader.key("sizes")
-    for service in ("api", "web"):
-        if getattr(sizes, f"{service}_max_scale") < getattr(sizes, f"{service}_min_scale"):
-            reader.fail(f"{key}.{service}MaxScale", f"must be at least {service}MinScale")
-    return sizes
-
-
-def _secret(reader: _Reader, name: str, pattern: re.Pattern[str], describe: str) -> pulumi.Output[str] | None:
-    key = reader.key(name)
-    value = reader.raw(name)
-    if value is None or value == "":
-        reader.fail(key, f"is required: set it with `pulumi config set --secret {key} <value>` ({describe})")
-        return None
-    if not reader.is_secret(name):
-        # Refuse rather than wrap: the plaintext is already in the stack file and would reach the state.
-        reader.fail(
-            key,
-            f"is stored in plaintext; remove it and set it with `pulumi config set --secret {key} <value>`",
+def validate(
+    stack: str, values: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()
+) -> BookingConfig:
+    """Validates ``booking:*`` values (keys without the namespace); raises ConfigError listing every problem."""
+    target = values.get("target")
+    allowed = (*TARGETS, *OTHER_TARGETS)
+    if target is None or target == "":
+        raise ConfigError(stack, [f"{NAMESPACE}:target: is required ({', '.join(allowed)})"])
+    if target not in allowed:
+        raise ConfigError(
+            stack, [f"{NAMESPACE}:target: must be one of {', '.join(allowed)} (got {target!r})"]
         )
-        return None
-    if not pattern.match(value):
-        # Never echo a secret value back, not even in an error message.
-        reader.fail(key, f"must be {describe} (the value given does not match; it is not shown)")
-        return None
-    return pulumi.Output.secret(value)
-
-
-def _xks_endpoint(reader: _Reader, key: str, endpoint: Any) -> str | None:
-    """https://<fully qualified name>, port 443, nothing else (AWS KMS XksProxyUriEndpoint)."""
-    if endpoint is None:
-        reader.fail(key, "is required (https://<fully qualified name>, port 443)")
-        return None
-    if not isinstance(endpoint, str):
-        reader.fail(key, "must be a string such as https://xks.example.fr")
-        return None
-    parts = urlsplit(endpoint)
+    if target not in MODELS:
+        raise ConfigError(
+            stack, [f"{NAMESPACE}:target: {target} stacks are read by components/{target}, not this loader"]
+        )
+    model = MODELS[target]
+    given = {key: value for key, value in values.items() if value != ""}
     try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if parts.scheme != "https":
-        reader.fail(key, f"must start with https:// (got {endpoint!r})")
-    elif port not in (None, 443):
-        reader.fail(key, f"must use port 443, AWS KMS connects to no other (got {port})")
-    elif parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        reader.fail(key, "must be only https://<host>; the path goes in uriPath")
-    elif not xks.ENDPOINT_HOST.match(parts.hostname or ""):
-        reader.fail(key, f"must name a fully qualified DNS name, not {parts.hostname!r}")
-    else:
-        return endpoint
-    return None
+        settings = model.model_validate(given, context={"secret_keys": secret_keys})
+    except ValidationError as error:
+        # `from None`: the pydantic error holds the inputs, secrets among them.
+        raise ConfigError(stack, list(_messages(model, error))) from None
+    settings._stack = stack
+    return settings  # type: ignore[return-value]
 
 
-def _xks_uri_path(reader: _Reader, key: str, uri_path: Any) -> str | None:
-    if uri_path is None:
-        reader.fail(key, "is required (e.g. /booking/kms/xks/v1)")
-    elif not isinstance(uri_path, str) or not 10 <= len(uri_path) <= 128:
-        reader.fail(key, "must be 10 to 128 characters")
-    elif not xks.URI_PATH.match(uri_path):
-        reader.fail(key, f"must use only [a-zA-Z0-9/_-] and end with /kms/xks/v<version> (got {uri_path!r})")
-    else:
-        return uri_path
-    return None
-
-
-def _xks_key_ids(reader: _Reader, key: str, given: Any) -> dict[str, str] | None:
-    if not isinstance(given, dict):
-        reader.fail(key, f"is required: a mapping with one external key id per domain {DATA_DOMAINS}")
-        return None
-    reader.unknown_fields(key, given, set(DATA_DOMAINS))
-    key_ids: dict[str, str] = {}
-    for domain in DATA_DOMAINS:
-        if domain not in given:
-            reader.fail(f"{key}.{domain}", "is required (the key's id in the external key manager)")
-            continue
-        checked = reader.check_text(
-            f"{key}.{domain}",
-            given[domain],
-            pattern=xks.KEY_ID,
-            describe="1 to 128 characters of [a-zA-Z0-9_.-]",
-        )
-        if checked:
-            key_ids[domain] = checked
-    if len(set(key_ids.values())) != len(key_ids):
-        reader.fail(key, "must name a different external key for each domain (crypto-shredding)")
-        return None
-    return key_ids if len(key_ids) == len(DATA_DOMAINS) else None
-
-
-def _xks(reader: _Reader) -> XksSettings | None:
-    given = reader.obj("xks", required=True)
-    key = reader.key("xks")
-    known = {
-        "uriEndpoint",
-        "uriPath",
-        "connectivity",
-        "vpcEndpointServiceName",
-        "keyIds",
-        "connectTimeoutSeconds",
-    }
-    reader.unknown_fields(key, given, known)
-    endpoint = _xks_endpoint(reader, f"{key}.uriEndpoint", given.get("uriEndpoint"))
-    uri_path = _xks_uri_path(reader, f"{key}.uriPath", given.get("uriPath"))
-    connectivity = reader.check_text(
-        f"{key}.connectivity", given.get("connectivity", "PUBLIC_ENDPOINT"), allowed=xks.CONNECTIVITY
-    )
-    vpc_service = given.get("vpcEndpointServiceName")
-    if connectivity == "VPC_ENDPOINT_SERVICE" and not vpc_service:
-        reader.fail(f"{key}.vpcEndpointServiceName", "is required when connectivity is VPC_ENDPOINT_SERVICE")
-    if connectivity == "PUBLIC_ENDPOINT" and vpc_service:
-        reader.fail(f"{key}.vpcEndpointServiceName", "applies only to connectivity VPC_ENDPOINT_SERVICE")
-    key_ids = _xks_key_ids(reader, f"{key}.keyIds", given.get("keyIds"))
-    timeout = reader.integer(
-        f"{key}.connectTimeoutSeconds", given.get("connectTimeoutSeconds", 1200), 60, 3600
-    )
-    access_key_id = _secret(reader, "xksAccessKeyId", xks.ACCESS_KEY_ID, "20 to 30 characters of [A-Z2-7]")
-    secret = _secret(reader, "xksSecretAccessKey", xks.SECRET_ACCESS_KEY, "43 to 64 base64 characters")
-    if not (endpoint and uri_path and connectivity and key_ids and timeout and access_key_id and secret):
-        return None
-    return XksSettings(
-        uri_endpoint=endpoint,
-        uri_path=uri_path,
-        connectivity=connectivity,
-        vpc_endpoint_service_name=str(vpc_service) if vpc_service else None,
-        key_ids=key_ids,
-        access_key_id=access_key_id,
-        secret_access_key=secret,
-        connect_timeout_seconds=timeout,
-    )
-
-
-def load(stack: str | None = None, config: pulumi.Config | None = None) -> BookingConfig:
+def load(stack: str | None = None) -> BookingConfig:
     """Reads and validates the ``booking:*`` configuration; raises ConfigError listing every problem."""
-    stack = stack or pulumi.get_stack()
-    reader = _Reader(config or pulumi.Config(NAMESPACE))
-
-    # "keystore" stacks are dispatched by stacks/program.py before this loader runs.
-    target = reader.text("target", allowed=(*TARGETS, "keystore"), describe=", ".join((*TARGETS, "keystore")))
-    if target == "keystore":
-        reader.fail(reader.key("target"), "keystore stacks are read by components/keystore, not this loader")
-    if target is None or reader.problems:
-        raise ConfigError(stack, reader.problems)
-    allowed_regions = ALLOWED_REGIONS[target]
-    region = reader.text("region", default=allowed_regions[0], allowed=allowed_regions)
-    environment = reader.text(
-        "environment",
-        default="production",
-        pattern=re.compile(r"^[a-z][a-z0-9-]{1,20}$"),
-        describe="2 to 21 characters of [a-z0-9-], starting with a letter",
-    )
-    domain = reader.text(
-        "domain", pattern=_DOMAIN, describe="a fully qualified DNS name such as rdv.example.fr"
-    )
-    images = reader.obj("images", required=True)
-    reader.unknown_fields(reader.key("images"), images, {"api", "web"})
-    image_values: dict[str, str | None] = {}
-    for service in ("api", "web"):
-        if not images.get(service):
-            image_values[service] = None
-            if images:  # an absent or empty mapping was already reported as a whole
-                reader.fail(f"{reader.key('images')}.{service}", "is required (a container image reference)")
-            continue
-        image_values[service] = reader.check_text(
-            f"{reader.key('images')}.{service}",
-            images[service],
-            pattern=_IMAGE,
-            describe="a container image reference such as registry.example.fr/booking/api:1.4.2",
-        )
-    backup_days = reader.integer(
-        reader.key("backupRetentionDays"), reader.raw("backupRetentionDays") or 35, 7, 35
-    )
-    log_days = reader.integer(reader.key("logRetentionDays"), reader.raw("logRetentionDays") or 365, 30, 3653)
-
-    extra: dict[str, Any] = {}
-    if target == "aws":
-        cert = reader.text(
-            "certificateArn",
-            pattern=_ACM_ARN,
-            describe="an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)",
-        )
-        if cert and region and (match := _ACM_ARN.match(cert)) and match["region"] != region:
-            reader.fail(reader.key("certificateArn"), f"must be in {region}, where the load balancer is")
-        extra = {"certificate_arn": cert, "aws_sizes": _aws_sizes(reader), "xks": _xks(reader)}
-    else:
-        project = reader.text(
-            "scalewayProjectId",
-            required=False,
-            pattern=_SCW_PROJECT_ID,
-            describe="a Scaleway project id (a UUID)",
-        )
-        extra = {"scaleway_project_id": project, "scaleway_sizes": _scaleway_sizes(reader)}
-        for stray in ("xks", "certificateArn", "xksAccessKeyId", "xksSecretAccessKey"):
-            if reader.raw(stray) is not None:
-                reader.fail(reader.key(stray), "applies only to target aws")
-
-    if reader.problems:
-        raise ConfigError(stack, reader.problems)
-    # Every value below was checked above; the asserts narrow types for mypy, they cannot fire.
-    assert region and environment and domain and backup_days and log_days
-    assert image_values["api"] and image_values["web"]
-    return BookingConfig(
-        stack=stack,
-        target=target,  # type: ignore[arg-type]
-        region=region,
-        environment=environment,
-        domain=domain,
-        api_image=image_values["api"],
-        web_image=image_values["web"],
-        backup_retention_days=backup_days,
-        log_retention_days=log_days,
-        **extra,
-    )
+    values, secret_keys = raw_config()
+    return validate(stack or pulumi.get_stack(), values, secret_keys)

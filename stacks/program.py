@@ -17,7 +17,7 @@ def main() -> None:
         return
     # Validation happens here, before any resource exists: a bad value stops the program whole.
     cfg = config.load()
-    if cfg.target == "aws":
+    if isinstance(cfg, config.AwsStackSettings):
         from stacks import aws_stack
 
         aws_stack.build(cfg)

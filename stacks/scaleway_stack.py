@@ -6,12 +6,12 @@ import pulumi
 import pulumiverse_scaleway as scw
 
 from components.scaleway import ScalewayBookingPlatform, ScalewayBookingPlatformArgs, ScalewayContainerSpec
-from stacks.config import BookingConfig
+from stacks.config import ScalewayStackSettings
 
 ZONE = "fr-par-1"
 
 
-def to_args(cfg: BookingConfig) -> ScalewayBookingPlatformArgs:
+def to_args(cfg: ScalewayStackSettings) -> ScalewayBookingPlatformArgs:
     """Maps the validated stack config onto the component's arguments."""
     sizes = cfg.scaleway_sizes
     return ScalewayBookingPlatformArgs(
@@ -45,7 +45,7 @@ def to_args(cfg: BookingConfig) -> ScalewayBookingPlatformArgs:
     )
 
 
-def build(cfg: BookingConfig) -> None:
+def build(cfg: ScalewayStackSettings) -> None:
     args = to_args(cfg)
     # An explicit provider pins region and zone: no resource can fall back to another default.
     provider = scw.Provider(

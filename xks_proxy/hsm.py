@@ -339,8 +339,12 @@ class Pkcs11Hsm(HsmPool):
                     session = self._token.open()
             except p11e.PinIncorrect:
                 raise HsmUnavailable("HSM login failed: PIN incorrect") from None
+            except _CONNECTION_ERRORS as exc:
+                self._token = None  # the token or library is gone: every thread reconnects
+                raise HsmUnavailable(f"cannot open an HSM session: {type(exc).__name__}") from None
             except Exception as exc:
-                self._token = None
+                # Anything else (e.g. a busy token) fails this request only: a reconnect would
+                # C_Finalize the library under every other thread's session.
                 raise HsmUnavailable(f"cannot open an HSM session: {type(exc).__name__}") from None
             self._sessions.append(session)
         st.session, st.generation, st.keys, st.probe_key = session, gen, {}, None

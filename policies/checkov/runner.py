@@ -193,9 +193,8 @@ def triage(
             counts.failed += 1
             address = check["resource"]
             urn = urns.get((stack, address), "")
-            exception = (
-                exceptions_register.find(register, register_id(check["check_id"]), urn) if urn else None
-            )
+            decision = exceptions_register.apply(register, register_id(check["check_id"]), urn, today)
+            exception = decision.exception
             common = {"check_id": check["check_id"], "check_name": check.get("check_name", ""), "stack": stack,
                       "address": address, "urn": urn}  # fmt: skip
             if exception is None:
@@ -204,9 +203,8 @@ def triage(
                 continue
             recorded = {"justification": exception.justification, "owner": exception.owner,
                         "expires": exception.expires.isoformat()}  # fmt: skip
-            if exception.expired(today):
-                note = f"exception owned by {exception.owner} expired on {exception.expires.isoformat()}"
-                failures.append(CheckovFailure(**common, status="untriaged", note=note, **recorded))
+            if not decision.excepted:
+                failures.append(CheckovFailure(**common, status="untriaged", note=decision.note, **recorded))
                 counts.untriaged += 1
             else:
                 failures.append(CheckovFailure(**common, status="excepted", **recorded))
@@ -223,18 +221,30 @@ def run(
     out: Path,
     register: list[exceptions_register.PolicyException] | None = None,
     today: dt.date | None = None,
+    *,
+    list_passed: bool = True,
+    only: str | None = None,
 ) -> CheckovRun:
-    """One checkov invocation over every plan in ``plans``; JUnit, SARIF, JSON and the triage in ``out``."""
+    """One checkov invocation over every plan in ``plans``; JUnit, SARIF, JSON and the triage in ``out``.
+
+    ``list_passed=False`` runs checkov with ``--quiet``: much faster over many plans, but its reports
+    then list failures only, so per-stack passed counts stay 0 (the totals still come from checkov).
+    ``only`` restricts the run to matching checks (checkov's ``--check``, wildcards allowed).
+    """
     if not CHECKOV.exists():
         return CheckovRun(available=False)
     register = list(register) if register is not None else exceptions_register.load()
     out.mkdir(parents=True, exist_ok=True)
-    # No --quiet: the JSON report must list passed checks too, or per-stack counts cannot be told.
+    # Without --quiet the JSON report lists passed checks too, so per-stack counts can be told.
     command = [
         str(CHECKOV), "--directory", str(plans), "--framework", "terraform_plan", "--skip-download",
         "--external-checks-dir", str(CHECKS_DIR), "--compact",
         "--output", "junitxml", "--output", "sarif", "--output", "json", "--output-file-path", str(out),
     ]  # fmt: skip
+    if not list_passed:
+        command.append("--quiet")
+    if only:
+        command += ["--check", only]
     skipped = skipped_checks()
     if skipped:
         command += ["--skip-check", ",".join(skipped)]

@@ -92,10 +92,3 @@ def _with_topic(rule: Rule, topic: str) -> Rule:
     from dataclasses import replace
 
     return replace(rule, topic=topic)
-
-
-def rule_by_id(rule_id: str) -> Rule:
-    for rule in all_rules():
-        if rule.id == rule_id:
-            return rule
-    raise KeyError(rule_id)

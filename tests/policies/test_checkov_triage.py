@@ -89,8 +89,9 @@ def test_a_built_in_check_id_excepts_only_the_resources_its_pattern_names(tmp_pa
     plans, plan = _plans(tmp_path, SCALEWAY)
     address = _address(plan, DATABASE_URN_END)
     entry = PolicyException(
-        "CKV_SCW_1", f"urn:pulumi:*::*::*{DATABASE_URN_END}", "because", "owner@x", dt.date(2099, 1, 1)
-    )
+        rule="CKV_SCW_1", resource=f"urn:pulumi:*::*::*{DATABASE_URN_END}", justification="because",
+        owner="owner@x", expires=dt.date(2099, 1, 1),
+    )  # fmt: skip
     other = next(
         r["address"] for r in plan["planned_values"]["root_module"]["resources"] if r["address"] != address
     )

@@ -19,34 +19,12 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from policies.rules import all_rules
+from scripts.bench_crossguard import analyzer_resources
 from tests.policies.policy_support import ROOT, preview_document
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
     return json_format.ParseDict(values, struct_pb2.Struct())
-
-
-def _resources(document: dict[str, Any]) -> list[analyzer_pb2.AnalyzerResource]:
-    states = [s["newState"] for s in document["steps"] if s["newState"]["type"] != "pulumi:pulumi:Stack"]
-    by_urn = {s["urn"]: s for s in states}
-    resources = []
-    for state in states:
-        provider_urn = (state.get("provider") or "").rpartition("::")[0]
-        provider = by_urn.get(provider_urn)
-        kwargs: dict[str, Any] = {}
-        if provider is not None:
-            kwargs["provider"] = analyzer_pb2.AnalyzerProviderResource(
-                type=provider["type"], properties=_struct(provider["inputs"]), urn=provider["urn"],
-                name=provider["urn"].rsplit("::", 1)[-1],
-            )  # fmt: skip
-        resources.append(
-            analyzer_pb2.AnalyzerResource(
-                type=state["type"], properties=_struct({**(state.get("outputs") or {}), **state["inputs"]}),
-                urn=state["urn"], name=state["urn"].rsplit("::", 1)[-1], parent=state.get("parent", ""),
-                dependencies=state.get("dependencies", []), **kwargs,
-            )
-        )  # fmt: skip
-    return resources
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +52,7 @@ def analyzer() -> Iterator[tuple[analyzer_pb2_grpc.AnalyzerStub, dict[str, str]]
 def _violations(
     stub: analyzer_pb2_grpc.AnalyzerStub, document: dict[str, Any]
 ) -> list[analyzer_pb2.AnalyzeDiagnostic]:
-    resources = _resources(document)
+    resources = analyzer_resources(document)
     found: list[analyzer_pb2.AnalyzeDiagnostic] = []
     for resource in resources:
         request = analyzer_pb2.AnalyzeRequest(

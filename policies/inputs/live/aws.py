@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from policies.catalog import LIVE_UNREAD_AWS
-from policies.inputs.live.aws_client import GAPS_KEY, HOME_REGION, AwsClient, UnreadableError, parse_arn
+from policies.inputs.live.aws_client import HOME_REGION, AwsClient, UnreadableError, parse_arn
 from policies.inputs.live.aws_kms import read_kms
 from policies.inputs.live.aws_logs_secrets_backup import read_backup, read_logs, read_secrets
 from policies.inputs.live.aws_network import read_load_balancers, read_security_groups, read_task_definitions
@@ -51,7 +51,7 @@ REGIONAL_READERS: Final[tuple[Callable[[AwsClient, str], None], ...]] = (
     read_task_definitions,
 )
 
-__all__ = ["GAPS_KEY", "HOME_REGION", "REGIONAL_READERS", "TAGGED", "AwsReader", "policy_document_text"]
+__all__ = ["HOME_REGION", "REGIONAL_READERS", "TAGGED", "AwsReader", "policy_document_text"]
 
 
 @dataclass
@@ -78,9 +78,8 @@ class AwsReader(AwsClient):
         sweep_tags(self, sweep)
         config: dict[str, Any] = {
             "aws:region": self.allowed_regions[0] if self.allowed_regions else HOME_REGION,
-            GAPS_KEY: [g.to_dict() for g in self.coverage.gaps],
         }
-        return Stack(self.stack_name, list(self.resources), config)
+        return Stack(self.stack_name, list(self.resources), config, gaps=tuple(self.coverage.gaps))
 
 
 def sweep_tags(aws: AwsClient, sweep: Sequence[str]) -> None:

@@ -47,8 +47,6 @@ from policies.model import Resource
 PROJECT: Final = "sovereign-booking"
 #: Where the account-level calls (STS, region list, bucket list) are made when no region is set.
 HOME_REGION: Final = "eu-west-3"
-#: Stack config key holding the gaps, read by BK-LIVE-004.
-GAPS_KEY: Final = "verify:gaps"
 
 Progress = Callable[[str], None]
 

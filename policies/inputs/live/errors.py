@@ -5,6 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from policies.model import Gap
+
+__all__ = [
+    "CREDENTIAL_CODES",
+    "DENIED_CODES",
+    "THROTTLING_CODES",
+    "Coverage",
+    "CredentialError",
+    "Gap",
+    "UnknownRegionError",
+    "VerifyError",
+]
+
 #: Error codes meaning the credentials themselves are missing, wrong or expired: the run stops.
 CREDENTIAL_CODES: Final = frozenset(
     {
@@ -56,31 +69,6 @@ class CredentialError(VerifyError):
 
 class UnknownRegionError(VerifyError):
     """A region asked for on the command line does not exist for the provider."""
-
-
-@dataclass(frozen=True)
-class Gap:
-    """One part of the account that could not be read, and why."""
-
-    provider: str
-    region: str
-    what: str
-    #: The permission (IAM action, Scaleway permission set) that was missing, when that is the cause.
-    permission: str
-    reason: str
-
-    def describe(self) -> str:
-        need = f" (missing permission {self.permission})" if self.permission else ""
-        return f"{self.provider} {self.region}: {self.what} not checked: {self.reason}{need}"
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "provider": self.provider,
-            "region": self.region,
-            "what": self.what,
-            "permission": self.permission,
-            "reason": self.reason,
-        }
 
 
 @dataclass

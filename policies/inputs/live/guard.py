@@ -10,7 +10,6 @@ role's policy document (``aws-readonly-policy.json``) is exactly these actions (
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -117,11 +116,6 @@ def policy_document() -> dict[str, Any]:
             }
         ],
     }
-
-
-def load_policy_document() -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(POLICY_PATH.read_text())
-    return document
 
 
 def _refuse_unlisted(model: Any = None, **_: Any) -> None:

@@ -34,7 +34,6 @@ from policies.model import Resource, Stack
 PROJECT: Final = "sovereign-booking"
 #: Scaleway regions (scaleway_core.bridge.region.ALL_REGIONS at the time of writing, plus it-mil).
 KNOWN_REGIONS: Final = ("fr-par", "nl-ams", "pl-waw", "it-mil")
-GAPS_KEY: Final = "verify:gaps"
 
 DATABASE: Final = "scaleway:databases/instance:Instance"
 READ_REPLICA: Final = "scaleway:databases/readReplica:ReadReplica"
@@ -244,9 +243,8 @@ class ScalewayReader:
             self.progress(f"[{index}/{len(regions)}] {region}: {len(self._resources) - before} resource(s)")
         config = {
             "scaleway:region": self.allowed_regions[0] if self.allowed_regions else "fr-par",
-            GAPS_KEY: [g.to_dict() for g in self.coverage.gaps],
         }
-        return Stack(self.stack_name, list(self._resources), config)
+        return Stack(self.stack_name, list(self._resources), config, gaps=tuple(self.coverage.gaps))
 
     def _databases(self, rdb: Any, region: str) -> None:
         instances = self._guarded(

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from policies.model import Stack
 from policies.rules import Rule, Violation
 from policies.settings import PolicyConfig
 
-#: Stack config key the live adapters fill with what they could not read.
-GAPS_KEY = "verify:gaps"
-
 
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     del config
-    for gap in stack.config.get(GAPS_KEY, ()):
-        if not isinstance(gap, Mapping):
-            continue
-        need = f" (missing permission {gap['permission']})" if gap.get("permission") else ""
-        yield Violation(
-            f"{gap.get('provider')} {gap.get('region')}: {gap.get('what')} not checked: "
-            f"{gap.get('reason')}{need}"
-        )
+    for gap in stack.gaps:  # filled by the live readers (policies/inputs/live)
+        yield Violation(gap.describe())
 
 
 RULE = Rule(

@@ -1,0 +1,83 @@
+"""``Secrets``: the generated database password, in Secret Manager under our own key."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_random as random
+import pulumiverse_scaleway as scw
+
+from components.scaleway.args import ScalewayBookingPlatformArgs
+from components.scaleway.common import TYPE_PREFIX, tags_for
+
+
+class Secrets(pulumi.ComponentResource):
+    """Generates the database password and keeps it in Secret Manager under our `secrets` key."""
+
+    def __init__(
+        self,
+        name: str,
+        args: ScalewayBookingPlatformArgs,
+        secrets_key_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        super().__init__(f"{TYPE_PREFIX}:Secrets", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # Scaleway's password rules: 8+ characters with upper, lower, digit and special characters.
+        self.password = random.RandomPassword(
+            f"{name}-db-password",
+            length=32,
+            special=True,
+            override_special="!#%*-_=+",
+            min_upper=2,
+            min_lower=2,
+            min_numeric=2,
+            min_special=2,
+            opts=child,
+        )
+        # RandomPassword.result is already a Pulumi secret; wrap again so no refactor can leak it.
+        self.db_password: pulumi.Output[str] = pulumi.Output.secret(self.password.result)
+        self.db_secret = scw.secrets.Secret(
+            f"{name}-db-credentials",
+            name=f"{args.name_prefix}-db-credentials",
+            path="/booking",
+            description="PostgreSQL administrator credentials of the booking platform",
+            type="database_credentials",
+            # Encrypted under our own Key Manager key rather than Secret Manager's internal key.
+            key_id=secrets_key_id,
+            protected=args.secrets_protected,
+            region=args.region,
+            project_id=args.project_id,
+            tags=tags_for(args, "secrets"),
+            opts=child,
+        )
+        self.db_secret_id = self.db_secret.id
+        self.register_outputs({"db_secret_id": self.db_secret.id})
+
+    def store_credentials(
+        self, args: ScalewayBookingPlatformArgs, host: pulumi.Input[str], port: pulumi.Input[int]
+    ) -> scw.secrets.Version:
+        """Writes the credentials once the database endpoint is known (a secret version)."""
+        payload: pulumi.Output[str] = pulumi.Output.all(self.db_password, host, port).apply(
+            lambda v: json.dumps(
+                {
+                    "engine": "postgres",
+                    "username": args.db_admin_user,
+                    "password": v[0],
+                    "host": v[1],
+                    "port": str(v[2]),
+                    "dbname": args.db_name,
+                }
+            )
+        )
+        return scw.secrets.Version(
+            f"{self._name}-db-credentials-v1",
+            secret_id=self.db_secret.id,
+            # The payload derives from a secret, so it is one; `additional_secret_outputs` keeps the
+            # state's copy secret too.
+            data=payload,
+            description="initial credentials",
+            region=args.region,
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["data"]),
+        )
