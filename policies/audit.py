@@ -70,8 +70,8 @@ class AuditResult:
     def excepted(self) -> list[Finding]:
         return [f for f in self.findings if f.status == "excepted"]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, findings: bool = True) -> dict[str, Any]:
+        document = {
             "stack": self.stack,
             "source": self.source,
             "passed": self.passed,
@@ -82,9 +82,12 @@ class AuditResult:
                 "failed_mandatory": sum(1 for f in self.failed if f.mandatory),
                 "excepted": len(self.excepted),
             },
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings] if findings else [],
             "unused_exceptions": self.unused_exceptions,
         }
+        if not findings:
+            del document["findings"]  # the caller streams them
+        return document
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
@@ -95,7 +98,8 @@ def evaluate(
 ) -> list[tuple[Rule, Violation]]:
     """Every violation of every rule, in rule order."""
     found: list[tuple[Rule, Violation]] = []
-    for rule in rules if rules is not None else all_rules():
+    ordered = sorted(rules if rules is not None else all_rules(), key=lambda r: r.runs_last)
+    for rule in ordered:
         found.extend((rule, violation) for violation in rule.check(stack, config))
     return found
 

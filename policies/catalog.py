@@ -70,6 +70,7 @@ AWS_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
     "aws:sns/topic:Topic": (KeySetting(("kmsMasterKeyId",), "published messages"),),
     "aws:ebs/volume:Volume": (KeySetting(("kmsKeyId",), "volume data", flag=("encrypted",)),),
     "aws:ebs/snapshotCopy:SnapshotCopy": (KeySetting(("kmsKeyId",), "snapshot data", flag=("encrypted",)),),
+    "aws:ebs/snapshot:Snapshot": (KeySetting(("kmsKeyId",), "snapshot data", flag=("encrypted",)),),
     "aws:ecs/cluster:Cluster": (
         KeySetting(
             ("configuration", "managedStorageConfiguration", "fargateEphemeralStorageKmsKeyId"),
@@ -99,6 +100,21 @@ AWS_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
         KeySetting(("kmsKeyId",), "stream records", kind=(("encryptionType",), ("KMS",))),
     ),
 }
+
+#: What a live read saw (tag sweep, listing) but did not read in detail: BK-LIVE-005 fails each one.
+LIVE_UNREAD_AWS = "aws:live/taggedResource:TaggedResource"
+LIVE_UNREAD_SCALEWAY = "scaleway:live/unreadResource:UnreadResource"
+LIVE_UNREAD_TYPES = (LIVE_UNREAD_AWS, LIVE_UNREAD_SCALEWAY)
+#: The value a live reader gives a setting it could not read (the gap is recorded); rules fail on it.
+UNREAD_MARKER = "[unread]"
+
+#: Snapshots whose sharing (``sharedAccounts``: account ids, or ``all`` for public) BK-EXP-005 judges.
+SNAPSHOT_TYPES = (
+    "aws:rds/snapshot:Snapshot",
+    "aws:rds/clusterSnapshot:ClusterSnapshot",
+    "aws:ebs/snapshot:Snapshot",
+)
+SNAPSHOT_PERMISSION_TYPES = ("aws:ebs/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",)
 
 S3_BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 S3_SSE_TYPES = (

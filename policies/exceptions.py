@@ -25,7 +25,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -36,6 +35,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from tooling.cli import BadInputError, read_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "exceptions.yaml"
 _RULE_ID = re.compile(r"^BK-[A-Z]+-\d{3}$")
@@ -159,18 +160,24 @@ def _load(
 ) -> tuple[PolicyException, ...]:
     """``version`` (modification time, size) keys the cache: an edited register is read again."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ExceptionsError(f"{path}: not valid YAML: {error}") from error
+        document = read_yaml(path, "exceptions register")
+    except BadInputError as error:
+        raise ExceptionsError(str(error)) from error
     return tuple(parse(document, str(path), known_rules))
 
 
 def load(path: Path | None = None, known_rules: Iterable[str] | None = None) -> list[PolicyException]:
-    """The register at ``path`` (default: policies/exceptions.yaml), read once per file version."""
+    """The register at ``path`` (default: policies/exceptions.yaml), read once per file version.
+
+    The default register may be absent (no exception); a register named by the user must exist.
+    """
+    named = path is not None
     path = (path or DEFAULT_PATH).resolve()
     try:
         status = path.stat()
     except FileNotFoundError:
+        if named:
+            raise ExceptionsError(f"exceptions register {path}: no such file") from None
         return []
     except OSError as error:
         raise ExceptionsError(f"{path}: cannot be read ({error.strerror})") from error

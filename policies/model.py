@@ -106,10 +106,16 @@ class Resource:
     dependencies: tuple[str, ...] = ()
     #: The cloud id when known (stack export), used to resolve references.
     id: str = ""
+    #: Settings whose recorded value (an export's outputs) disagrees with the declared one.
+    recorded: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: Top-level properties the rules have read so far (BK-STATE-001 judges only those).
+    read: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def get(self, *path: str | int, default: Any = None) -> Any:
         """Reads a nested property; lists of one object (Terraform blocks) are looked through."""
         value: Any = self.properties
+        if path and isinstance(path[0], str):
+            self.read.add(path[0])
         for step in path:
             if isinstance(step, int):
                 if not isinstance(value, list) or len(value) <= step:
@@ -122,6 +128,24 @@ class Resource:
                 return default
             value = value[step]
         return default if value is None else value
+
+    def values(self, *path: str) -> list[Any]:
+        """Every value at ``path``, looking through every element of the lists on the way.
+
+        :meth:`get` looks only through one-element lists (Terraform blocks); a list of several
+        (an ACL's grants, a listener's rules) needs every element judged, which this gives.
+        """
+        found: list[Any] = [self.properties]
+        if path:
+            self.read.add(path[0])
+        for step in path:
+            following: list[Any] = []
+            for value in found:
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, Mapping) and item.get(step) is not None:
+                        following.append(item[step])
+            found = following
+        return [v for value in found for v in (value if isinstance(value, list) else [value])]
 
     @property
     def package(self) -> str:
@@ -170,6 +194,12 @@ class Stack:
     gaps: tuple[Gap, ...] = ()
     _by_type: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _by_urn: dict[str, Resource] = field(default_factory=dict, init=False, repr=False)
+    _reference_index: dict[tuple[str, tuple[str, ...]], dict[str, Resource]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _referrer_index: dict[tuple[str, str], _ReferrerIndex] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         for resource in self.resources:
@@ -199,15 +229,20 @@ class Stack:
 
     def references(self, value: Any, target_type: str, identifiers: tuple[str, ...]) -> Resource | None:
         """The resource of ``target_type`` whose id or one of ``identifiers`` equals ``value``."""
-        if not isinstance(value, str) or not is_known(value):
+        if not isinstance(value, str) or not is_known(value) or not value:
             return None
-        for candidate in self.of_type(target_type):
-            if value in (candidate.id, candidate.name) and value:
-                return candidate
-            for ident in identifiers:
-                if candidate.get(ident) == value:
-                    return candidate
-        return None
+        key = (target_type, identifiers)
+        index = self._reference_index.get(key)
+        if index is None:
+            # Built once per (type, identifiers): a scan per lookup is quadratic on large stacks.
+            index = {}
+            for candidate in self.of_type(target_type):
+                names = (candidate.id, candidate.name, *(candidate.get(i) for i in identifiers))
+                for name in names:
+                    if isinstance(name, str) and name:
+                        index.setdefault(name, candidate)
+            self._reference_index[key] = index
+        return index.get(value)
 
     def referrers(
         self, target: Resource, from_type: str, attribute: str, identifiers: tuple[str, ...]
@@ -218,12 +253,31 @@ class Stack:
             for v in (target.id, *(target.get(i) for i in identifiers))
             if isinstance(v, str) and is_known(v) and v
         }
-        found = []
-        for candidate in self.of_type(from_type):
+        index = self._referrer_index.get((from_type, attribute))
+        if index is None:
+            index = _ReferrerIndex(self.of_type(from_type), attribute)
+            self._referrer_index[(from_type, attribute)] = index
+        positions = {p for name in names for p in index.by_value.get(name, ())}
+        by_dependency = index.unnamed_by_dependency if names else index.all_by_dependency
+        positions.update(by_dependency.get(target.urn, ()))
+        return [index.candidates[p] for p in sorted(positions)]
+
+
+class _ReferrerIndex:
+    """Who names what, for one (type, attribute): by the attribute's value, and by dependency."""
+
+    def __init__(self, candidates: list[Resource], attribute: str) -> None:
+        self.candidates = candidates
+        self.by_value: dict[str, list[int]] = {}
+        #: Candidates whose attribute gives no usable name: only their dependencies tell.
+        self.unnamed_by_dependency: dict[str, list[int]] = {}
+        self.all_by_dependency: dict[str, list[int]] = {}
+        for position, candidate in enumerate(candidates):
             value = candidate.get(attribute)
-            if (isinstance(value, str) and value in names) or (
-                (not isinstance(value, str) or not is_known(value) or not names)
-                and target.urn in candidate.dependencies
-            ):
-                found.append(candidate)
-        return found
+            named = isinstance(value, str) and is_known(value)
+            if named:
+                self.by_value.setdefault(value, []).append(position)
+            for urn in candidate.dependencies:
+                self.all_by_dependency.setdefault(urn, []).append(position)
+                if not named:
+                    self.unnamed_by_dependency.setdefault(urn, []).append(position)

@@ -9,12 +9,14 @@ provider allow-lists default to what ``data/facts/providers.yaml`` says (see ``f
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from facts import providers
+from tooling.cli import BadInputError, read_yaml
 
 #: HDS referential 2024 (hosting exclusively in the EEA) narrowed to the project's options
 #: (data/facts/providers.yaml: AWS Paris, Scaleway Paris).
@@ -111,6 +113,24 @@ class PolicyConfig(BaseModel):
             return cls.model_validate(dict(raw), by_alias=True, by_name=False)
         except ValidationError as error:
             raise PolicyConfigError("; ".join(_messages(error))) from None
+
+    @classmethod
+    def from_file(cls, path: Path) -> PolicyConfig:
+        """``--config FILE`` (YAML or JSON): a syntax error names the file and line."""
+        try:
+            raw = read_yaml(path, "policy config")
+        except BadInputError as error:
+            raise PolicyConfigError(str(error)) from error
+        if raw is None:
+            return cls()
+        if not isinstance(raw, Mapping):
+            raise PolicyConfigError(
+                f"policy config {path}: must be a mapping of camelCase keys, not a {type(raw).__name__}"
+            )
+        try:
+            return cls.from_mapping(raw)
+        except PolicyConfigError as error:
+            raise PolicyConfigError(f"policy config {path}: {error}") from error
 
     def to_mapping(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

@@ -4,8 +4,10 @@
 With no arguments, every stack in stacks/ is previewed offline (the real program under mocks) and
 audited. Reports go to --out (default reports/): junit.xml, results.sarif, findings.json,
 index.html, and checkov's own JUnit and SARIF (checkov/) when its environment (.venv-checkov) is
-there. Exit status: 0 when no mandatory rule fails, 1 when one does, 2 when the input or the
-exceptions register cannot be read.
+there. Exit status: 0 when no mandatory rule fails, 1 when one does (or checkov finds an untriaged
+failure), 2 when an input, the config, the signing key or the exceptions register cannot be read
+(one line naming the file and field), 3 when checkov could not run, 4 on an internal error.
+--out is checked before any work, and every report is written atomically.
 
 Examples:
   scripts/audit.py                                  # every stack in stacks/
@@ -27,8 +29,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-import yaml  # noqa: E402
-
 from policies.audit import AuditResult, audit_stack  # noqa: E402
 from policies.checkov import runner as checkov_runner  # noqa: E402
 from policies.exceptions import DEFAULT_PATH as DEFAULT_EXCEPTIONS  # noqa: E402
@@ -41,12 +41,24 @@ from policies.outputs import evidence, oscal, reports, terraform_plan  # noqa: E
 from policies.rules import all_rules  # noqa: E402
 from policies.rules.providers import secnumcloud_only  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
+from stacks.config import ConfigError  # noqa: E402
+from stacks.offline import StackFileError, StackNotFoundError  # noqa: E402
+from tooling.cli import Exit, Parser, atomic_write_text, check_out_dir, run  # noqa: E402
+
+#: Errors that mean bad input (exit 2), each with a one-line message naming the file or field.
+BAD_INPUT = (
+    AdapterError,
+    ExceptionsError,
+    PolicyConfigError,
+    ConfigError,
+    StackFileError,
+    StackNotFoundError,
+    evidence.EvidenceError,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(prog="audit", description=__doc__)
     parser.add_argument(
         "--stack", action="append", default=[], help="audit this stack of stacks/ (repeatable)"
     )
@@ -246,19 +258,18 @@ def _verify_evidence(directory: Path, public_key: Path | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    return run("audit", lambda: _audit(args), debug=args.debug, bad_input=BAD_INPUT)
+
+
+def _audit(args: argparse.Namespace) -> int:
     if args.verify_evidence:
         return _verify_evidence(args.verify_evidence, args.public_key)
+    check_out_dir(args.out)
     record = evidence.RunRecord(rules=[r.id for r in all_rules()])
-    try:
-        signing_key = evidence.load_signing_key(args.sign_key) if args.sign_key else None
-        config = PolicyConfig()
-        if args.config:
-            config = PolicyConfig.from_mapping(yaml.safe_load(args.config.read_text()) or {})
-        register = load_exceptions(args.exceptions, known_rules=[r.id for r in all_rules()])
-        inputs = _load_stacks(args)
-    except (AdapterError, ExceptionsError, PolicyConfigError, evidence.EvidenceError, OSError) as error:
-        print(f"audit: error: {error}", file=sys.stderr)
-        return 2
+    signing_key = evidence.load_signing_key(args.sign_key) if args.sign_key else None
+    config = PolicyConfig.from_file(args.config) if args.config else PolicyConfig()
+    register = load_exceptions(args.exceptions, known_rules=[r.id for r in all_rules()])
+    inputs = _load_stacks(args)
     _record_inputs(record, args, inputs)
     # The effective allow-lists and switches, whether from --config or the defaults in policies/settings.py.
     record.facts["policyConfig"] = config.model_dump(mode="json")
@@ -278,12 +289,14 @@ def main(argv: list[str] | None = None) -> int:
         plans = args.out / "checkov" / "plans"
         plans.mkdir(parents=True, exist_ok=True)
         for name, stack, _ in inputs:
-            (plans / f"{name}.tfplan.json").write_text(json.dumps(terraform_plan.export(stack), indent=1))
+            atomic_write_text(
+                plans / f"{name}.tfplan.json", json.dumps(terraform_plan.export(stack), indent=1)
+            )
         try:
             outcome = checkov_runner.run(plans, args.out / "checkov", register)
         except checkov_runner.CheckovError as error:
-            print(f"audit: error: {error}", file=sys.stderr)
-            return 3
+            print(f"audit: error: {' '.join(str(error).split())}", file=sys.stderr)
+            return Exit.INCOMPLETE
         checkov_summary = outcome.summary()
         print(f"checkov: {outcome.describe()}")
         print("\n".join(outcome.lines()))
@@ -317,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"audit: {checkov_untriaged} untriaged checkov failure(s): fix them or record them in the register"
         )
-    return 0 if all(r.passed for r in results) and not checkov_untriaged else 1
+    return Exit.PASS if all(r.passed for r in results) and not checkov_untriaged else Exit.FINDING
 
 
 if __name__ == "__main__":

@@ -5,23 +5,23 @@
     scripts/preview.py --stack aws-xks-paris --json preview.json
     scripts/preview.py --json reports/preview   # every stack: one <stack>.json per stack in that folder
 
-The JSON has the shape of `pulumi preview --json`, so the same tools read either.
+The JSON has the shape of `pulumi preview --json`, so the same tools read either. With --stack,
+--json names a file, or an existing folder to write <stack>.json into. Output paths are checked
+before any preview runs; files are written atomically (nothing half-written, no temporary left).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from stacks.config import ConfigError
-from stacks.offline import Preview, StackNotFoundError, run_preview, stack_names
+from stacks.offline import Preview, StackFileError, StackNotFoundError, run_preview, stack_names
+from tooling.cli import BadInputError, Exit, Parser, atomic_writer, check_out_dir, check_out_file, run
 
 
 def region_of(state: dict[str, Any], providers: dict[str, str], config: dict[str, Any]) -> str:
@@ -60,49 +60,59 @@ def table(preview: Preview) -> str:
 
 def write_json(document: dict[str, Any], path: Path) -> None:
     """Writes atomically: a reader never sees half a file, and a failure leaves no file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as handle:
+    with atomic_writer(path) as handle:
         json.dump(document, handle, indent=2, sort_keys=False)
         handle.write("\n")
-    os.replace(handle.name, path)
+
+
+def _targets(json_path: Path | None, stacks: list[str], one: bool) -> dict[str, Path]:
+    """Where each stack's JSON goes, checked before any preview runs."""
+    if json_path is None:
+        return {}
+    if one and not json_path.is_dir():
+        return {stacks[0]: check_out_file(json_path, "--json")}
+    check_out_dir(json_path, "--json")
+    return {stack: json_path / f"{stack}.json" for stack in stacks}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(prog="preview", description=__doc__)
     parser.add_argument("--stack", help=f"stack to preview (default: all of {', '.join(stack_names())})")
     parser.add_argument(
         "--json",
         type=Path,
-        metavar="FILE",
+        metavar="PATH",
         help="write JSON as `pulumi preview --json` does; with several stacks, a folder of <stack>.json",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the summary line of each stack")
     args = parser.parse_args(argv)
+    bad_input = (ConfigError, StackFileError, StackNotFoundError)
+    return run("preview", lambda: _preview(args), debug=args.debug, bad_input=bad_input)
 
+
+def _preview(args: Any) -> int:
     stacks = [args.stack] if args.stack else stack_names()
     if not stacks:
-        parser.error("no stacks/Pulumi.<stack>.yaml found")
+        raise BadInputError("no stacks/Pulumi.<stack>.yaml found")
+    if args.stack and args.stack not in stack_names():
+        raise StackNotFoundError(f"--stack: unknown stack {args.stack!r} (known: {', '.join(stack_names())})")
+    targets = _targets(args.json, stacks, bool(args.stack))
     failed = 0
     for stack in stacks:
         started = time.perf_counter()
         try:
             preview = run_preview(stack)
-        except StackNotFoundError as error:
-            parser.error(str(error))
-        except ConfigError as error:
-            print(f"error: {error}", file=sys.stderr)
+        except (ConfigError, StackFileError) as error:
+            print(f"preview: error: {' '.join(str(error).split())}", file=sys.stderr)
             failed += 1
             continue
         output = table(preview)
         print(output.splitlines()[-1] if args.quiet else output)
         print(f"{stack}: previewed in {time.perf_counter() - started:.2f} s", file=sys.stderr)
-        if args.json:
-            target = args.json if args.stack else args.json / f"{stack}.json"
-            write_json(preview.document, target)
-            print(f"{stack}: wrote {target}", file=sys.stderr)
-    return 1 if failed else 0
+        if stack in targets:
+            write_json(preview.document, targets[stack])
+            print(f"{stack}: wrote {targets[stack]}", file=sys.stderr)
+    return Exit.BAD_INPUT if failed else Exit.PASS
 
 
 if __name__ == "__main__":

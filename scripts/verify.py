@@ -10,9 +10,13 @@ findings.json, index.html) into --out, plus coverage.json (regions read, gaps, r
 Every call goes through an allow-list of read operations (policies/inputs/live/guard.py): verify cannot
 change the account. The read-only role needs exactly policies/inputs/live/aws-readonly-policy.json.
 
+By default every enabled region is read in detail; a resource the readers do not read in detail
+(seen by the tagging API) fails BK-LIVE-005: nothing unread passes.
+
 Exit status: 0 no mandatory finding and everything read; 1 a mandatory rule fails; 2 the run could
-not start (credentials, unknown region, bad configuration); 3 no mandatory finding but some part of
-the account could not be read (see BK-LIVE-004 and coverage.json).
+not start (credentials, unknown or empty region list, bad configuration, unreachable endpoint,
+unwritable --out); 3 no mandatory finding but some part of the account could not be read (see
+BK-LIVE-004 and coverage.json); 4 internal error. --out and every input are checked before the read.
 
 Examples:
   scripts/verify.py --target aws --profile booking-audit
@@ -29,10 +33,9 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-
-import yaml  # noqa: E402
 
 from policies.audit import AuditResult, audit_stack  # noqa: E402
 from policies.exceptions import ExceptionsError  # noqa: E402
@@ -42,13 +45,11 @@ from policies.model import Stack  # noqa: E402
 from policies.outputs import reports  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
+from tooling.cli import Exit, Parser, atomic_write_text, check_out_dir, run  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0] if __doc__ else "",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = Parser(prog="verify", description=__doc__)
     parser.add_argument("--target", choices=("aws", "scaleway"), required=True)
     parser.add_argument(
         "--regions", default="all", help="'all' (every enabled region) or a comma-separated list"
@@ -90,12 +91,27 @@ def aws_client_overrides() -> dict[str, object]:
     return {}
 
 
-def _read_aws(args: argparse.Namespace, config: PolicyConfig, show: object) -> tuple[Stack, Coverage]:
+def wanted_regions(text: str) -> str | list[str]:
+    """``all`` or the listed regions; an empty list is refused (it would read nothing and pass)."""
+    if text.strip() == "all":
+        return "all"
+    regions = [r.strip() for r in text.split(",") if r.strip()]
+    if not regions:
+        raise VerifyError(
+            f"--regions {text!r}: no region given; pass 'all' (every enabled region, the default) or a "
+            "comma-separated list such as eu-west-3,eu-central-1"
+        )
+    return regions
+
+
+def _read_aws(
+    args: argparse.Namespace, config: PolicyConfig, show: object, credential: Any
+) -> tuple[Stack, Coverage]:
     from policies.inputs.live import xks_health
     from policies.inputs.live.aws import AwsReader
     from policies.inputs.live.guard import read_only_session
 
-    wanted = "all" if args.regions == "all" else [r.strip() for r in args.regions.split(",") if r.strip()]
+    wanted = wanted_regions(args.regions)
     try:
         session = read_only_session(args.profile)
     except Exception as error:  # ProfileNotFound and friends
@@ -109,16 +125,18 @@ def _read_aws(args: argparse.Namespace, config: PolicyConfig, show: object) -> t
         clients=aws_client_overrides(),  # type: ignore[arg-type]
     )
     stack = reader.read(wanted)
-    credential = xks_health.load_credential(args.xks_credentials, os.environ)
     if credential is not None:
         stack = xks_health.check_stores(stack, credential, show)  # type: ignore[arg-type]
     return stack, reader.coverage
 
 
-def _read_scaleway(args: argparse.Namespace, config: PolicyConfig, show: object) -> tuple[Stack, Coverage]:
+def _read_scaleway(
+    args: argparse.Namespace, config: PolicyConfig, show: object, credential: Any
+) -> tuple[Stack, Coverage]:
     from policies.inputs.live.scaleway import ScalewayReader
 
-    wanted = "all" if args.regions == "all" else [r.strip() for r in args.regions.split(",") if r.strip()]
+    del credential
+    wanted = wanted_regions(args.regions)
     reader = ScalewayReader.from_environment(
         project_id=args.project_id,
         allowed_regions=config.regions_for("scaleway"),
@@ -156,7 +174,7 @@ def summary(result: AuditResult, coverage: Coverage) -> str:
         lines.extend(f"           - {gap.describe()}" for gap in coverage.gaps)
     if coverage.not_read:
         lines.append(
-            f"  seen by tag only, not read in detail ({len(coverage.not_read)}): "
+            f"  seen by tag only, not read in detail, failed by BK-LIVE-005 ({len(coverage.not_read)}): "
             + ", ".join(coverage.not_read[:5])
         )
     return "\n".join(lines)
@@ -164,21 +182,26 @@ def summary(result: AuditResult, coverage: Coverage) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    bad_input = (VerifyError, ExceptionsError, PolicyConfigError)
+    return run("verify", lambda: _verify(args), debug=args.debug, bad_input=bad_input)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from policies.inputs.live import xks_health
+
     _, show = _progress(args.quiet)
-    try:
-        config = PolicyConfig()
-        if args.config:
-            config = PolicyConfig.from_mapping(yaml.safe_load(args.config.read_text()) or {})
-        register = load_exceptions(args.exceptions, known_rules=[r.id for r in all_rules()])
-        read = _read_aws if args.target == "aws" else _read_scaleway
-        stack, coverage = read(args, config, show)
-    except (VerifyError, ExceptionsError, PolicyConfigError, OSError) as error:
-        print(f"verify: error: {error}", file=sys.stderr)
-        return 2
+    # Everything a user gives is checked before the account is read (which may take minutes).
+    check_out_dir(args.out)
+    wanted_regions(args.regions)
+    config = PolicyConfig.from_file(args.config) if args.config else PolicyConfig()
+    register = load_exceptions(args.exceptions, known_rules=[r.id for r in all_rules()])
+    credential = xks_health.load_credential(args.xks_credentials, os.environ)
+    read = _read_aws if args.target == "aws" else _read_scaleway
+    stack, coverage = read(args, config, show, credential)
     result = audit_stack(stack, config=config, exceptions=register, source=f"live {args.target}")
     paths = reports.write_all([result], args.out)
-    coverage_path = args.out / "coverage.json"
-    coverage_path.write_text(
+    coverage_path = atomic_write_text(
+        args.out / "coverage.json",
         json.dumps(
             {
                 "stack": result.stack,
@@ -190,13 +213,13 @@ def main(argv: list[str] | None = None) -> int:
             },
             indent=2,
         )
-        + "\n"
+        + "\n",
     )
     print(summary(result, coverage))
     print("reports: " + ", ".join(str(p) for p in [*paths.values(), coverage_path]))
     if not result.passed:
-        return 1
-    return 3 if coverage.gaps else 0
+        return Exit.FINDING
+    return Exit.INCOMPLETE if coverage.gaps else Exit.PASS
 
 
 if __name__ == "__main__":

@@ -33,6 +33,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tooling.cli import Parser, run
+
 
 @dataclass
 class Response:
@@ -241,7 +245,7 @@ def load_credentials(path: str | None) -> tuple[str | None, str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog="xks_check", description=__doc__)
     p.add_argument("--endpoint", required=True, help="https://host[:port] (the XksProxyUriEndpoint)")
     p.add_argument(
         "--uri-path", help="XksProxyUriPath, e.g. /keystores/x/kms/xks/v1 (default: from --credentials)"
@@ -253,20 +257,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client-cert", help="client certificate PEM for mTLS")
     p.add_argument("--client-key", help="client private key PEM for mTLS")
     args = p.parse_args(argv)
+    return run("xks_check", lambda: _check(args), debug=args.debug)
+
+
+def _check(args: argparse.Namespace) -> int:
     try:
         file_path, akid, secret = load_credentials(args.credentials)
     except (ValueError, KeyError, OSError) as exc:
-        print(f"error: credentials: {exc}", file=sys.stderr)
+        print(f"xks_check: error: --credentials {args.credentials}: {exc}", file=sys.stderr)
         return 2
     uri_path = args.uri_path or file_path
     if not uri_path or not uri_path.endswith("/kms/xks/v1"):
         print(
-            "error: --uri-path (ending in /kms/xks/v1) is required when the credentials file has none",
+            "xks_check: error: --uri-path (ending in /kms/xks/v1) is required when the credentials file has none",
             file=sys.stderr,
         )
         return 2
     if bool(args.client_cert) != bool(args.client_key):
-        print("error: --client-cert and --client-key go together", file=sys.stderr)
+        print("xks_check: error: --client-cert and --client-key go together", file=sys.stderr)
         return 2
     try:
         client = XksClient(
@@ -279,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             (args.client_cert, args.client_key) if args.client_cert else None,
         )
     except (ValueError, OSError, ssl.SSLError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"xks_check: error: {exc}", file=sys.stderr)
         return 2
     results = run_checks(client, args.key_id)
     client.close()

@@ -21,7 +21,6 @@ from typing import Any
 
 import pulumi
 import pulumi.runtime
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.stack import run_pulumi_func
@@ -30,6 +29,7 @@ from pulumi.runtime.sync_await import _sync_await
 from facts import tokens
 from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY
 from stacks import config as stack_config
+from tooling.cli import BadInputError, read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STACKS_DIR = PROJECT_ROOT / "stacks"
@@ -52,6 +52,22 @@ class StackNotFoundError(LookupError):
     """No stacks/Pulumi.<name>.yaml for the requested stack."""
 
 
+class StackFileError(ValueError):
+    """A stack file that cannot be read: the message names the file and, where known, the line."""
+
+
+#: Top-level keys of a Pulumi stack settings file (pulumi.com/docs/iac/concepts/projects/stack-settings-file).
+STACK_FILE_KEYS = frozenset({"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"})
+
+
+def _line_of(path: Path, key: str) -> str:
+    """``:N`` for the line where a top-level key starts, to point the reader at it."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith(f"{key}:"):
+            return f":{number}"
+    return ""
+
+
 def stack_names() -> list[str]:
     """Every stack that has a file in stacks/, sorted."""
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS_DIR.glob("Pulumi.*.yaml"))
@@ -65,9 +81,25 @@ def read_stack_file(stack: str) -> tuple[dict[str, str], set[str]]:
         raise StackNotFoundError(
             f"unknown stack {stack!r}: no {path.relative_to(PROJECT_ROOT)} (known: {known})"
         )
-    document = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
-        raise ValueError(f"{path}: must be a YAML mapping with a 'config' mapping")
+    try:
+        document = read_yaml(path, "stack file") or {}
+    except BadInputError as error:
+        raise StackFileError(str(error)) from error
+    if not isinstance(document, dict):
+        raise StackFileError(
+            f"stack file {path}: must be a YAML mapping with a 'config' mapping, not a {type(document).__name__}"
+        )
+    unknown = sorted(str(k) for k in document if k not in STACK_FILE_KEYS)
+    if unknown:
+        raise StackFileError(
+            f"stack file {path}: unknown top-level key(s) {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(STACK_FILE_KEYS))})"
+        )
+    if not isinstance(document.get("config") or {}, dict):
+        raise StackFileError(
+            f"stack file {path}{_line_of(path, 'config')}: 'config' must be a mapping of keys to values, "
+            f"not a {type(document['config']).__name__}"
+        )
     values: dict[str, str] = {}
     secret_keys: set[str] = set()
     for name, value in (document.get("config") or {}).items():

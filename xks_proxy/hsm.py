@@ -6,22 +6,20 @@ must never wait on it. Each worker thread owns one PKCS#11 session (object handl
 sessions of the application, so only the session differs). python-pkcs11 releases the GIL around
 every C_* call, so HSM latency overlaps with Python work.
 
-Why a hand-rolled pool rather than ``loop.run_in_executor``: under load, completions are coalesced
-into one event-loop wake-up instead of one per operation, and deadlines are enforced by one watchdog
-instead of one timer per request. Both were measured to matter at 2,000+ operations per second.
+Why a hand-rolled pool rather than ``loop.run_in_executor``: see hsm_pool.py.
 
 Failure model:
 - an operation that does not finish within ``operation_timeout_s`` fails with
   DependencyTimeoutException and marks the HSM *stalled*; queued work whose caller gave up is skipped;
 - a PKCS#11 error that means the token, session or library is gone triggers a reconnect
-  (C_Finalize/C_Initialize, new sessions, login, key handles looked up again), at most once a second;
+  (C_Finalize/C_Initialize, new sessions, login, key handles looked up again), at most once a second,
+  and only once no thread of the process is inside the library (library.py; else HsmUnavailable);
 - the pool is bounded: when it is full the caller gets ThrottlingException, or
   DependencyTimeoutException if the HSM is stalled (the queue is full because the HSM stopped).
 """
 
 from __future__ import annotations
 
-import ctypes
 import hmac
 import logging
 import os
@@ -38,6 +36,7 @@ from pkcs11.mechanisms import GCMParams
 
 from .config import HsmConfig
 from .hsm_pool import HsmPool
+from .library import LIBRARY_GATE, LibraryUnavailable, reinitialize_for_threads_unguarded
 
 log = logging.getLogger("xks_proxy.hsm")
 T = TypeVar("T")
@@ -77,39 +76,7 @@ def _key_usage_error(exc: BaseException) -> bool:
     return type(exc) is p11e.PKCS11Error or isinstance(exc, p11e.FunctionRejected)
 
 
-class _InitArgs(ctypes.Structure):
-    _fields_ = (
-        ("CreateMutex", ctypes.c_void_p),
-        ("DestroyMutex", ctypes.c_void_p),
-        ("LockMutex", ctypes.c_void_p),
-        ("UnlockMutex", ctypes.c_void_p),
-        ("flags", ctypes.c_ulong),
-        ("pReserved", ctypes.c_void_p),
-    )
-
-
-CKF_OS_LOCKING_OK = 0x00000002
-
-
-def initialize_for_threads(module: str) -> None:
-    """Re-run C_Initialize with CKF_OS_LOCKING_OK.
-
-    python-pkcs11 calls ``C_Initialize(NULL)``, which per PKCS#11 promises the module that it will
-    never be called from two threads at once; SoftHSM2 then drops its locks, and concurrent sessions
-    corrupt each other (measured: CKR_GENERAL_ERROR under load). The module is already loaded, so
-    dlopen returns the same instance: finalize it and initialize it again, thread-safe.
-    """
-    so = ctypes.CDLL(module)
-    so.C_Finalize.argtypes = [ctypes.c_void_p]
-    so.C_Initialize.argtypes = [ctypes.c_void_p]
-    so.C_Finalize(None)
-    args = _InitArgs(None, None, None, None, CKF_OS_LOCKING_OK, None)
-    rv = so.C_Initialize(ctypes.byref(args))
-    if rv != 0:
-        raise HsmUnavailable(f"C_Initialize(CKF_OS_LOCKING_OK) failed: 0x{rv:x}")
-
-
-class HsmUnavailable(Exception):
+class HsmUnavailable(LibraryUnavailable):
     """The HSM cannot be reached or the token is not usable right now."""
 
 
@@ -241,11 +208,16 @@ def read_key_info(key_id: str, key: Any, state: Any | None = None) -> KeyInfo:
     )
 
 
-def open_token(module: str, token_label: str | None, slot: int | None) -> tuple[Any, Any]:
+def open_token(
+    module: str, token_label: str | None, slot: int | None, drain_timeout_s: float = 30.0
+) -> tuple[Any, Any]:
     """Load the PKCS#11 module and find the token, by label or by slot id."""
-    lib = pkcs11.lib(module)
-    initialize_for_threads(module)  # also re-reads the module's configuration (e.g. SOFTHSM2_CONF)
-    return lib, find_token(lib, token_label, slot)
+    # Waits for every call in flight in this process (e.g. a proxy's workers) to leave the library.
+    with LIBRARY_GATE.reset(drain_timeout_s):
+        lib = pkcs11.lib(module)
+        # Also re-reads the module's configuration (e.g. SOFTHSM2_CONF).
+        reinitialize_for_threads_unguarded(module)
+        return lib, find_token(lib, token_label, slot)
 
 
 def find_token(lib: Any, token_label: str | None, slot: int | None) -> Any:
@@ -275,6 +247,7 @@ class Pkcs11Hsm(HsmPool):
         self._generation = 0
         self._logged_in = False
         self._lock = threading.Lock()
+        self._connect_lock = threading.Lock()
         self._last_connect_attempt = 0.0
         self._local = _SessionState()
         self._sessions: list[Any] = []
@@ -287,8 +260,10 @@ class Pkcs11Hsm(HsmPool):
     # ------------------------------------------------------------------ connection (worker threads)
 
     def connect(self) -> None:
-        """(Re)load the module, find the token and read its identity. Raises HsmUnavailable."""
-        with self._lock:
+        """(Re)load the module, find the token, read its identity; never from inside the gate.
+
+        ``_connect_lock``, not ``_lock`` (taken inside the gate), serialises reconnects."""
+        with self._connect_lock:
             self._connect_locked(self._generation)
 
     def _connect_locked(self, seen_generation: int) -> None:
@@ -299,21 +274,23 @@ class Pkcs11Hsm(HsmPool):
             raise HsmUnavailable("HSM unavailable (reconnect back-off)")
         self._last_connect_attempt = now
         try:
-            if self._lib is None:
-                self._lib = pkcs11.lib(str(self.cfg.module))
-            else:
-                # Sessions and handles of the old connection are dead; start the library afresh.
+            # Sessions and handles of the old connection die with C_Finalize: only once no call runs.
+            with LIBRARY_GATE.reset(self.cfg.stuck_session_s):
                 self._token = None
-                self._lib.reinitialize()
-            initialize_for_threads(str(self.cfg.module))
-            self._token = find_token(self._lib, self.cfg.token_label, self.cfg.slot)
+                if self._lib is None:
+                    self._lib = pkcs11.lib(str(self.cfg.module))
+                reinitialize_for_threads_unguarded(str(self.cfg.module))
+                self._token = find_token(self._lib, self.cfg.token_label, self.cfg.slot)
+                with self._lock:
+                    self._generation += 1
+                    self._logged_in = False
+                    self._sessions = []
         except Exception as exc:
-            self._token = None
-            self._generation += 1
-            raise HsmUnavailable(f"cannot reach the HSM token: {type(exc).__name__}") from None
-        self._generation += 1
-        self._logged_in = False
-        self._sessions = []
+            with self._lock:
+                self._token = None
+                self._generation += 1
+            why = str(exc) if isinstance(exc, LibraryUnavailable) else type(exc).__name__
+            raise HsmUnavailable(f"cannot reach the HSM token: {why}") from None
         tok = self._token
         self.token_info = TokenInfo(
             manufacturer=str(tok.manufacturer_id).strip(),
@@ -323,12 +300,14 @@ class Pkcs11Hsm(HsmPool):
         )
 
     def _session(self) -> Any:
+        """This thread's session, inside ``LIBRARY_GATE.call()``: it never reconnects (_run does)."""
         st = self._local
         if st.session is not None and st.generation == self._generation:
             return st.session
         with self._lock:
             if self._token is None:
-                self._connect_locked(self._generation)
+                # Another thread lost the token since this one checked: _run reconnects and retries.
+                raise p11e.TokenNotPresent()
             gen = self._generation
             try:
                 if not self._logged_in:
@@ -343,8 +322,7 @@ class Pkcs11Hsm(HsmPool):
                 self._token = None  # the token or library is gone: every thread reconnects
                 raise HsmUnavailable(f"cannot open an HSM session: {type(exc).__name__}") from None
             except Exception as exc:
-                # Anything else (e.g. a busy token) fails this request only: a reconnect would
-                # C_Finalize the library under every other thread's session.
+                # Anything else (e.g. a busy token) fails this request only, without a reconnect.
                 raise HsmUnavailable(f"cannot open an HSM session: {type(exc).__name__}") from None
             self._sessions.append(session)
         st.session, st.generation, st.keys, st.probe_key = session, gen, {}, None
@@ -353,18 +331,24 @@ class Pkcs11Hsm(HsmPool):
     def _run(self, op: Callable[[Any], T]) -> T:
         """Run ``op(session)``; on a connection-type error reconnect once and retry."""
         for attempt in (0, 1):
+            if self.stopping:
+                raise HsmUnavailable("the proxy is stopping")
             gen = self._generation
-            session = self._session()
-            try:
-                return op(session)
-            except _CONNECTION_ERRORS as exc:
-                log.warning("hsm_connection_error", extra={"fields": {"error": type(exc).__name__}})
-                self._local.session = None
-                with self._lock:
-                    if gen == self._generation:
-                        self._token = None  # force a reconnect for every thread
-                if attempt:
-                    raise HsmUnavailable(f"HSM error: {type(exc).__name__}") from None
+            if self._token is None:
+                with self._connect_lock:  # outside the gate: a reconnect waits for calls to leave
+                    self._connect_locked(gen)
+                gen = self._generation
+            with LIBRARY_GATE.call():
+                try:
+                    return op(self._session())
+                except _CONNECTION_ERRORS as exc:
+                    log.warning("hsm_connection_error", extra={"fields": {"error": type(exc).__name__}})
+                    self._local.session = None
+                    with self._lock:
+                        if gen == self._generation:
+                            self._token = None  # force a reconnect for every thread
+                    if attempt:
+                        raise HsmUnavailable(f"HSM error: {type(exc).__name__}") from None
         raise AssertionError("unreachable")
 
     def _key(self, session: Any, key_id: str) -> tuple[Any, KeyInfo]:
@@ -504,11 +488,13 @@ class Pkcs11Hsm(HsmPool):
             raise HsmUnavailable(f"HSM health probe failed: {type(exc).__name__}") from None
 
     def _discard_thread_session(self) -> None:
-        """Close this thread's session (a worker leaving after it was replaced as stuck)."""
+        """Close this thread's session (a worker leaving: replaced as stuck, or the pool stopping)."""
         session = self._local.session
         self._local.session = None
-        if session is not None:
+        # A handle from before a reconnect is dead, and its number may since name someone else's session.
+        if session is not None and self._local.generation == self._generation:
             try:
-                session.close()
+                with LIBRARY_GATE.call():
+                    session.close()
             except Exception:
                 log.debug("stuck_session_close_failed")

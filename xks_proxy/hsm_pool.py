@@ -57,6 +57,7 @@ class HsmPool:
         self._pending: deque[_Job] = deque()
         self._outstanding = 0
         self.stalled = False
+        self.stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._slots: list[_WorkerSlot] = []
@@ -107,16 +108,26 @@ class HsmPool:
             self._start_worker()
         self._slots = [s for s in self._slots if not (s.retired and s.started_at is None)]
 
-    async def stop(self) -> None:
+    async def stop(self, join_timeout_s: float = 10.0) -> list[str]:
+        """Stop the workers: queued jobs are skipped, each worker closes its session and leaves.
+
+        Returns the names of threads still running after ``join_timeout_s`` (stuck in an HSM call,
+        which cannot be interrupted). Stopping never finalises the library, so they are left to
+        finish; a later reset of the library waits for them (library.py).
+        """
+        self.stopping = True
         if self._watchdog:
             self._watchdog.cancel()
-        for slot in self._slots:
-            if not slot.retired:
-                self._queue.put(None)
-        # Threads stuck in a hung HSM call are daemons: they must not block shutdown.
-        deadline = time.monotonic() + 2
+        for t in self._threads:
+            if t.is_alive():
+                self._queue.put(None)  # one each: a retired thread may take one, it costs nothing
+        deadline = time.monotonic() + join_timeout_s
         for t in self._threads:
             await asyncio.to_thread(t.join, max(0.0, deadline - time.monotonic()))
+        left = [t.name for t in self._threads if t.is_alive()]
+        if left:
+            log.error("hsm_threads_still_running_at_stop", extra={"fields": {"threads": left}})
+        return left
 
     @property
     def outstanding(self) -> int:
@@ -140,8 +151,11 @@ class HsmPool:
         while True:
             job = self._queue.get()
             if job is None:
+                self._discard_thread_session()
                 return
-            if job.future.done():  # the caller already gave up (deadline): skip, the HSM is busy enough
+            if (
+                job.future.done() or self.stopping
+            ):  # the caller already gave up (deadline): skip, the HSM is busy enough
                 result: Any = None
                 error: BaseException | None = InternalException("skipped")
             else:

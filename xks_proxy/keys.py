@@ -9,6 +9,7 @@ key may do (or, on a disabled key, what it will do once enabled).
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from .hsm import (
     open_token,
     read_key_info,
 )
+from .library import LIBRARY_GATE, LibraryUnavailable
 
 
 class KeyCommandError(Exception):
@@ -65,16 +67,31 @@ def parse_usage(value: str) -> tuple[bool, bool]:
 
 class KeyCustodian:
     def __init__(self, cfg: HsmConfig) -> None:
+        # Inside the library gate from the session's opening to close(): nothing in this process
+        # finalises the library under the custodian's session (library.py).
+        self._in_library = ExitStack()
         try:
             _, token = open_token(str(cfg.module), cfg.token_label, cfg.slot)
+            self._in_library.enter_context(LIBRARY_GATE.call())
             self.session: Any = token.open(user_pin=cfg.pin, rw=True)
         except p11e.PinIncorrect:
+            self._in_library.close()
             raise KeyCommandError("HSM login failed: the PIN is incorrect") from None
         except p11e.PKCS11Error as exc:
+            self._in_library.close()
             raise KeyCommandError(f"cannot open the HSM token: {type(exc).__name__}") from None
+        except LibraryUnavailable as exc:
+            self._in_library.close()
+            raise KeyCommandError(f"cannot open the HSM token: {exc}") from None
+        except BaseException:
+            self._in_library.close()
+            raise
 
     def close(self) -> None:
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            self._in_library.close()
 
     def _find(self, key_id: str) -> Any:
         if not KEY_ID_RE.match(key_id):

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from policies.inputs.common import build_resources
+from policies.inputs.common import AdapterError, build_resources, check_state
+
+__all__ = ["AdapterError", "load_preview_file", "stack_from_preview"]
 from policies.model import Stack
-
-
-class AdapterError(ValueError):
-    """The input file is not in the expected format."""
+from tooling.cli import BadInputError, read_json
 
 
 def stack_from_preview(document: Mapping[str, Any], stack: str) -> Stack:
@@ -23,7 +21,14 @@ def stack_from_preview(document: Mapping[str, Any], stack: str) -> Stack:
     """
     if not isinstance(document, Mapping) or not isinstance(document.get("steps"), list):
         raise AdapterError(
-            "a preview document must be a JSON object with a 'steps' list (pulumi preview --json)"
+            "a preview document must be a JSON object with a 'steps' list (pulumi preview --json), not "
+            + (
+                "null"
+                if document is None
+                else f"a {type(document).__name__}"
+                if not isinstance(document, Mapping)
+                else "an object without one"
+            )
         )
     config = document.get("config") or {}
     if not isinstance(config, Mapping):
@@ -35,9 +40,7 @@ def stack_from_preview(document: Mapping[str, Any], stack: str) -> Stack:
         state = step.get("newState")
         if step.get("op") in ("delete", "delete-replaced", "discard", "discard-replaced") or not state:
             continue
-        if not isinstance(state, Mapping) or "urn" not in state or "type" not in state:
-            raise AdapterError(f"steps[{index}].newState must carry 'urn' and 'type'")
-        states[str(state["urn"])] = state
+        states[str(check_state(state, f"steps[{index}].newState")["urn"])] = state
     secret_keys = frozenset(k for k, v in config.items() if v == "[secret]")
     return Stack(stack, build_resources(states.values(), config), dict(config), secret_keys)
 
@@ -45,14 +48,19 @@ def stack_from_preview(document: Mapping[str, Any], stack: str) -> Stack:
 def load_preview_file(path: Path, stack: str | None = None) -> Stack:
     """Reads a ``pulumi preview --json`` file; the stack name defaults to the one in the stack URN."""
     try:
-        document = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise AdapterError(f"{path}: cannot read a preview document: {error}") from error
-    return stack_from_preview(document, stack or _stack_name(document) or path.stem)
+        document = read_json(path, "preview document")
+    except BadInputError as error:
+        raise AdapterError(str(error)) from error
+    name = stack or (_stack_name(document) if isinstance(document, Mapping) else None)
+    try:
+        return stack_from_preview(document, name or path.stem)  # type: ignore[arg-type]
+    except AdapterError as error:
+        raise AdapterError(f"preview document {path}: {error}") from error
 
 
 def _stack_name(document: Mapping[str, Any]) -> str | None:
-    for step in document.get("steps") or ():
+    steps = document.get("steps")
+    for step in steps if isinstance(steps, list) else ():
         urn = str(step.get("urn", "")) if isinstance(step, Mapping) else ""
         if urn.startswith("urn:pulumi:"):
             return urn.split("::", 1)[0][len("urn:pulumi:") :]

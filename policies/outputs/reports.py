@@ -15,11 +15,12 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from policies.audit import AuditResult, Finding
 from policies.regulations import CONTROLS, REGULATIONS
 from policies.rules import Rule, all_rules
+from tooling.cli import atomic_write_text, atomic_writer
 
 TOOL_NAME = "sovereign-booking-policies"
 TOOL_VERSION = "1.0.0"
@@ -144,7 +145,19 @@ def _read_lines(uri: str, root: Path | None) -> list[str]:
         return []
 
 
-def _region_of(lines: list[str], urn: str) -> dict[str, int] | None:
+def _line_index(lines: list[str]) -> dict[str, int]:
+    """URN -> first line naming it, built once per input file (a per-finding scan is quadratic)."""
+    index: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        for match in _URN_IN_LINE.finditer(line):
+            index.setdefault(match.group(1), number)
+    return index
+
+
+_URN_IN_LINE = re.compile(r'"(urn:pulumi:[^"]+)"')
+
+
+def _region_of(lines: list[str], index: dict[str, int], urn: str) -> dict[str, int] | None:
     """Where a finding sits in its input file (SARIF §3.30).
 
     A preview or export names the resource by URN: point at that line. A stack file does not (its
@@ -153,10 +166,79 @@ def _region_of(lines: list[str], urn: str) -> dict[str, int] | None:
     """
     if not lines:
         return None
-    for number, line in enumerate(lines, 1):
-        if urn in line:
-            return {"startLine": number, "endLine": number}
+    number = index.get(urn)
+    if number is not None:
+        return {"startLine": number, "endLine": number}
     return {"startLine": 1, "endLine": len(lines)}
+
+
+class _Artifacts:
+    """Each stack's input file, read once, with its URN line index."""
+
+    def __init__(self, artifact_for: dict[str, str] | None, root: Path | None) -> None:
+        self.artifact_for = artifact_for or {}
+        self._lines = {uri: _read_lines(uri, root) for uri in set(self.artifact_for.values())}
+        self._index = {uri: _line_index(lines) for uri, lines in self._lines.items()}
+
+    def location(self, stack: str, urn: str) -> dict[str, Any] | None:
+        artifact = self.artifact_for.get(stack)
+        if not artifact:
+            return None
+        region = _region_of(self._lines[artifact], self._index[artifact], urn)
+        if region is None:
+            return None
+        return {"artifactLocation": {"uri": artifact}, "region": region}
+
+
+def _sarif_result(
+    result: AuditResult, finding: Finding, index: dict[str, int], artifacts: _Artifacts
+) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "logicalLocations": [
+            {
+                "fullyQualifiedName": finding.resource_urn,
+                "name": finding.resource_urn.rsplit("::", 1)[-1],
+                "kind": "resource",
+            }
+        ]
+    }
+    physical = artifacts.location(result.stack, finding.resource_urn)
+    if physical:
+        location["physicalLocation"] = physical
+    entry: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": index[finding.rule_id],
+        "level": "error" if finding.mandatory else "warning",
+        "message": {"text": f"{finding.resource_type} {finding.resource_urn}: {finding.message}"},
+        "locations": [location],
+        "partialFingerprints": {"resourceRule/v1": f"{finding.rule_id}|{finding.resource_urn}"},
+        "properties": {"stack": result.stack, "resourceType": finding.resource_type},
+    }
+    if finding.status == "excepted":
+        entry["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": f"{finding.justification} (owner {finding.owner}, expires {finding.expires})",
+                "properties": {"owner": finding.owner, "expires": finding.expires},
+            }
+        ]
+    return entry
+
+
+def _sarif_run_head(result: AuditResult, rules: list[Rule]) -> dict[str, Any]:
+    return {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "version": TOOL_VERSION,
+                "informationUri": TOOL_URI,
+                "rules": [_sarif_rule(r) for r in rules],
+            }
+        },
+        "automationDetails": {"id": f"policies/{result.stack}/"},
+        "properties": {"stack": result.stack, "passed": result.passed, "resources": result.resources},
+    }
 
 
 def sarif(
@@ -168,60 +250,34 @@ def sarif(
     """
     rules = _rules_of(results)
     index = {r.id: i for i, r in enumerate(rules)}
-    artifact_for = artifact_for or {}
-    artifact_lines = {uri: _read_lines(uri, root) for uri in set(artifact_for.values())}
+    artifacts = _Artifacts(artifact_for, root)
     runs = []
     for result in results:
-        sarif_results = []
-        for finding in result.findings:
-            location: dict[str, Any] = {
-                "logicalLocations": [
-                    {
-                        "fullyQualifiedName": finding.resource_urn,
-                        "name": finding.resource_urn.rsplit("::", 1)[-1],
-                        "kind": "resource",
-                    }
-                ]
-            }
-            artifact = artifact_for.get(result.stack)
-            region = _region_of(artifact_lines.get(artifact, []), finding.resource_urn) if artifact else None
-            if artifact and region:
-                location["physicalLocation"] = {"artifactLocation": {"uri": artifact}, "region": region}
-            entry: dict[str, Any] = {
-                "ruleId": finding.rule_id,
-                "ruleIndex": index[finding.rule_id],
-                "level": "error" if finding.mandatory else "warning",
-                "message": {"text": f"{finding.resource_type} {finding.resource_urn}: {finding.message}"},
-                "locations": [location],
-                "partialFingerprints": {"resourceRule/v1": f"{finding.rule_id}|{finding.resource_urn}"},
-                "properties": {"stack": result.stack, "resourceType": finding.resource_type},
-            }
-            if finding.status == "excepted":
-                entry["suppressions"] = [
-                    {
-                        "kind": "external",
-                        "status": "accepted",
-                        "justification": f"{finding.justification} (owner {finding.owner}, expires {finding.expires})",
-                        "properties": {"owner": finding.owner, "expires": finding.expires},
-                    }
-                ]
-            sarif_results.append(entry)
-        runs.append(
-            {
-                "tool": {
-                    "driver": {
-                        "name": TOOL_NAME,
-                        "version": TOOL_VERSION,
-                        "informationUri": TOOL_URI,
-                        "rules": [_sarif_rule(r) for r in rules],
-                    }
-                },
-                "automationDetails": {"id": f"policies/{result.stack}/"},
-                "results": sarif_results,
-                "properties": {"stack": result.stack, "passed": result.passed, "resources": result.resources},
-            }
-        )
+        run = _sarif_run_head(result, rules)
+        run["results"] = [_sarif_result(result, f, index, artifacts) for f in result.findings]
+        runs.append(run)
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": runs}
+
+
+def write_sarif(
+    handle: IO[str],
+    results: Sequence[AuditResult],
+    artifact_for: dict[str, str] | None = None,
+    root: Path | None = None,
+) -> None:
+    """The same log as :func:`sarif`, streamed one result at a time (memory bounded by one finding)."""
+    rules = _rules_of(results)
+    index = {r.id: i for i, r in enumerate(rules)}
+    artifacts = _Artifacts(artifact_for, root)
+    handle.write(f'{{"$schema": {json.dumps(SARIF_SCHEMA_URI)}, "version": "2.1.0", "runs": [')
+    for number, result in enumerate(results):
+        head = json.dumps(_sarif_run_head(result, rules), indent=1)
+        handle.write(("," if number else "") + "\n" + head[:-2] + ',\n "results": [')
+        for count, finding in enumerate(result.findings):
+            entry = json.dumps(_sarif_result(result, finding, index, artifacts))
+            handle.write(("," if count else "") + "\n  " + entry)
+        handle.write("\n ]}")
+    handle.write("\n]}\n")
 
 
 def findings_json(results: Sequence[AuditResult]) -> str:
@@ -231,6 +287,20 @@ def findings_json(results: Sequence[AuditResult]) -> str:
         "stacks": [r.to_dict() for r in results],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def write_findings_json(handle: IO[str], results: Sequence[AuditResult]) -> None:
+    """The same document as :func:`findings_json`, streamed one finding at a time."""
+    tool = json.dumps({"name": TOOL_NAME, "version": TOOL_VERSION})
+    handle.write(f'{{"tool": {tool}, "passed": {json.dumps(all(r.passed for r in results))}, "stacks": [')
+    for number, result in enumerate(results):
+        head = result.to_dict(findings=False)
+        unused = head.pop("unused_exceptions")
+        handle.write(("," if number else "") + "\n" + json.dumps(head)[:-1] + ', "findings": [')
+        for count, finding in enumerate(result.findings):
+            handle.write(("," if count else "") + "\n  " + json.dumps(finding.to_dict()))
+        handle.write(f'\n ], "unused_exceptions": {json.dumps(unused)}}}')
+    handle.write("\n]}\n")
 
 
 _CSS = """
@@ -352,6 +422,7 @@ def write_all(
     checkov: dict[str, str] | None = None,
     root: Path | None = None,
 ) -> dict[str, Path]:
+    """Writes the four reports, each atomically; the two large ones are streamed."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {
         "junit": out / "junit.xml",
@@ -359,8 +430,10 @@ def write_all(
         "findings": out / "findings.json",
         "html": out / "index.html",
     }
-    paths["junit"].write_text(junit_xml(results))
-    paths["sarif"].write_text(json.dumps(sarif(results, artifact_for, root), indent=2) + "\n")
-    paths["findings"].write_text(findings_json(results))
-    paths["html"].write_text(index_html(results, checkov))
+    atomic_write_text(paths["junit"], junit_xml(results))
+    with atomic_writer(paths["sarif"]) as handle:
+        write_sarif(handle, results, artifact_for, root)
+    with atomic_writer(paths["findings"]) as handle:
+        write_findings_json(handle, results)
+    atomic_write_text(paths["html"], index_html(results, checkov))
     return paths

@@ -48,6 +48,8 @@ class Rule:
     topic: str = ""
     #: Why the rule exists, in a sentence or two (shown in reports and SARIF help).
     rationale: str = ""
+    #: Judges what the other rules read (BK-STATE-001), so it runs after all of them.
+    runs_last: bool = False
 
     def __post_init__(self) -> None:
         unknown = [r for r in self.regulations if r not in REGULATIONS]

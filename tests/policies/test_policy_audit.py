@@ -125,7 +125,7 @@ def test_malformed_register_is_a_clear_error(tmp_path: Path, entry: dict[str, An
 def test_invalid_yaml_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "exceptions.yaml"
     path.write_text("exceptions: [unclosed\n")
-    with pytest.raises(ExceptionsError, match="not valid YAML"):
+    with pytest.raises(ExceptionsError, match=r"exceptions.yaml:2:1: YAML syntax error"):
         load(path)
 
 
@@ -161,9 +161,12 @@ def test_export_secret_envelopes_never_reach_the_model(aws_document: dict[str, A
 
     export = _as_export(aws_document)
     envelope = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "AAAA"}
+    export["deployment"]["resources"][-1]["inputs"]["password"] = envelope
     export["deployment"]["resources"][-1]["outputs"]["password"] = envelope
+    export["deployment"]["resources"][-1]["outputs"]["token"] = envelope
     stack = stack_from_export(export, "aws-xks-paris")
     assert stack.resources[-1].properties["password"] is SECRET
+    assert stack.resources[-1].recorded["token"] is SECRET
 
 
 def test_reports_are_written(scaleway_document: dict[str, Any], tmp_path: Path) -> None:

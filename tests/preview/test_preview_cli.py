@@ -102,6 +102,6 @@ def test_invalid_stack_config_fails_and_writes_nothing(tmp_path: Path) -> None:
         result = preview_cli("--stack", "test-invalid-region", "--json", str(tmp_path / "x.json"))
     finally:
         bad.unlink()
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad input (the exit-code contract)
     assert "booking:region: must be one of eu-west-3 (got 'us-east-1')" in result.stderr
     assert not (tmp_path / "x.json").exists()

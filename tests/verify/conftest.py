@@ -31,11 +31,15 @@ XKS_ENDPOINT = "https://xks.booking.example.fr"
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with pytest.MonkeyPatch.context() as patch:
+        # moto's stock AMIs come with EBS snapshots "owned" by the test account; a real account
+        # holds only what it made, and the EBS reader reads every snapshot it owns.
+        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+        server.stop()
 
 
 @pytest.fixture

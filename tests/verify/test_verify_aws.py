@@ -226,7 +226,7 @@ def test_denied_permission_is_reported_and_the_rest_is_read(
             return error_response(400, body)
         return None
 
-    def read_with_denial(args: Any, config: Any, show: Any) -> Any:
+    def read_with_denial(args: Any, config: Any, show: Any, credential: Any) -> Any:
         from policies.inputs.live import guard
 
         real = guard.read_only_session
@@ -237,7 +237,7 @@ def test_denied_permission_is_reported_and_the_rest_is_read(
             return s
 
         monkeypatch.setattr(guard, "read_only_session", session)
-        return original(args, config, show)
+        return original(args, config, show, credential)
 
     monkeypatch.setattr(verify, "_read_aws", read_with_denial)
     code = verify.main(["--target", "aws", "--out", str(tmp_path), "--quiet", "--regions", HOME])

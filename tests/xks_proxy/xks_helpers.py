@@ -81,7 +81,8 @@ def start_proxy(config_path: Path, setup: Any) -> RunningProxy:
 
     def stop() -> None:
         loop.call_soon_threadsafe(holder["stop"].set)
-        thread.join(15)
+        thread.join(40)  # the server drains for up to 5 s, the HSM pool joins its threads for up to 10 s
+        assert not thread.is_alive(), "proxy did not stop"
 
     return RunningProxy(
         holder["server"],

@@ -22,7 +22,23 @@ POLICY_PATH: Final = Path(__file__).with_name("aws-readonly-policy.json")
 #: service name (botocore) -> operation name -> IAM action. Only these calls can be made.
 AWS_READ_OPERATIONS: Final[Mapping[str, Mapping[str, str]]] = {
     "sts": {"GetCallerIdentity": "sts:GetCallerIdentity"},
-    "ec2": {"DescribeRegions": "ec2:DescribeRegions"},
+    "ec2": {
+        "DescribeRegions": "ec2:DescribeRegions",
+        "DescribeVolumes": "ec2:DescribeVolumes",
+        "DescribeSnapshots": "ec2:DescribeSnapshots",
+        "DescribeSnapshotAttribute": "ec2:DescribeSnapshotAttribute",
+        "DescribeSecurityGroups": "ec2:DescribeSecurityGroups",
+    },
+    "efs": {"DescribeFileSystems": "elasticfilesystem:DescribeFileSystems"},
+    "dynamodb": {"ListTables": "dynamodb:ListTables", "DescribeTable": "dynamodb:DescribeTable"},
+    "elbv2": {
+        "DescribeLoadBalancers": "elasticloadbalancing:DescribeLoadBalancers",
+        "DescribeListeners": "elasticloadbalancing:DescribeListeners",
+    },
+    "ecs": {
+        "ListTaskDefinitions": "ecs:ListTaskDefinitions",
+        "DescribeTaskDefinition": "ecs:DescribeTaskDefinition",
+    },
     "s3": {
         "ListBuckets": "s3:ListAllMyBuckets",
         "GetBucketLocation": "s3:GetBucketLocation",
@@ -38,6 +54,8 @@ AWS_READ_OPERATIONS: Final[Mapping[str, Mapping[str, str]]] = {
         "DescribeDBClusters": "rds:DescribeDBClusters",
         "DescribeDBSnapshots": "rds:DescribeDBSnapshots",
         "DescribeDBClusterSnapshots": "rds:DescribeDBClusterSnapshots",
+        "DescribeDBSnapshotAttributes": "rds:DescribeDBSnapshotAttributes",
+        "DescribeDBClusterSnapshotAttributes": "rds:DescribeDBClusterSnapshotAttributes",
         "DescribeDBInstanceAutomatedBackups": "rds:DescribeDBInstanceAutomatedBackups",
         "DescribeDBParameters": "rds:DescribeDBParameters",
         "DescribeDBClusterParameters": "rds:DescribeDBClusterParameters",

@@ -215,6 +215,11 @@ class ScalewayReader:
     def regions(self, wanted: str | Sequence[str]) -> list[str]:
         if wanted == "all":
             return list(KNOWN_REGIONS)
+        if not wanted:
+            raise UnknownRegionError(
+                "--regions: no region given; pass 'all' (every Scaleway region, the default) or a "
+                f"comma-separated list of {', '.join(KNOWN_REGIONS)}"
+            )
         unknown = [r for r in wanted if r not in KNOWN_REGIONS]
         if unknown:
             raise UnknownRegionError(

@@ -22,7 +22,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from facts.tokens import CUSTOM_KEY_STORE
+from policies.inputs.live.errors import VerifyError
 from policies.model import Stack
+from tooling.cli import BadInputError, read_json
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,24 @@ class ProxyCredential:
 
 
 def load_credential(path: Path | None, environ: Mapping[str, str]) -> ProxyCredential | None:
+    """The proxy credential, checked before any read (a malformed file is refused at once)."""
     if path is not None:
-        document = json.loads(path.read_text())
-        auth = document.get("XksProxyAuthenticationCredential", {})
+        try:
+            document = read_json(path, "--xks-credentials")
+        except BadInputError as error:
+            raise VerifyError(str(error)) from error
+        auth = document.get("XksProxyAuthenticationCredential") if isinstance(document, Mapping) else None
+        fields = ("AccessKeyId", "RawSecretAccessKey")
+        if not isinstance(auth, Mapping) or not all(
+            isinstance(auth.get(f), str) and auth.get(f) for f in fields
+        ):
+            raise VerifyError(
+                f"--xks-credentials {path}: must be the AWS KMS console's JSON, an object whose "
+                "XksProxyAuthenticationCredential holds AccessKeyId and RawSecretAccessKey strings"
+            )
+        uri_path = document.get("XksProxyUriPath") if isinstance(document, Mapping) else None
         return ProxyCredential(
-            auth["AccessKeyId"], auth["RawSecretAccessKey"], document.get("XksProxyUriPath")
+            auth["AccessKeyId"], auth["RawSecretAccessKey"], uri_path if isinstance(uri_path, str) else None
         )
     if environ.get("XKS_ACCESS_KEY_ID") and environ.get("XKS_SECRET_ACCESS_KEY"):
         return ProxyCredential(environ["XKS_ACCESS_KEY_ID"], environ["XKS_SECRET_ACCESS_KEY"])

@@ -35,13 +35,16 @@ def _public_grants(policy: object) -> bool:
     return False
 
 
+_PUBLIC_GRANTEES = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+
+
 def _acl_public(resource: Resource) -> bool:
-    return resource.get("acl") in _PUBLIC_ACLS or resource.get(
-        "accessControlPolicy", "grants", "grantee", "uri"
-    ) in (
-        "http://acs.amazonaws.com/groups/global/AllUsers",
-        "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
-    )
+    # Every grant is judged: a real ACL holds the owner's grant besides any public one.
+    grantees = resource.values("accessControlPolicy", "grants", "grantee", "uri")
+    return resource.get("acl") in _PUBLIC_ACLS or any(uri in _PUBLIC_GRANTEES for uri in grantees)
 
 
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:

@@ -1,0 +1,1 @@
+"""Rules on the agreement between the program and its recorded state."""
