@@ -25,6 +25,8 @@ class AdapterError(ValueError):
 #: Attributes the cloud computes and the program does not declare: outputs may add these, no others.
 COMPUTED_ATTRIBUTES = frozenset(
     {"id", "arn", "name", "bucket", "keyId", "dnsName", "endpoint", "address", "zoneId", "hostedZoneId"}
+    # Google Cloud technology (S3NS): self links, service-agent identities, Cloud SQL's connection data.
+    | {"selfLink", "email", "member", "connectionName", "privateIpAddress"}
 )
 
 #: Packages whose resources live in no cloud region (the engine's own, and local generators).
