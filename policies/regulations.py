@@ -57,6 +57,23 @@ REGULATIONS: dict[str, Regulation] = {
             "https://docs.aws.amazon.com/kms/latest/developerguide/keystore-external.html",
         ),
         Regulation(
+            "SREN-31",
+            "Loi SREN art. 31 and circular n° 6519/SG",
+            "Loi n° 2024-449 du 21 mai 2024 (SREN), art. 31: State services and operators using a "
+            "commercial cloud for data of particular sensitivity use an offer qualified SecNumCloud (or an "
+            "equivalent European scheme); Prime Minister's circular n° 6519/SG of 5 February 2026 restates "
+            "that health data is in that class and that HDS alone does not suffice (docs/secnumcloud.md).",
+            "https://numerique.gouv.fr/offre-accompagnement/reference-vade-mecum-sensibilite-donnees",
+        ),
+        Regulation(
+            "S3NS-CMEK",
+            "Cloud KMS customer-managed keys on S3NS",
+            "S3NS documentation, Cloud KMS overview: customer-managed keys for 40+ services of Cloud de "
+            "Confiance; Cloud KMS locations: key material stays in its region for the key's whole life; "
+            "Cloud de Confiance has the single region u-france-east1.",
+            "https://documentation.s3ns.fr/kms/docs/key-management-service?hl=fr",
+        ),
+        Regulation(
             "ANSSI-TLS",
             "ANSSI TLS recommendations",
             "ANSSI, Recommandations de sécurité relatives à TLS (v1.2, 2020): TLS 1.2 or 1.3 only, "

@@ -39,6 +39,7 @@ from policies.inputs.preview import AdapterError, load_preview_file, stack_from_
 from policies.model import Stack  # noqa: E402
 from policies.outputs import evidence, oscal, reports, terraform_plan  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
+from policies.rules.providers import secnumcloud_only  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
 from stacks.config import ConfigError  # noqa: E402
 from stacks.offline import StackFileError, StackNotFoundError  # noqa: E402
@@ -208,6 +209,39 @@ def _table(results: list[AuditResult]) -> str:
     return "\n".join(lines)
 
 
+def _perimeter_what_if(
+    inputs: list[tuple[str, Stack, str]], config: PolicyConfig, out: Path, written: list[Path]
+) -> str:
+    """Every stack judged by the qualified-perimeter rule as if its data required SecNumCloud (loi SREN
+    art. 31): what a ministry needs to know of each option. Informational: the audit's exit status
+    follows each stack's own requirement only. Written to <out>/secnumcloud-perimeter.json."""
+    required = config.model_copy(update={"secnumcloud_only": True})
+    rows = []
+    for name, stack, _ in inputs:
+        outside = [v for v in secnumcloud_only.check(stack, required) if v.resource is not None]
+        rows.append(
+            {
+                "stack": name,
+                "rule": secnumcloud_only.RULE.id,
+                "result": "PASS" if not outside else "FAIL",
+                "resourcesOutside": len(outside),
+                "typesOutside": sorted({v.resource.type for v in outside if v.resource is not None}),
+            }
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "secnumcloud-perimeter.json"
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps({"secnumcloudRequired": rows}, indent=1))
+    partial.replace(target)
+    written.append(target)  # recorded in the evidence manifest with the other reports
+    lines = [f"if SecNumCloud were required ({secnumcloud_only.RULE.id}, qualified perimeter): {target}"]
+    lines += [
+        f"  {r['result']:4} {r['stack']}: {r['resourcesOutside']} resource(s) outside the perimeter"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
 def _verify_evidence(directory: Path, public_key: Path | None) -> int:
     try:
         verification = evidence.verify(directory, public_key)
@@ -284,10 +318,13 @@ def _audit(args: argparse.Namespace) -> int:
             ]
             written += sorted(plans.glob("*.tfplan.json"))
     paths = reports.write_all(results, args.out, {n: a for n, _, a in inputs}, checkov_summary, root=ROOT)
-    written += list(paths.values())
-    written += _write_oscal(args.out / "oscal", inputs, results, checkov_failures, run_started)
+    written += [
+        *paths.values(),
+        *_write_oscal(args.out / "oscal", inputs, results, checkov_failures, run_started),
+    ]
+    perimeter_summary = _perimeter_what_if(inputs, config, args.out, written)
     written += evidence.write(record, written, args.out, signing_key)
-    print(_table(results))
+    print(_table(results) + "\n" + perimeter_summary)
     print("reports: " + ", ".join(str(p) for p in written))
     if checkov_untriaged:
         print(

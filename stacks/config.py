@@ -51,8 +51,8 @@ from stacks.config_checks import (
 
 NAMESPACE = "booking"
 
-Target = Literal["aws", "scaleway"]
-TARGETS: tuple[Target, ...] = ("aws", "scaleway")
+Target = Literal["aws", "scaleway", "s3ns"]
+TARGETS: tuple[Target, ...] = ("aws", "scaleway", "s3ns")
 #: Targets read by another loader (components/keystore/config.py), dispatched by stacks/program.py.
 OTHER_TARGETS: tuple[str, ...] = ("keystore",)
 
@@ -63,6 +63,7 @@ ALLOWED_REGIONS: dict[str, tuple[str, ...]] = allowed_regions()
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
     "aws": ("xksAccessKeyId", "xksSecretAccessKey"),
     "scaleway": (),
+    "s3ns": (),
 }
 
 _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)+$")
@@ -250,6 +251,11 @@ class StackSettings(_Settings):
     )
     backup_retention_days: Annotated[int, BeforeValidator(integer(7, 35))] = 35
     log_retention_days: Annotated[int, BeforeValidator(integer(30, 3653))] = 365
+    require_sec_num_cloud: bool = Field(
+        default=False,
+        description="true when the stack's data requires a SecNumCloud-qualified offer (loi SREN art. 31): "
+        "the policies then fail any resource outside its provider's qualified perimeter (BK-PROV-002)",
+    )
 
     #: The Pulumi stack's name, set by :func:`validate`: not a config key.
     _stack: str = PrivateAttr(default="")
@@ -341,8 +347,15 @@ class ScalewayStackSettings(StackSettings):
         return self.sizes
 
 
-MODELS: dict[str, type[StackSettings]] = {"aws": AwsStackSettings, "scaleway": ScalewayStackSettings}
-BookingConfig = AwsStackSettings | ScalewayStackSettings
+# Option C's model lives beside its stack builder; it builds on the classes above.
+from stacks.s3ns_config import S3nsStackSettings  # noqa: E402
+
+MODELS: dict[str, type[StackSettings]] = {
+    "aws": AwsStackSettings,
+    "scaleway": ScalewayStackSettings,
+    "s3ns": S3nsStackSettings,
+}
+BookingConfig = AwsStackSettings | ScalewayStackSettings | S3nsStackSettings
 
 
 def _field_at(model: type[BaseModel], path: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, Any]:

@@ -26,6 +26,7 @@ from pulumi.runtime import mocks, rpc
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from facts import tokens
 from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY
 from stacks import config as stack_config
 from tooling.cli import BadInputError, read_yaml
@@ -212,6 +213,10 @@ class OfflineMocks(mocks.Mocks):
                 state["endpoint"] = f"{resource_id}.{region}.rds.amazonaws.com:5432"
             if args.typ == "aws:lb/loadBalancer:LoadBalancer":
                 state["dnsName"] = f"{resource_id}.{region}.elb.amazonaws.com"
+        if args.typ.startswith("gcp:"):
+            state.update(_gcp_outputs(args.typ, args.name, args.inputs, digest))
+            # GCP ids are resource paths (a key's id is what a CMEK setting names).
+            resource_id = str(state.get("id") or resource_id)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = pulumi.Output.secret("preview-placeholder-password")
         # Unset computed names would stay unknown in a preview and hide what references them.
@@ -229,7 +234,53 @@ class OfflineMocks(mocks.Mocks):
             }
         if args.token == "aws:index/getPartition:getPartition":  # noqa: S105 - an invoke token
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+        if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":  # noqa: S105
+            return {
+                "emailAddress": f"service-{FAKE_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+                "member": f"serviceAccount:service-{FAKE_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+                "id": "preview",
+            }
+        if args.token == "gcp:logging/getProjectCmekSettings:getProjectCmekSettings":  # noqa: S105
+            return {
+                "serviceAccountId": f"service-{FAKE_PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com",
+                "name": f"projects/{args.args.get('project', 'preview')}/cmekSettings",
+                "id": "preview",
+            }
         return {}
+
+
+#: A fake project number for the service agents' addresses in a preview.
+FAKE_PROJECT_NUMBER = "000000000000"
+
+
+def _gcp_outputs(typ: str, name: str, inputs: Mapping[str, Any], digest: str) -> dict[str, Any]:
+    """Computed outputs the S3NS component wires together (ids in the provider's own formats).
+
+    Mock inputs arrive camelCase; numbers arrive as floats.
+    """
+    project = str(inputs.get("project") or "preview")
+    location = str(inputs.get("location") or inputs.get("region") or "u-france-east1")
+    out: dict[str, Any] = {}
+    if typ == tokens.GCP_KMS_KEY_RING:
+        out["id"] = f"projects/{project}/locations/{location}/keyRings/{name}"
+    elif typ == tokens.GCP_KMS_KEY:
+        out["id"] = f"{inputs.get('keyRing')}/cryptoKeys/{name}"
+    elif typ == "gcp:projects/serviceIdentity:ServiceIdentity":
+        service = str(inputs.get("service", "")).split(".")[0]
+        email = f"service-{FAKE_PROJECT_NUMBER}@gcp-sa-{service}.iam.gserviceaccount.com"
+        out.update(email=email, member=f"serviceAccount:{email}")
+    elif typ == "gcp:serviceaccount/account:Account":
+        email = f"{inputs.get('accountId')}@{project}.iam.gserviceaccount.com"
+        out.update(email=email, member=f"serviceAccount:{email}")
+    elif typ == tokens.GCP_SQL_INSTANCE:
+        out.update(connectionName=f"{project}:{location}:{name}", privateIpAddress="10.21.0.3")
+    elif typ == tokens.GCP_SECRET:
+        out["id"] = f"projects/{project}/secrets/{inputs.get('secretId')}"
+    elif typ == "gcp:compute/address:Address":
+        out["address"] = f"203.0.113.{int(digest[:2], 16) % 250 + 1}"
+    elif typ.startswith(("gcp:compute/", "gcp:servicenetworking/")):
+        out["selfLink"] = f"https://compute.s3nsapis.fr/compute/v1/projects/{project}/{name}"
+    return out
 
 
 @dataclass

@@ -21,6 +21,13 @@ def main() -> None:
         from stacks import aws_stack
 
         aws_stack.build(cfg)
+    elif cfg.target == "s3ns":
+        from stacks import s3ns_stack
+        from stacks.s3ns_config import S3nsStackSettings
+
+        assert isinstance(cfg, S3nsStackSettings)  # MODELS maps the s3ns target to this model
+
+        s3ns_stack.build(cfg)
     else:
         from stacks import scaleway_stack
 

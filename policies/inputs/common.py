@@ -25,13 +25,15 @@ class AdapterError(ValueError):
 #: Attributes the cloud computes and the program does not declare: outputs may add these, no others.
 COMPUTED_ATTRIBUTES = frozenset(
     {"id", "arn", "name", "bucket", "keyId", "dnsName", "endpoint", "address", "zoneId", "hostedZoneId"}
+    # Google Cloud technology (S3NS): self links, service-agent identities, Cloud SQL's connection data.
+    | {"selfLink", "email", "member", "connectionName", "privateIpAddress"}
 )
 
 #: Packages whose resources live in no cloud region (the engine's own, and local generators).
 REGIONLESS_PACKAGES = frozenset({"pulumi", "pulumi-python", "pulumi-nodejs", "random", "tls", "command"})
 
 
-def resolve_region(
+def resolve_region(  # noqa: PLR0911 - one return per source, in order of precedence
     type_token: str,
     properties: Mapping[str, Any],
     provider_properties: Mapping[str, Any] | None,
@@ -42,7 +44,8 @@ def resolve_region(
     """The region a resource lives in, in order of precedence.
 
     1. its own ``region`` input (pulumi-aws v7 and Scaleway accept one per resource), or Scaleway's
-       ``zone`` (``fr-par-1`` is in ``fr-par``);
+       ``zone`` (``fr-par-1`` is in ``fr-par``), or on Google Cloud technology (S3NS) its ``location``
+       (key rings, buckets, Cloud Run, log buckets; bucket locations are upper case);
     2. its explicit provider's ``region`` (or ``zone``);
     3. the stack's ``<package>:region`` (or ``scaleway:zone``) config, which the default provider reads.
 
@@ -54,6 +57,9 @@ def resolve_region(
         return None
     if package in REGIONLESS_PACKAGES or type_token == STACK_TYPE:
         return None
+    location = properties.get("location")
+    if package == "gcp" and isinstance(location, str) and is_known(location) and location:
+        return region_of_zone(location.lower())
     for source in (properties, provider_properties or {}):
         region = source.get("region")
         if isinstance(region, str) and is_known(region) and region:

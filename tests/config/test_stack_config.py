@@ -68,7 +68,7 @@ def test_every_problem_is_listed_across_levels() -> None:
         "booking:region: must be one of fr-par (got 'nl-ams')",
         "booking:sizes.apiMaxScale: must be at least apiMinScale",
         "booking:colour: is not a known setting (known: backupRetentionDays, domain, environment, images, "
-        "logRetentionDays, region, scalewayProjectId, sizes, target)",
+        "logRetentionDays, region, requireSecNumCloud, scalewayProjectId, sizes, target)",
     ]
 
 
