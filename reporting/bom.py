@@ -13,7 +13,6 @@ from reporting.analysis import Option, name_of
 GB = 1024 * 1024  # KB per GB
 
 
-
 @dataclass(frozen=True)
 class Assumptions:
     """The load model: assumptions, listed in the report as such (the peak figure is sourced there)."""
@@ -66,8 +65,6 @@ class Quantity:
     unit: str
     price_key: str
     basis: str
-
-
 
 
 def bill_of_materials(option: Option, a: Assumptions) -> list[Quantity]:
@@ -483,6 +480,13 @@ def _generic_bom(option: Option) -> list[Quantity]:
 
     counts = Counter(s["type"] for s in option.cloud_resources)
     return [
-        Quantity(category_of(t), f"{t.rsplit(':', 1)[-1]} x{n}", float(n), "resources", f"{option.target}:{t}", "preview")
+        Quantity(
+            category_of(t),
+            f"{t.rsplit(':', 1)[-1]} x{n}",
+            float(n),
+            "resources",
+            f"{option.target}:{t}",
+            "preview",
+        )
         for t, n in sorted(counts.items())
     ]

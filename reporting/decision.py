@@ -68,7 +68,9 @@ def exit_figures(report: Report, column: Column) -> ExitFigures:
         for k in ("allocatedStorage", "volumeSizeInGb")
         if s["type"] in ("aws:rds/instance:Instance", "scaleway:databases/instance:Instance")
     )
-    volume = db + a.appointments_per_month * a.document_share * a.document_kb * a.retention_months / (1024 * 1024)
+    volume = db + a.appointments_per_month * a.document_share * a.document_kb * a.retention_months / (
+        1024 * 1024
+    )
     hours = volume * 8 * 1024 / a.exit_bandwidth_mbps / 3600
     egress_line = next(
         (
@@ -80,7 +82,9 @@ def exit_figures(report: Report, column: Column) -> ExitFigures:
     )
     if egress_line is None or egress_line.unit_price is None:
         return ExitFigures(volume, hours, None, "")
-    return ExitFigures(volume, hours, (0.0, round(volume * egress_line.unit_price.high, 2)), egress_line.currency)
+    return ExitFigures(
+        volume, hours, (0.0, round(volume * egress_line.unit_price.high, 2)), egress_line.currency
+    )
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ def matrix(report: Report) -> Matrix:
             values: list[float] = []
             spec = criterion.source
             for rule_id in spec.get("verdicts", []):
-                values.append(w.verdict_scores[judge(rules[rule_id], column).verdict])
+                values.append(w.verdict_scores[judge(rules[rule_id], column).verdict])  # type: ignore[index]
             for threat_id in spec.get("threats", []):
                 cell = threats[threat_id].cells.get(column.target)
                 values.append(w.status_scores[cell.status] if cell else 0.0)
@@ -118,7 +122,8 @@ def matrix(report: Report) -> Matrix:
                 values.append(
                     0.0
                     if plan is None
-                    else (plan.standard_formats + plan.swipo_declared + (not plan.extra_custody_to_unwind)) / 3
+                    else (plan.standard_formats + plan.swipo_declared + (not plan.extra_custody_to_unwind))
+                    / 3
                 )
             if spec.get("cost"):
                 scores[column.key][criterion.key] = Score(cost_ok.get(column.key), "cost")
@@ -136,7 +141,9 @@ def matrix(report: Report) -> Matrix:
         )
         for key, row in scores.items()
     }
-    criteria = [(c.key, c.label, c.why, c.weight, round(100 * used[c.key] / total_weight, 1)) for c in w.criteria]
+    criteria = [
+        (c.key, c.label, c.why, c.weight, round(100 * used[c.key] / total_weight, 1)) for c in w.criteria
+    ]
     return Matrix(criteria, scores, totals, notes)
 
 
@@ -149,7 +156,7 @@ def _costs_comparable(report: Report) -> dict[str, float]:
         totals = column.cost.totals()
         if not column.cost.complete or len(totals) != 1:
             return {}
-        (currency, (_low, high)), = totals.items()
+        ((currency, (_low, high)),) = totals.items()
         currencies.add(currency)
         highs[column.key] = high
     if len(currencies) != 1 or not highs:

@@ -90,7 +90,13 @@ def custody_layout(c: Custody, store_label: str, headers: tuple[str, str, str]) 
     sy = max(30.0, (30.0 + y - gap) / 2 - sh / 2)
     boxes.insert(0, Box(0, sy, w_store, sh, store, "store"))
     edges += [Edge(w_store, sy + sh / 2, k.x, k.y + k.h / 2) for k in key_boxes]
-    return Diagram(x_data + w_data + 2, max(y, sy + sh) + 10, boxes, edges, [(0, headers[0]), (x_key, headers[1]), (x_data, headers[2])])
+    return Diagram(
+        x_data + w_data + 2,
+        max(y, sy + sh) + 10,
+        boxes,
+        edges,
+        [(0, headers[0]), (x_key, headers[1]), (x_data, headers[2])],
+    )
 
 
 @dataclass(frozen=True)
@@ -106,5 +112,7 @@ def bars(values: list[tuple[str, float, str]], width: float = 420.0) -> tuple[fl
     left = max((len(label) for label, _, _ in values), default=8) * CHAR_W + 8
     room = width - left - 110
     top = max((v for _, v, _ in values), default=0.0) or 1.0
-    out = [Bar(label, 26 + i * 22, max(1.0, room * v / top), shown) for i, (label, v, shown) in enumerate(values)]
+    out = [
+        Bar(label, 26 + i * 22, max(1.0, room * v / top), shown) for i, (label, v, shown) in enumerate(values)
+    ]
     return left, 30 + 22 * max(1, len(values)) + 6, out

@@ -343,7 +343,10 @@ def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
     for path in price_paths:
         raw = docs[f"price:{path.name}"]
         if isinstance(raw, dict) and isinstance(raw.get("prices"), dict):
-            raw = {**raw, "prices": {k: {**v, "key": k} for k, v in raw["prices"].items() if isinstance(v, dict)}}
+            raw = {
+                **raw,
+                "prices": {k: {**v, "key": k} for k, v in raw["prices"].items() if isinstance(v, dict)},
+            }
         book = _parse(PriceBook, path, raw)
         for key, price in book.prices.items():
             if price.url != sources[price.source].url:

@@ -82,7 +82,9 @@ def policy_auditor() -> Auditor:
         if regulations:
             # The qualified-perimeter question is "what if this stack had to be SecNumCloud": rerun the
             # rules implementing those regulations with the SecNumCloud-only switch on.
-            strict = audit_preview(document, stack, config=dataclasses.replace(PolicyConfig(), secnumcloud_only=True))
+            strict = audit_preview(
+                document, stack, config=dataclasses.replace(PolicyConfig(), secnumcloud_only=True)
+            )
             for regulation in regulations:
                 ids = [r.id for r in all_rules() if regulation in r.regulations]
                 failed = [f.to_dict() for f in strict.failed if f.rule_id in ids]
@@ -117,7 +119,9 @@ def build(
                 continue
             ks = option_from_preview(companion, previews[companion])
             ks_facts = facts.targets.get(ks.target) or TargetFacts(provider=ks.target)
-            bills.append(price_bill(ks.stack, bill_of_materials(ks, assumptions), facts.price_book(ks_facts.provider)))
+            bills.append(
+                price_bill(ks.stack, bill_of_materials(ks, assumptions), facts.price_book(ks_facts.provider))
+            )
         for bill in bills:
             cost.lines += bill_range_lines(bill)
         cost.lines += ownership_lines(facts.ownership.get(definition.target, ()), assumptions, cost)

@@ -53,7 +53,7 @@ def money_range(low: float | None, high: float | None, currency: str, lang: str)
         return ui("not_priced", lang)
     if low == high:
         return money(low, currency, lang)
-    return f"{money(low, currency, lang)} – {money(high, currency, lang)}"
+    return f"{money(low, currency, lang)} - {money(high, currency, lang)}"
 
 
 def environment() -> Environment:
@@ -113,7 +113,11 @@ def _chart(lines: list[RangeLine], lang: str) -> list[tuple[str, Any]]:
             else:
                 per[line.category] += line.high
         values = [
-            (cat + (" *" if cat in incomplete else ""), amount, money(amount, currency, lang) + (" + ?" if cat in incomplete else ""))
+            (
+                cat + (" *" if cat in incomplete else ""),
+                amount,
+                money(amount, currency, lang) + (" + ?" if cat in incomplete else ""),
+            )
             for cat, amount in per.items()
         ]
         charts.append((currency, bars(values)))

@@ -33,10 +33,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--lang", choices=("en", "fr", "all"), default="all", help="report language(s)")
     parser.add_argument("--stacks", help="comma-separated stacks (default: every stack in stacks/)")
-    parser.add_argument("--appointments-per-month", type=int, default=5_000_000, help="load (default 5,000,000)")
-    parser.add_argument("--weights", type=Path, help="decision-matrix weights (default data/facts/weights.yaml)")
+    parser.add_argument(
+        "--appointments-per-month", type=int, default=5_000_000, help="load (default 5,000,000)"
+    )
+    parser.add_argument(
+        "--weights", type=Path, help="decision-matrix weights (default data/facts/weights.yaml)"
+    )
     parser.add_argument("--data", type=Path, help="data folder (default data/)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
+    )
     parser.add_argument("--no-pdf", action="store_true", help="write HTML only")
     parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     return parser.parse_args(argv)
@@ -85,9 +91,13 @@ def run(args: argparse.Namespace) -> int:
         stacks = [s.strip() for s in args.stacks.split(",") if s.strip()] if args.stacks else known
         unknown = [s for s in stacks if s not in known]
         if unknown or not stacks:
-            raise UsageError(f"--stacks: unknown {', '.join(unknown) or '(none given)'} (known: {', '.join(known)})")
+            raise UsageError(
+                f"--stacks: unknown {', '.join(unknown) or '(none given)'} (known: {', '.join(known)})"
+            )
         previews = {stack: run_preview(stack).document for stack in stacks}
-        report = build(previews, facts, Assumptions(appointments_per_month=args.appointments_per_month), policy_auditor())
+        report = build(
+            previews, facts, Assumptions(appointments_per_month=args.appointments_per_month), policy_auditor()
+        )
     except (FactsError, PreviewError, StackNotFoundError) as error:
         raise UsageError(str(error)) from error
     langs = ("en", "fr") if args.lang == "all" else (args.lang,)
@@ -109,9 +119,13 @@ def run(args: argparse.Namespace) -> int:
                 write_atomic(args.out / pdf_tmp.name, pdf_tmp.read_bytes())
             print(f"wrote {args.out / pdf_tmp.name} ({pages} page{'s' if pages > 1 else ''})")
     for column in report.columns:
-        totals = "; ".join(f"{cur} {lo:,.2f}-{hi:,.2f}" for cur, (lo, hi) in sorted(column.cost.totals().items()))
+        totals = "; ".join(
+            f"{cur} {lo:,.2f}-{hi:,.2f}" for cur, (lo, hi) in sorted(column.cost.totals().items())
+        )
         state = "total" if column.cost.complete else "priced part only, not a total"
-        print(f"  option {column.key} ({column.definition.stack}): {totals or 'nothing priced'} per month ({state})")
+        print(
+            f"  option {column.key} ({column.definition.stack}): {totals or 'nothing priced'} per month ({state})"
+        )
         for line in column.cost.material_unpriced:
             print(f"    not priced: {line.label.en if hasattr(line.label, 'en') else line.label}")
     return 0
@@ -130,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"compare: error: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # noqa: BLE001 (the contract: one line, exit 4, traceback only with --debug)
+    except Exception as error:
         if args.debug:
             raise
         print(f"compare: internal error: {error}", file=sys.stderr)
