@@ -42,7 +42,8 @@ def judge(rule: LegalRule, column: Column) -> Judgement:
                 verdict = "conditional"
         else:
             ids, failed = perimeter
-            result = RuleResult("failed" if failed else "passed", tuple(ids), len(failed))
+            failing = tuple(sorted({str(f.get("rule_id")) for f in failed}))
+            result = RuleResult("failed" if failed else "passed", failing or tuple(ids), len(failed))
             if failed:
                 verdict = "not-admissible"
     return Judgement(verdict, cell, result)

@@ -41,8 +41,10 @@ UI: dict[str, tuple[str, str]] = {
         "règle(s) {ids} respectée(s) par la pile en mode SecNumCloud",
     ),
     "rule_failed": (
-        "policy rule(s) {ids}: {n} resource(s) outside the qualified providers in SecNumCloud mode",
-        "règle(s) {ids} : {n} ressource(s) hors des fournisseurs qualifiés en mode SecNumCloud",
+        "run in SecNumCloud-only mode, policy rule(s) {ids} report {n} finding(s) on the stack:"
+        " not admissible for data in scope",
+        "exécutées en mode SecNumCloud seul, les règles {ids} relèvent {n} constat(s) sur la pile :"
+        " non recevable pour les données dans le champ",
     ),
     "rule_not_run": (
         "qualified perimeter not checked: no stack or no rule for it",
