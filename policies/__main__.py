@@ -1,19 +1,13 @@
 """CrossGuard entry point: ``pulumi preview --policy-pack policies``.
 
-The engine runs this file with policies/ as the working directory; importing works from there and
-from the repository root (``python policies/__main__.py``, ``python -m policies``).
+The engine runs this file with policies/ as the working directory and the interpreter of
+PulumiPolicy.yaml's virtualenv (../.venv), where the project is installed: ``policies`` imports from
+there, as it does for ``python policies/__main__.py`` and ``python -m policies``.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from policies.pack import serve  # noqa: E402
+from policies.pack import serve
 
 if __name__ == "__main__":
     serve()

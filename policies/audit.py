@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from policies import exceptions as exceptions_register
-from policies.adapters.export import stack_from_export
-from policies.adapters.preview import stack_from_preview
+from policies.inputs.export import stack_from_export
+from policies.inputs.preview import stack_from_preview
 from policies.model import STACK_TYPE, Stack
 from policies.rules import Rule, Violation, all_rules
 from policies.settings import PolicyConfig

@@ -1,4 +1,4 @@
-# ruff: noqa: PLR0911, S105 - value conversions return early per engine type; "[secret]" is a marker, not a password
+# ruff: noqa: S105 - "[secret]" is a marker, not a password
 """The provider-neutral resource model every rule reads.
 
 A :class:`Resource` carries what the Pulumi engine knows about one resource: its type token, name,
@@ -198,74 +198,3 @@ class Stack:
             ):
                 found.append(candidate)
         return found
-
-
-@dataclass(frozen=True, slots=True)
-class KeyResolution:
-    """What a key reference on a data store points to."""
-
-    #: The stack's key resources the reference can denote (several when only dependencies tell).
-    keys: tuple[Resource, ...]
-    #: Why the reference denotes no key of the stack, when it does not.
-    problem: str = ""
-
-
-KMS_KEY = "aws:kms/key:Key"
-KMS_ALIAS = "aws:kms/alias:Alias"
-KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
-KMS_EXTERNAL_KEY = "aws:kms/externalKey:ExternalKey"
-KMS_KEY_TYPES = (KMS_KEY, KMS_REPLICA_KEY, KMS_EXTERNAL_KEY)
-
-_KMS_KEY_ARN = re.compile(
-    r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<kind>key|alias)/(?P<id>.+)$"
-)
-
-
-def resolve_kms_key(stack: Stack, resource: Resource, value: Any) -> KeyResolution:
-    """Resolves a KMS key reference (ARN, key id, alias name or ARN) to keys of the stack.
-
-    Exact matches on key ids/ARNs (known in a stack export) win. In a preview the key's ARN is not
-    among its inputs, or the reference is unknown: then the resource's dependencies on the stack's
-    keys tell which keys it may denote, and every one of them must pass the key rules.
-    """
-    if value is None or value == "":
-        return KeyResolution((), "no customer-managed key is set (the service's AWS-managed key is used)")
-    if value is SECRET or not isinstance(value, str):
-        return KeyResolution((), "the key reference is not a plain key id or ARN")
-    if is_known(value):
-        if value.startswith("alias/aws/") or ":alias/aws/" in value:
-            return KeyResolution(
-                (), f"{value} is an AWS-managed key, not a customer-managed key of the stack"
-            )
-        key = stack.references(value, KMS_KEY, ("arn", "keyId"))
-        key = key or stack.references(value, KMS_REPLICA_KEY, ("arn", "keyId"))
-        key = key or stack.references(value, KMS_EXTERNAL_KEY, ("arn", "keyId"))
-        if key is not None:
-            return KeyResolution((key,))
-        alias = stack.references(value, KMS_ALIAS, ("arn", "name"))
-        if alias is not None:
-            target = stack.references(alias.get("targetKeyId"), KMS_KEY, ("arn", "keyId"))
-            targets = (target,) if target else tuple(stack.dependencies_of(alias, KMS_KEY))
-            if targets:
-                return KeyResolution(targets)
-        match = _KMS_KEY_ARN.match(value)
-        accounts = _stack_accounts(stack)
-        if match and accounts and match.group("account") not in accounts:
-            return KeyResolution((), f"{value} belongs to another AWS account, not to this stack")
-    candidates = tuple(r for t in KMS_KEY_TYPES for r in stack.dependencies_of(resource, t))
-    if not candidates:
-        for alias in stack.dependencies_of(resource, KMS_ALIAS):
-            candidates += tuple(stack.dependencies_of(alias, KMS_KEY))
-    if candidates:
-        return KeyResolution(candidates)
-    return KeyResolution((), f"{value} is not a key of this stack")
-
-
-def _stack_accounts(stack: Stack) -> set[str]:
-    """AWS account ids seen in the ARNs of the stack's own keys (known in exports and mocks)."""
-    accounts = set()
-    for key in stack.of_type(KMS_KEY):
-        match = _KMS_KEY_ARN.match(str(key.get("arn", default="")))
-        if match:
-            accounts.add(match.group("account"))
-    return accounts

@@ -19,7 +19,7 @@ import pulumi_policy as crossguard
 from pulumi_policy import policy as crossguard_internals
 
 from policies import exceptions as exceptions_register
-from policies.adapters.crossguard import keep_engine_markers, stack_from_resource_args, stack_from_stack_args
+from policies.inputs.crossguard import keep_engine_markers, stack_from_resource_args, stack_from_stack_args
 from policies.model import Stack
 from policies.rules import Rule, all_rules
 from policies.settings import CONFIG_SCHEMA, PolicyConfig

@@ -59,7 +59,12 @@ DATA_STORE_TYPES = (
     "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "scaleway:secrets/secret:Secret",
     "scaleway:containers/container:Container",
+    "gcp:sql/databaseInstance:DatabaseInstance",
+    "gcp:storage/bucket:Bucket",
+    "gcp:secretmanager/secret:Secret",
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig",
 )
+KEY_TYPES = ("aws:kms/key:Key", "scaleway:keymanager/key:Key", "gcp:kms/cryptoKey:CryptoKey")
 
 
 class PreviewError(ValueError):
@@ -178,7 +183,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 def custody(option: Option) -> Custody:
     """Each key of the stack, where its material lives, who operates it and which stores it protects."""
-    key_states = [s for s in option.states if s["type"] in ("aws:kms/key:Key", "scaleway:keymanager/key:Key")]
+    key_states = [s for s in option.states if s["type"] in KEY_TYPES]
     ids: dict[str, Key] = {}
     keys: list[Key] = []
     store = "none"
@@ -198,13 +203,18 @@ def custody(option: Option) -> Custody:
             )
             operator = "French key custodian; used by AWS KMS" if external else "AWS"
             domain = str((inputs.get("tags") or {}).get("booking:data-domain", ""))
+        elif state["type"] == "gcp:kms/cryptoKey:CryptoKey":
+            where = f"Cloud KMS {option.region()} (S3NS)"
+            operator = "S3NS"
+            domain = name_of(state["urn"]).rsplit("-", 1)[-1]
         else:
             where = f"Scaleway Key Manager {inputs.get('region', option.region())}"
             operator = "Scaleway"
             domain = name_of(state["urn"]).rsplit("-", 1)[-1]
         key = Key(name_of(state["urn"]), state["type"], where, operator, domain=domain)
         keys.append(key)
-        for ident in (outputs.get("arn"), outputs.get("id"), outputs.get("keyId")):
+        full_name = f"{inputs.get('keyRing')}/cryptoKeys/{inputs.get('name', name_of(state['urn']))}"
+        for ident in (outputs.get("arn"), outputs.get("id"), outputs.get("keyId"), full_name):
             if isinstance(ident, str) and ident:
                 ids[ident] = key
     unkeyed = []

@@ -472,21 +472,23 @@ def _keystore_bom(option: Option, a: Assumptions) -> list[Quantity]:
 
 
 def _generic_bom(option: Option) -> list[Quantity]:
-    """A target without a priced bill of materials yet: one 'not priced' line per resource type, so the
-    report lists what would have to be priced instead of showing nothing."""
+    """A target without a priced bill of materials: one 'not priced' line per category, naming the
+    resource types, so the report lists what would have to be priced instead of showing nothing."""
     from collections import Counter
 
     from reporting.analysis import category_of
 
-    counts = Counter(s["type"] for s in option.cloud_resources)
+    per: dict[str, Counter[str]] = {}
+    for state in option.cloud_resources:
+        per.setdefault(category_of(state["type"]), Counter())[state["type"].rsplit(":", 1)[-1]] += 1
     return [
         Quantity(
-            category_of(t),
-            f"{t.rsplit(':', 1)[-1]} x{n}",
-            float(n),
+            category,
+            f"{category}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())),
+            float(sum(counts.values())),
             "resources",
-            f"{option.target}:{t}",
-            "preview",
+            f"{option.target}:{category}",
+            "resources in the preview",
         )
-        for t, n in sorted(counts.items())
+        for category, counts in sorted(per.items())
     ]

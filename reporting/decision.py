@@ -68,6 +68,9 @@ def exit_figures(report: Report, column: Column) -> ExitFigures:
         for s in column.option.states
         for k in ("allocatedStorage", "volumeSizeInGb")
         if s["type"] in ("aws:rds/instance:Instance", "scaleway:databases/instance:Instance")
+    ) + sum(
+        float((s.get("inputs", {}).get("settings") or {}).get("diskSize", 0) or 0)
+        for s in column.option.of_type("gcp:sql/databaseInstance:DatabaseInstance")
     )
     volume = db + a.appointments_per_month * a.document_share * a.document_kb * a.retention_months / (
         1024 * 1024

@@ -62,13 +62,34 @@ class Source(Model):
         return value
 
 
+class ProviderStatus(Model):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    status: str
+    detail: str
+    sources: tuple[str, ...] = Field(min_length=1)
+
+
+class PerimeterRow(Model):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    service: str
+    evidence: str
+    sources: tuple[str, ...] = Field(min_length=1)
+    types: tuple[str, ...] = ()
+
+
 class Provider(Model):
+    """A provider as data/facts/providers.yaml states it (owned with the policies' allow-lists; read
+    here, never copied): extra keys are kept so the file can grow without breaking the report."""
+
     model_config = ConfigDict(extra="allow", frozen=True)
     name: str
     package: str
     engine: bool = False
     legal_seat: str = ""
     legal_seat_sources: tuple[str, ...] = ()
+    hds: ProviderStatus | None = None
+    secnumcloud: ProviderStatus | None = None
+    perimeter: tuple[PerimeterRow, ...] = ()
 
 
 class OptionDef(Model):

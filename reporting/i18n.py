@@ -26,6 +26,18 @@ UI: dict[str, tuple[str, str]] = {
     "s_policies": ("Policy results", "Résultats des politiques"),
     "s_context": ("Context a ministry weighs", "Contexte à prendre en compte"),
     "s_sources": ("Sources", "Sources"),
+    "s_providers": ("Certifications and qualified perimeter", "Certifications et périmètre qualifié"),
+    "providers_how": (
+        "As data/facts/providers.yaml states them; the policies' allow-lists and the qualified-perimeter rule"
+        " read the same file.",
+        "Tels que les indique data/facts/providers.yaml ; les listes d'autorisation des politiques et la règle"
+        " de périmètre qualifié lisent le même fichier.",
+    ),
+    "provider": ("Provider", "Fournisseur"),
+    "seat": ("Legal seat", "Siège"),
+    "service": ("Service in the qualified perimeter", "Service du périmètre qualifié"),
+    "evidence": ("Evidence", "Preuve"),
+    "no_perimeter": ("no qualified perimeter", "aucun périmètre qualifié"),
     "must_know": ("Three things a minister must know", "Trois choses qu'un ministre doit savoir"),
     "rule": ("Rule", "Règle"),
     "applies": ("When it applies", "Quand elle s'applique"),

@@ -23,18 +23,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from policies import checkov_runner, reports, terraform_plan  # noqa: E402
-from policies.adapters.export import load_export_file  # noqa: E402
-from policies.adapters.preview import AdapterError, load_preview_file, stack_from_preview  # noqa: E402
 from policies.audit import AuditResult, audit_stack  # noqa: E402
+from policies.checkov import runner as checkov_runner  # noqa: E402
 from policies.exceptions import ExceptionsError  # noqa: E402
 from policies.exceptions import load as load_exceptions  # noqa: E402
+from policies.inputs.export import load_export_file  # noqa: E402
+from policies.inputs.preview import AdapterError, load_preview_file, stack_from_preview  # noqa: E402
 from policies.model import Stack  # noqa: E402
+from policies.outputs import reports, terraform_plan  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
 

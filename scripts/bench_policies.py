@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from policies import checkov_runner, terraform_plan  # noqa: E402
-from policies.adapters.preview import stack_from_preview  # noqa: E402
 from policies.audit import audit_stack  # noqa: E402
+from policies.checkov import runner as checkov_runner  # noqa: E402
 from policies.exceptions import load  # noqa: E402
+from policies.inputs.preview import stack_from_preview  # noqa: E402
+from policies.outputs import terraform_plan  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
 from stacks.offline import run_preview, stack_names  # noqa: E402
 

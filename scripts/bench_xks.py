@@ -28,8 +28,6 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 
 from xks_check import XksClient, request_metadata  # type: ignore[import-not-found]  # noqa: E402
 

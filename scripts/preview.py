@@ -20,8 +20,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from stacks.config import ConfigError
 from stacks.offline import Preview, StackNotFoundError, run_preview, stack_names
 

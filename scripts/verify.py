@@ -7,8 +7,8 @@ the account into the policies' resource model, runs every rule plus the live-onl
 (BK-LIVE-*), and writes the same reports as scripts/audit.py (junit.xml, results.sarif,
 findings.json, index.html) into --out, plus coverage.json (regions read, gaps, retries).
 
-Every call goes through an allow-list of read operations (policies/live/guard.py): verify cannot
-change the account. The read-only role needs exactly policies/live/aws-readonly-policy.json.
+Every call goes through an allow-list of read operations (policies/inputs/live/guard.py): verify cannot
+change the account. The read-only role needs exactly policies/inputs/live/aws-readonly-policy.json.
 
 Exit status: 0 no mandatory finding and everything read; 1 a mandatory rule fails; 2 the run could
 not start (credentials, unknown region, bad configuration); 3 no mandatory finding but some part of
@@ -31,17 +31,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from policies import reports  # noqa: E402
 from policies.audit import AuditResult, audit_stack  # noqa: E402
 from policies.exceptions import ExceptionsError  # noqa: E402
 from policies.exceptions import load as load_exceptions  # noqa: E402
-from policies.live.errors import Coverage, VerifyError  # noqa: E402
+from policies.inputs.live.errors import Coverage, VerifyError  # noqa: E402
 from policies.model import Stack  # noqa: E402
+from policies.outputs import reports  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
 
@@ -93,9 +91,9 @@ def aws_client_overrides() -> dict[str, object]:
 
 
 def _read_aws(args: argparse.Namespace, config: PolicyConfig, show: object) -> tuple[Stack, Coverage]:
-    from policies.live import xks_health
-    from policies.live.aws import AwsReader
-    from policies.live.guard import read_only_session
+    from policies.inputs.live import xks_health
+    from policies.inputs.live.aws import AwsReader
+    from policies.inputs.live.guard import read_only_session
 
     wanted = "all" if args.regions == "all" else [r.strip() for r in args.regions.split(",") if r.strip()]
     try:
@@ -118,7 +116,7 @@ def _read_aws(args: argparse.Namespace, config: PolicyConfig, show: object) -> t
 
 
 def _read_scaleway(args: argparse.Namespace, config: PolicyConfig, show: object) -> tuple[Stack, Coverage]:
-    from policies.live.scaleway import ScalewayReader
+    from policies.inputs.live.scaleway import ScalewayReader
 
     wanted = "all" if args.regions == "all" else [r.strip() for r in args.regions.split(",") if r.strip()]
     reader = ScalewayReader.from_environment(

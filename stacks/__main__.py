@@ -1,11 +1,7 @@
 """Pulumi program entry point (Pulumi.yaml: `main: stacks/`). The program itself is stacks/program.py."""
 
-import sys
-from pathlib import Path
-
-# The engine runs this file with stacks/ as the working directory; the components live beside it.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+# The engine runs this file with the interpreter of Pulumi.yaml's virtualenv (.venv), where the project
+# is installed: `stacks`, `components` and the rest import from there, whatever the working directory.
 from stacks import program
 
 program.main()

@@ -21,14 +21,22 @@ from urllib.parse import urlsplit
 
 import pulumi
 
+from stacks import s3ns_config
+from stacks.s3ns_config import S3nsSettings
+
 NAMESPACE = "booking"
 
-Target = Literal["aws", "scaleway"]
-TARGETS: tuple[Target, ...] = ("aws", "scaleway")
+Target = Literal["aws", "scaleway", "s3ns"]
+TARGETS: tuple[Target, ...] = ("aws", "scaleway", "s3ns")
 
 #: Regions where health data may live, per target. AWS Paris is the only AWS region in France;
 #: Scaleway's HDS-certified region is fr-par (Scaleway's HDS guidance).
-ALLOWED_REGIONS: dict[str, tuple[str, ...]] = {"aws": ("eu-west-3",), "scaleway": ("fr-par",)}
+#: S3NS (Cloud de Confiance) has a single region, u-france-east1 (docs/secnumcloud.md).
+ALLOWED_REGIONS: dict[str, tuple[str, ...]] = {
+    "aws": ("eu-west-3",),
+    "scaleway": ("fr-par",),
+    "s3ns": ("u-france-east1",),
+}
 
 #: One KMS key per data domain, so that a single domain can be crypto-shredded on its own.
 DATA_DOMAINS: tuple[str, ...] = ("database", "documents", "logs", "secrets", "backups")
@@ -39,6 +47,7 @@ XKS_CONNECTIVITY = ("PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE")
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
     "aws": ("xksAccessKeyId", "xksSecretAccessKey"),
     "scaleway": (),
+    "s3ns": (),
 }
 
 # Limits from the AWS KMS API reference (CreateCustomKeyStore, XksProxyAuthenticationCredentialType).
@@ -137,6 +146,8 @@ class BookingConfig:
     #: Scaleway: the project that holds every resource (None: the provider's default project).
     scaleway_project_id: str | None = None
     scaleway_sizes: ScalewaySizes = field(default_factory=ScalewaySizes)
+    #: S3NS: project, certificate, key protection and sizes (stacks/s3ns_config.py).
+    s3ns: S3nsSettings | None = None
 
 
 class _Reader:
@@ -437,6 +448,18 @@ def _xks(reader: _Reader) -> XksSettings | None:
     )
 
 
+_OWNER = {"xks": "aws", "certificateArn": "aws", "xksAccessKeyId": "aws", "xksSecretAccessKey": "aws"}
+
+
+def _refuse_strays(reader: _Reader, target: str, names: tuple[str, ...]) -> None:
+    """A key of another target is a mistake (often a copied stack file): refused, never ignored."""
+    for stray in names:
+        if reader.raw(stray) is not None:
+            reader.fail(
+                reader.key(stray), f"applies only to target {_OWNER.get(stray, 's3ns')}, not {target}"
+            )
+
+
 def load(stack: str | None = None, config: pulumi.Config | None = None) -> BookingConfig:
     """Reads and validates the ``booking:*`` configuration; raises ConfigError listing every problem."""
     stack = stack or pulumi.get_stack()
@@ -489,6 +512,10 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
         if cert and region and (match := _ACM_ARN.match(cert)) and match["region"] != region:
             reader.fail(reader.key("certificateArn"), f"must be in {region}, where the load balancer is")
         extra = {"certificate_arn": cert, "aws_sizes": _aws_sizes(reader), "xks": _xks(reader)}
+        _refuse_strays(reader, target, ("s3nsProjectId", "certificate", "keyProtectionLevel"))
+    elif target == "s3ns":
+        extra = {"s3ns": s3ns_config.read(reader, region, _sizes)}
+        _refuse_strays(reader, target, ("xks", "certificateArn", "xksAccessKeyId", "xksSecretAccessKey"))
     else:
         project = reader.text(
             "scalewayProjectId",
@@ -497,9 +524,8 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
             describe="a Scaleway project id (a UUID)",
         )
         extra = {"scaleway_project_id": project, "scaleway_sizes": _scaleway_sizes(reader)}
-        for stray in ("xks", "certificateArn", "xksAccessKeyId", "xksSecretAccessKey"):
-            if reader.raw(stray) is not None:
-                reader.fail(reader.key(stray), "applies only to target aws")
+        _refuse_strays(reader, target, ("xks", "certificateArn", "xksAccessKeyId", "xksSecretAccessKey"))
+        _refuse_strays(reader, target, ("s3nsProjectId", "certificate", "keyProtectionLevel"))
 
     if reader.problems:
         raise ConfigError(stack, reader.problems)

@@ -179,6 +179,10 @@ class OfflineMocks(mocks.Mocks):
                 state["endpoint"] = f"{resource_id}.{region}.rds.amazonaws.com:5432"
             if args.typ == "aws:lb/loadBalancer:LoadBalancer":
                 state["dnsName"] = f"{resource_id}.{region}.elb.amazonaws.com"
+        if args.typ.startswith("gcp:"):
+            state.update(_gcp_outputs(args.typ, args.name, args.inputs, digest))
+            # GCP ids are resource paths (a key's id is what a CMEK setting names).
+            resource_id = str(state.get("id") or resource_id)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = pulumi.Output.secret("preview-placeholder-password")
         # Unset computed names would stay unknown in a preview and hide what references them.
@@ -196,7 +200,53 @@ class OfflineMocks(mocks.Mocks):
             }
         if args.token == "aws:index/getPartition:getPartition":  # noqa: S105 - an invoke token
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+        if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":  # noqa: S105
+            return {
+                "emailAddress": f"service-{FAKE_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+                "member": f"serviceAccount:service-{FAKE_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+                "id": "preview",
+            }
+        if args.token == "gcp:logging/getProjectCmekSettings:getProjectCmekSettings":  # noqa: S105
+            return {
+                "serviceAccountId": f"service-{FAKE_PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com",
+                "name": f"projects/{args.args.get('project', 'preview')}/cmekSettings",
+                "id": "preview",
+            }
         return {}
+
+
+#: A fake project number for the service agents' addresses in a preview.
+FAKE_PROJECT_NUMBER = "000000000000"
+
+
+def _gcp_outputs(typ: str, name: str, inputs: Mapping[str, Any], digest: str) -> dict[str, Any]:
+    """Computed outputs the S3NS component wires together (ids in the provider's own formats).
+
+    Mock inputs arrive camelCase; numbers arrive as floats.
+    """
+    project = str(inputs.get("project") or "preview")
+    location = str(inputs.get("location") or inputs.get("region") or "u-france-east1")
+    out: dict[str, Any] = {}
+    if typ == "gcp:kms/keyRing:KeyRing":
+        out["id"] = f"projects/{project}/locations/{location}/keyRings/{name}"
+    elif typ == "gcp:kms/cryptoKey:CryptoKey":
+        out["id"] = f"{inputs.get('keyRing')}/cryptoKeys/{name}"
+    elif typ == "gcp:projects/serviceIdentity:ServiceIdentity":
+        service = str(inputs.get("service", "")).split(".")[0]
+        email = f"service-{FAKE_PROJECT_NUMBER}@gcp-sa-{service}.iam.gserviceaccount.com"
+        out.update(email=email, member=f"serviceAccount:{email}")
+    elif typ == "gcp:serviceaccount/account:Account":
+        email = f"{inputs.get('accountId')}@{project}.iam.gserviceaccount.com"
+        out.update(email=email, member=f"serviceAccount:{email}")
+    elif typ == "gcp:sql/databaseInstance:DatabaseInstance":
+        out.update(connectionName=f"{project}:{location}:{name}", privateIpAddress="10.21.0.3")
+    elif typ == "gcp:secretmanager/secret:Secret":
+        out["id"] = f"projects/{project}/secrets/{inputs.get('secretId')}"
+    elif typ == "gcp:compute/address:Address":
+        out["address"] = f"203.0.113.{int(digest[:2], 16) % 250 + 1}"
+    elif typ.startswith(("gcp:compute/", "gcp:servicenetworking/")):
+        out["selfLink"] = f"https://compute.s3nsapis.fr/compute/v1/projects/{project}/{name}"
+    return out
 
 
 @dataclass

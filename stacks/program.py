@@ -21,6 +21,10 @@ def main() -> None:
         from stacks import aws_stack
 
         aws_stack.build(cfg)
+    elif cfg.target == "s3ns":
+        from stacks import s3ns_stack
+
+        s3ns_stack.build(cfg)
     else:
         from stacks import scaleway_stack
 

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-# The policy tests import their helpers by name, and the project (policies, stacks) from the root.
-for _path in (Path(__file__).resolve().parent, Path(__file__).resolve().parents[2]):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from policy_support import preview_document  # type: ignore[import-not-found]  # noqa: E402
+from tests.policies.policy_support import preview_document
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,12 @@
-"""Helpers shared by the policy tests (imported by name: tests/policies is on sys.path under pytest)."""
+"""Helpers shared by the policy tests ."""
 
 from __future__ import annotations
 
 import copy
-import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 _CACHE: dict[str, dict[str, Any]] = {}
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 import yaml
-from policy_support import ROOT, preview_document  # type: ignore[import-not-found]
 
-from policies import reports
 from policies.audit import audit_export, audit_preview
 from policies.exceptions import ExceptionsError, load
 from policies.model import SECRET
+from policies.outputs import reports
 from policies.rules import all_rules
+from tests.policies.policy_support import ROOT, preview_document
 
 
 def test_every_rule_has_its_metadata() -> None:
@@ -157,7 +157,7 @@ def test_stack_export_audits_like_the_preview(aws_document: dict[str, Any]) -> N
 
 
 def test_export_secret_envelopes_never_reach_the_model(aws_document: dict[str, Any]) -> None:
-    from policies.adapters.export import stack_from_export
+    from policies.inputs.export import stack_from_export
 
     export = _as_export(aws_document)
     envelope = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "AAAA"}

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from policy_mutants import MUTANTS  # type: ignore[import-not-found]
-from policy_support import preview_document  # type: ignore[import-not-found]
 
-from policies import checkov_runner, terraform_plan
-from policies.adapters.preview import stack_from_preview
+from policies.checkov import runner as checkov_runner
+from policies.inputs.preview import stack_from_preview
+from policies.outputs import terraform_plan
+from tests.policies.policy_mutants import MUTANTS
+from tests.policies.policy_support import preview_document
 
 pytestmark = pytest.mark.skipif(not checkov_runner.CHECKOV.exists(), reason="needs .venv-checkov (bootstrap)")
 

@@ -16,10 +16,10 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from policy_support import ROOT, preview_document  # type: ignore[import-not-found]
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from policies.rules import all_rules
+from tests.policies.policy_support import ROOT, preview_document
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from policy_mutants import MUTANTS, Mutant  # type: ignore[import-not-found]
-from policy_support import preview_document  # type: ignore[import-not-found]
 
 from policies.audit import audit_preview
+from tests.policies.policy_mutants import MUTANTS, Mutant
+from tests.policies.policy_support import preview_document
 
 
 def test_there_are_at_least_40_mutants_across_both_options() -> None:

@@ -12,10 +12,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from policy_support import ROOT  # type: ignore[import-not-found]
 
-from policies import reports
 from policies.audit import audit_preview
+from policies.outputs import reports
+from tests.policies.policy_support import ROOT
 
 TOOL_DIR = ROOT / "tools/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux"
 # The native binary, not the npm bin.js wrapper: the wrapper runs through a shell, which splits

@@ -8,22 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sys
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import pulumi
+import pulumiverse_scaleway as scw
+from pulumi.runtime import mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
 
-import pulumi  # noqa: E402
-import pulumiverse_scaleway as scw  # noqa: E402
-from pulumi.runtime import mocks  # noqa: E402
-from pulumi.runtime.stack import run_pulumi_func  # noqa: E402
-from pulumi.runtime.sync_await import _sync_await  # noqa: E402
-
-from components.scaleway import (  # noqa: E402
+from components.scaleway import (
     ScalewayBookingPlatform,
     ScalewayBookingPlatformArgs,
     ScalewayContainerSpec,

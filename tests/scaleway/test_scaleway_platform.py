@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-# The helper sits beside this file; tests/ is not a package (no shared conftest on purpose).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from scw_harness import FAKE_PASSWORD, Built, baseline, build, resolve  # type: ignore[import-not-found]
+from tests.scaleway.scw_harness import FAKE_PASSWORD, Built, baseline, build, resolve
 
 KEY = "scaleway:keymanager/key:Key"
 DB = "scaleway:databases/instance:Instance"

@@ -19,8 +19,8 @@ import pytest
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
-from policies.live.aws import AwsReader
-from policies.live.guard import RETRY_CONFIG, read_only_session
+from policies.inputs.live.aws import AwsReader
+from policies.inputs.live.guard import RETRY_CONFIG, read_only_session
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = "eu-west-3"

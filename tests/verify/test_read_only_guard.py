@@ -8,8 +8,8 @@ from typing import Any
 import botocore.session
 import pytest
 
-from policies.live import guard
-from policies.live.guard import AWS_READ_OPERATIONS, ReadOnlyViolationError, read_only_session
+from policies.inputs.live import guard
+from policies.inputs.live.guard import AWS_READ_OPERATIONS, ReadOnlyViolationError, read_only_session
 from tests.verify.conftest import HOME, admin
 
 _READ_PREFIXES = ("Describe", "List", "Get")

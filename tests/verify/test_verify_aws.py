@@ -10,9 +10,9 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from policies.audit import audit_stack
-from policies.live.aws import TAGGED, AwsReader
-from policies.live.errors import CredentialError, UnknownRegionError
-from policies.live.guard import read_only_session
+from policies.inputs.live.aws import TAGGED, AwsReader
+from policies.inputs.live.errors import CredentialError, UnknownRegionError
+from policies.inputs.live.guard import read_only_session
 from tests.verify.conftest import (
     HOME,
     Account,
@@ -227,7 +227,7 @@ def test_denied_permission_is_reported_and_the_rest_is_read(
         return None
 
     def read_with_denial(args: Any, config: Any, show: Any) -> Any:
-        from policies.live import guard
+        from policies.inputs.live import guard
 
         real = guard.read_only_session
 

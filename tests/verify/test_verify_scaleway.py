@@ -10,9 +10,9 @@ import pytest
 from scaleway import Client
 
 from policies.audit import audit_stack
-from policies.live.errors import CredentialError, UnknownRegionError
-from policies.live.guard import ReadOnlyViolationError
-from policies.live.scaleway import ScalewayReader, read_only_api
+from policies.inputs.live.errors import CredentialError, UnknownRegionError
+from policies.inputs.live.guard import ReadOnlyViolationError
+from policies.inputs.live.scaleway import ScalewayReader, read_only_api
 from tests.verify.conftest import admin, verify_module
 from tests.verify.scaleway_api import (
     ACCESS_KEY,

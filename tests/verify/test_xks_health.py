@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from policies.audit import audit_stack
-from policies.live import xks_health
+from policies.inputs.live import xks_health
 from policies.model import Resource, Stack
 
 STORE = Resource(

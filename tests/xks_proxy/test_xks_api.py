@@ -17,7 +17,15 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from xks_helpers import KEY, KEY_DEC_ONLY, KEY_DISABLED, KEY_ENC_ONLY, RunningProxy, request_metadata  # type: ignore[import-not-found]
+
+from tests.xks_proxy.xks_helpers import (
+    KEY,
+    KEY_DEC_ONLY,
+    KEY_DISABLED,
+    KEY_ENC_ONLY,
+    RunningProxy,
+    request_metadata,
+)
 
 
 def b64(data: bytes) -> str:

@@ -10,7 +10,6 @@ import asyncio
 import io
 import json
 import shutil
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,16 +19,14 @@ from typing import Any
 import pytest
 import yaml
 
+from scripts.xks_check import XksClient, request_metadata
+from xks_proxy.config import load_config
+from xks_proxy.devsetup import dev_setup
+from xks_proxy.keys import KeyCustodian
+from xks_proxy.logs import setup_logging
+from xks_proxy.server import ProxyServer
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from xks_check import XksClient, request_metadata  # type: ignore[import-not-found]  # noqa: E402
-
-from xks_proxy.config import load_config  # noqa: E402
-from xks_proxy.devsetup import dev_setup  # noqa: E402
-from xks_proxy.keys import KeyCustodian  # noqa: E402
-from xks_proxy.logs import setup_logging  # noqa: E402
-from xks_proxy.server import ProxyServer  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("softhsm2-util") is None, reason="softhsm2 not installed")
 

@@ -1,6 +1,6 @@
 """checkov custom checks (``--external-checks-dir policies/checkov/checks``): one per project rule.
 
-They call the rules themselves, never copies: the plan exported by ``policies.terraform_plan``
+They call the rules themselves, never copies: the plan exported by ``policies.outputs.terraform_plan``
 embeds the resource model (``pulumi_model``); each check rebuilds the stack from it once per plan
 file and fails a resource when the rule reports it. Runs inside checkov's own environment, which
 only needs PyYAML besides checkov (the rules use the standard library).
@@ -24,9 +24,10 @@ from checkov.terraform.checks.resource.base_resource_check import (  # type: ign
     BaseResourceCheck,
 )
 
+from policies.inputs.plan import stack_from_model_document  # noqa: E402
+from policies.outputs.terraform_plan import terraform_type  # noqa: E402
 from policies.rules import Rule, all_rules  # noqa: E402
 from policies.settings import PolicyConfig  # noqa: E402
-from policies.terraform_plan import stack_from_model_document, terraform_type  # noqa: E402
 
 #: Every Terraform type the project exports; a check sees only the types it declares.
 _SUPPORTED = sorted(

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from policies.model import Stack
 from policies.rules import Rule, Violation
-from policies.rules._keys import aws_protections
+from policies.rules._keys.aws import aws_protections
 from policies.settings import PolicyConfig
 
 

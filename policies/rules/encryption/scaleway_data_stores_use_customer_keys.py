@@ -8,7 +8,7 @@ from policies.catalog import SCALEWAY_BUCKET_TYPES, SCALEWAY_DATA_STORES, SCALEW
 from policies.model import Resource, Stack
 from policies.rules import Rule, Violation
 from policies.rules._helpers import as_list, settings_of
-from policies.rules._keys import resolve_scaleway_key
+from policies.rules._keys.scaleway import resolve_scaleway_key
 from policies.settings import PolicyConfig
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.model import KMS_KEY, Resource, Stack, is_known
+from policies.model import Resource, Stack, is_known
 from policies.rules import Rule, Violation
-from policies.rules._keys import aws_protections
+from policies.rules._keys.aws import KMS_KEY, aws_protections
 from policies.settings import PolicyConfig
 
 CUSTOM_KEY_STORE = "aws:kms/customKeyStore:CustomKeyStore"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from policies.model import Stack
 from policies.rules import Rule, Violation
-from policies.rules._keys import SCALEWAY_KEY
+from policies.rules._keys.scaleway import SCALEWAY_KEY
 from policies.settings import PolicyConfig
 
 

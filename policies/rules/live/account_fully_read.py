@@ -31,7 +31,7 @@ RULE = Rule(
     mandatory=False,
     regulations=("HDS-2024",),
     remediation=(
-        "Grant the read-only role every action of policies/live/aws-readonly-policy.json (Scaleway: the "
+        "Grant the read-only role every action of policies/inputs/live/aws-readonly-policy.json (Scaleway: the "
         "permission sets in docs/verify.md) and run verify again."
     ),
     rationale=(

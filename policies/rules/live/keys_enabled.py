@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.model import KMS_KEY, Stack
+from policies.model import Stack
 from policies.rules import Rule, Violation
+from policies.rules._keys.aws import KMS_KEY
 from policies.settings import PolicyConfig
 
 SCALEWAY_KEY = "scaleway:keymanager/key:Key"

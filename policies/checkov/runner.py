@@ -9,10 +9,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
-CHECKS_DIR = Path(__file__).resolve().parent / "checkov" / "checks"
-SKIP_LIST = Path(__file__).resolve().parent / "checkov" / "skipped_checks.yaml"
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+SKIP_LIST = Path(__file__).resolve().parent / "skipped_checks.yaml"
 
 
 @dataclass

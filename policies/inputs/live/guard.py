@@ -111,7 +111,7 @@ def _refuse_unlisted(model: Any = None, **_: Any) -> None:
     if model.name not in AWS_READ_OPERATIONS.get(service, {}):
         raise ReadOnlyViolationError(
             f"verify is read-only: {service}:{model.name} is not on the allow-list of read calls "
-            "(policies/live/guard.py); no request was sent"
+            "(policies/inputs/live/guard.py); no request was sent"
         )
 
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from policies.adapters.common import build_resources
-from policies.adapters.preview import AdapterError
+from policies.inputs.common import build_resources
+from policies.inputs.preview import AdapterError
 from policies.model import Stack
 
 SUPPORTED_VERSIONS = (3,)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from policies.adapters.common import resolve_region
+from policies.inputs.common import resolve_region
 from policies.model import Resource, Stack, normalize, package_of
 
 

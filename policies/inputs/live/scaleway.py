@@ -25,8 +25,8 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from policies.live.errors import DENIED_CODES, Coverage, CredentialError, Gap, UnknownRegionError
-from policies.live.guard import ReadOnlyViolationError, iam_action, read_only_session
+from policies.inputs.live.errors import DENIED_CODES, Coverage, CredentialError, Gap, UnknownRegionError
+from policies.inputs.live.guard import ReadOnlyViolationError, iam_action, read_only_session
 from policies.model import Resource, Stack
 
 PROJECT: Final = "sovereign-booking"

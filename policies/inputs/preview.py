@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from policies.adapters.common import build_resources
+from policies.inputs.common import build_resources
 from policies.model import Stack
 
 

@@ -204,20 +204,3 @@ def model_document(stack: Stack) -> dict[str, Any]:
             for r in stack
         ],
     }  # fmt: skip
-
-
-def stack_from_model_document(document: dict[str, Any]) -> Stack:
-    from policies.model import normalize
-
-    resources = [
-        Resource(type=r["type"], name=r["name"], urn=r["urn"], properties=normalize(r["properties"]),
-                 provider=r["provider"], provider_urn=r["provider_urn"], region=r["region"], parent=r["parent"],
-                 custom=r["custom"], dependencies=tuple(r["dependencies"]), id=r["id"])
-        for r in document["resources"]
-    ]  # fmt: skip
-    return Stack(
-        document["stack"],
-        resources,
-        document.get("config", {}),
-        frozenset(document.get("secret_config_keys", [])),
-    )

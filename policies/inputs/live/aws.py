@@ -5,10 +5,10 @@ read, so the rules that judge a preview judge the live account too. Properties t
 read can know (``keyState``, ``origin``, ``connectionState``, ``connectionErrorCode``) keep their
 API meaning under camelCase names; the live-only rules in ``policies/rules/live/`` read them.
 
-Reads go through a :func:`policies.live.guard.read_only_session`: only allow-listed read calls
-can be made. A denied permission becomes a :class:`~policies.live.errors.Gap` (what could not be
+Reads go through a :func:`policies.inputs.live.guard.read_only_session`: only allow-listed read calls
+can be made. A denied permission becomes a :class:`~policies.inputs.live.errors.Gap` (what could not be
 checked, and the IAM action that was missing) and the read carries on; missing or expired
-credentials stop the run with a :class:`~policies.live.errors.CredentialError`; throttling is
+credentials stop the run with a :class:`~policies.inputs.live.errors.CredentialError`; throttling is
 retried with exponential backoff by botocore (standard retry mode) and counted.
 
 Judging needs complete facts: a bucket whose encryption or public access block cannot be read is
@@ -37,7 +37,7 @@ from botocore.exceptions import (
 )
 from botocore.utils import ArnParser
 
-from policies.live.errors import (
+from policies.inputs.live.errors import (
     CREDENTIAL_CODES,
     DENIED_CODES,
     THROTTLING_CODES,
@@ -46,7 +46,7 @@ from policies.live.errors import (
     Gap,
     UnknownRegionError,
 )
-from policies.live.guard import MAX_ATTEMPTS, RETRY_CONFIG, iam_action
+from policies.inputs.live.guard import MAX_ATTEMPTS, RETRY_CONFIG, iam_action
 from policies.model import SECRET, Resource, Stack
 
 PROJECT: Final = "sovereign-booking"
@@ -824,6 +824,6 @@ def _raise_on_credentials(error: Exception) -> None:
 
 
 def policy_document_text() -> str:
-    from policies.live.guard import policy_document
+    from policies.inputs.live.guard import policy_document
 
     return json.dumps(policy_document(), indent=2) + "\n"

@@ -1,0 +1,226 @@
+"""Arguments of the S3NS booking platform (Cloud de Confiance by S3NS, offer PREMI3NS), validated when built.
+
+Every default is the compliant one: a stack only writes what differs from a secure baseline. A bad
+value raises ``ValueError`` naming the field and what is allowed, before any resource is registered.
+Sources for the facts below: docs/secnumcloud.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+#: Cloud de Confiance runs one stand-alone region (S3NS documentation, "Regions and zones").
+ALLOWED_REGIONS: tuple[str, ...] = ("u-france-east1",)
+ALLOWED_ZONES: tuple[str, ...] = ("u-france-east1-a", "u-france-east1-b", "u-france-east1-c")
+#: API domain of the S3NS universe; pulumi-gcp reaches it through the provider's ``universe_domain``.
+UNIVERSE_DOMAIN = "s3nsapis.fr"
+#: Cloud SQL PostgreSQL versions accepted here.
+POSTGRES_VERSIONS: tuple[str, ...] = ("POSTGRES_15", "POSTGRES_16", "POSTGRES_17")
+#: Cloud KMS protection levels accepted. HSM availability in u-france-east1 is not confirmed by a
+#: source read (docs/secnumcloud.md), so SOFTWARE is the default; EXTERNAL needs an EKM connection
+#: this component does not build.
+KEY_PROTECTION_LEVELS: tuple[str, ...] = ("SOFTWARE", "HSM")
+#: Regional SSL policy profiles (Compute Engine SSL policies); COMPATIBLE is refused.
+TLS_PROFILES: tuple[str, ...] = ("MODERN", "RESTRICTED")
+TLS_MIN_VERSIONS: tuple[str, ...] = ("TLS_1_2",)
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)+$")
+#: Cloud SQL custom machine tiers: db-custom-<vCPU>-<memory MiB>.
+_TIER = re.compile(r"^db-custom-(\d{1,2})-(\d{4,6})$")
+#: GCP project ids: 6-30 characters, lower case, starting with a letter.
+_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_CIDR = re.compile(r"^10\.\d{1,3}\.\d{1,3}\.\d{1,3}/(1[6-9]|2[0-8])$")
+#: A Certificate Manager certificate in the region, created out of band (its private key never
+#: passes through Pulumi).
+_CERTIFICATE = re.compile(
+    r"^projects/(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])/locations/(?P<location>[a-z0-9-]+)/certificates/[a-z0-9-]{1,63}$"
+)
+
+
+@dataclass(frozen=True)
+class S3nsContainerSpec:
+    """One Cloud Run service (api or web): image and size, within Cloud Run's limits."""
+
+    #: Image reference, ideally in Artifact Registry of the same project and region.
+    image: str
+    #: vCPUs per instance (1, 2, 4, 6 or 8).
+    cpu: int = 1
+    #: Memory per instance in MiB (512 to 32768).
+    memory_mb: int = 2048
+    #: Instances kept warm; at least 1 so a booking never waits for a cold start.
+    min_instances: int = 2
+    max_instances: int = 10
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class S3nsBookingPlatformArgs:
+    """Everything ``S3nsBookingPlatform`` needs. Defaults are the compliant baseline."""
+
+    #: Short name used in resource names, [a-z0-9-], 3 to 24 characters.
+    name_prefix: str
+    #: GCP-style project id of the S3NS project holding everything.
+    project_id: str
+    #: Public name of the booking site, e.g. ``rdv.example.fr``.
+    domain: str
+    #: Certificate Manager certificate (``projects/<p>/locations/<region>/certificates/<name>``).
+    certificate: str
+    api: S3nsContainerSpec
+    web: S3nsContainerSpec
+    environment: str = "production"
+    region: str = "u-france-east1"
+    #: Range of the app subnet (Cloud Run direct VPC egress), 10/8, /16 to /28.
+    app_cidr: str = "10.20.0.0/24"
+    #: Range of the proxy-only subnet the regional load balancer's proxies use.
+    proxy_cidr: str = "10.20.8.0/23"
+    #: Range reserved for private services access (Cloud SQL private IPs).
+    data_cidr: str = "10.21.0.0/20"
+
+    # -- database -------------------------------------------------------------------------------
+    db_version: str = "POSTGRES_16"
+    db_tier: str = "db-custom-2-8192"
+    db_disk_gb: int = 100
+    db_max_disk_gb: int = 500
+    #: REGIONAL: a standby in another zone; a health-data service has to survive a zone failure.
+    db_high_availability: bool = True
+    backup_retention_days: int = 35
+    db_name: str = "booking"
+    db_user: str = "booking_app"
+
+    # -- keys -----------------------------------------------------------------------------------
+    key_rotation_days: int = 90
+    key_protection_level: str = "SOFTWARE"
+    #: Protected keys cannot be deleted by ``pulumi destroy`` (crypto-shredding is a deliberate act).
+    keys_protected: bool = True
+
+    # -- edge -----------------------------------------------------------------------------------
+    tls_profile: str = "MODERN"
+    tls_min_version: str = "TLS_1_2"
+
+    # -- observability --------------------------------------------------------------------------
+    log_retention_days: int = 365
+
+    deletion_protection: bool = True
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValueError("invalid S3nsBookingPlatformArgs: " + "; ".join(problems))
+
+    def problems(self) -> list[str]:
+        """Every invalid field, each as ``<field>: <what is allowed>``."""
+        p: list[str] = []
+
+        def check(ok: bool, name: str, allowed: str, value: object) -> None:
+            if not ok:
+                p.append(f"{name}: must be {allowed} (got {value!r})")
+
+        check(
+            bool(_NAME.match(self.name_prefix)),
+            "name_prefix",
+            "3 to 24 characters of [a-z0-9-]",
+            self.name_prefix,
+        )
+        check(
+            bool(_PROJECT_ID.match(self.project_id)),
+            "project_id",
+            "a project id (6-30 of [a-z0-9-])",
+            self.project_id,
+        )
+        check(
+            bool(_DOMAIN.match(self.domain)), "domain", "a fully qualified lower-case DNS name", self.domain
+        )
+        check(
+            self.region in ALLOWED_REGIONS,
+            "region",
+            f"one of {ALLOWED_REGIONS} (the S3NS qualified region)",
+            self.region,
+        )
+        cert = _CERTIFICATE.match(self.certificate)
+        check(
+            cert is not None and cert["location"] == self.region and cert["project"] == self.project_id,
+            "certificate",
+            f"projects/{self.project_id}/locations/{self.region}/certificates/<name>",
+            self.certificate,
+        )
+        for label, cidr in (
+            ("app_cidr", self.app_cidr),
+            ("proxy_cidr", self.proxy_cidr),
+            ("data_cidr", self.data_cidr),
+        ):
+            check(bool(_CIDR.match(cidr)), label, "an IPv4 CIDR in 10.0.0.0/8, /16 to /28", cidr)
+        check(
+            self.db_version in POSTGRES_VERSIONS, "db_version", f"one of {POSTGRES_VERSIONS}", self.db_version
+        )
+        tier = _TIER.match(self.db_tier)
+        check(
+            tier is not None and 1 <= int(tier[1]) <= 96 and 3840 <= int(tier[2]) <= 624640,
+            "db_tier",
+            "db-custom-<1..96 vCPU>-<3840..624640 MiB>",
+            self.db_tier,
+        )
+        check(10 <= self.db_disk_gb <= 65536, "db_disk_gb", "between 10 and 65536", self.db_disk_gb)
+        check(
+            self.db_disk_gb <= self.db_max_disk_gb <= 65536,
+            "db_max_disk_gb",
+            f"between db_disk_gb ({self.db_disk_gb}) and 65536",
+            self.db_max_disk_gb,
+        )
+        check(
+            7 <= self.backup_retention_days <= 365,
+            "backup_retention_days",
+            "between 7 and 365",
+            self.backup_retention_days,
+        )
+        for label, ident in (("db_name", self.db_name), ("db_user", self.db_user)):
+            check(bool(re.match(r"^[a-z_][a-z0-9_]{0,62}$", ident)), label, "a PostgreSQL identifier", ident)
+        check(
+            1 <= self.key_rotation_days <= 365,
+            "key_rotation_days",
+            "between 1 and 365",
+            self.key_rotation_days,
+        )
+        check(
+            self.key_protection_level in KEY_PROTECTION_LEVELS,
+            "key_protection_level",
+            f"one of {KEY_PROTECTION_LEVELS}",
+            self.key_protection_level,
+        )
+        check(self.tls_profile in TLS_PROFILES, "tls_profile", f"one of {TLS_PROFILES}", self.tls_profile)
+        check(
+            self.tls_min_version in TLS_MIN_VERSIONS,
+            "tls_min_version",
+            f"one of {TLS_MIN_VERSIONS}",
+            self.tls_min_version,
+        )
+        check(
+            30 <= self.log_retention_days <= 3650,
+            "log_retention_days",
+            "between 30 and 3650 (Cloud Logging bucket limit)",
+            self.log_retention_days,
+        )
+        for label, spec in (("api", self.api), ("web", self.web)):
+            check(bool(_IMAGE.match(spec.image)), f"{label}.image", "a container image reference", spec.image)
+            check(spec.cpu in (1, 2, 4, 6, 8), f"{label}.cpu", "one of 1, 2, 4, 6, 8", spec.cpu)
+            check(
+                512 <= spec.memory_mb <= 32768, f"{label}.memory_mb", "between 512 and 32768", spec.memory_mb
+            )
+            check(
+                1 <= spec.min_instances <= 100,
+                f"{label}.min_instances",
+                "between 1 and 100",
+                spec.min_instances,
+            )
+            check(
+                spec.min_instances <= spec.max_instances <= 100,
+                f"{label}.max_instances",
+                f"between min_instances ({spec.min_instances}) and 100",
+                spec.max_instances,
+            )
+            check(1 <= spec.port <= 65535, f"{label}.port", "a TCP port", spec.port)
+        return p
