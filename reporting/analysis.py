@@ -181,6 +181,22 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def _describe_key(state: dict[str, Any], option: Option) -> tuple[str, str, str]:
+    """Where a key's material lives, who operates it, and its data domain."""
+    inputs = state.get("inputs", {})
+    suffix = name_of(state["urn"]).rsplit("-", 1)[-1]
+    if state["type"] == "aws:kms/key:Key":
+        if inputs.get("customKeyStoreId"):
+            where = f"HSM in France (external key {inputs.get('xksKeyId', '?')})"
+            operator = "French key custodian; used by AWS KMS"
+        else:
+            where, operator = f"AWS KMS {option.region()}", "AWS"
+        return where, operator, str((inputs.get("tags") or {}).get("booking:data-domain", ""))
+    if state["type"] == "gcp:kms/cryptoKey:CryptoKey":
+        return f"Cloud KMS {option.region()} (S3NS)", "S3NS", suffix
+    return f"Scaleway Key Manager {inputs.get('region', option.region())}", "Scaleway", suffix
+
+
 def custody(option: Option) -> Custody:
     """Each key of the stack, where its material lives, who operates it and which stores it protects."""
     key_states = [s for s in option.states if s["type"] in KEY_TYPES]
@@ -194,23 +210,7 @@ def custody(option: Option) -> Custody:
         store_operator = "French key custodian (XKS proxy + HSM in France)"
     for state in key_states:
         inputs, outputs = state.get("inputs", {}), state.get("outputs", {}) or {}
-        if state["type"] == "aws:kms/key:Key":
-            external = bool(inputs.get("customKeyStoreId"))
-            where = (
-                f"HSM in France (external key {inputs.get('xksKeyId', '?')})"
-                if external
-                else f"AWS KMS {option.region()}"
-            )
-            operator = "French key custodian; used by AWS KMS" if external else "AWS"
-            domain = str((inputs.get("tags") or {}).get("booking:data-domain", ""))
-        elif state["type"] == "gcp:kms/cryptoKey:CryptoKey":
-            where = f"Cloud KMS {option.region()} (S3NS)"
-            operator = "S3NS"
-            domain = name_of(state["urn"]).rsplit("-", 1)[-1]
-        else:
-            where = f"Scaleway Key Manager {inputs.get('region', option.region())}"
-            operator = "Scaleway"
-            domain = name_of(state["urn"]).rsplit("-", 1)[-1]
+        where, operator, domain = _describe_key(state, option)
         key = Key(name_of(state["urn"]), state["type"], where, operator, domain=domain)
         keys.append(key)
         full_name = f"{inputs.get('keyRing')}/cryptoKeys/{inputs.get('name', name_of(state['urn']))}"
