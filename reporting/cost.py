@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reporting.bom import Assumptions, Quantity
-from reporting.facts import OwnershipLine, Price, PriceBook, Text
+from reporting.facts import OwnershipLine, Price, PriceBook, Text, Uplift
 
 
 @dataclass(frozen=True)
@@ -120,17 +120,20 @@ class CostRange:
         return not self.material_unpriced
 
 
-def bill_range_lines(bill: Bill) -> list[RangeLine]:
-    """The bill of materials as range lines: a published unit price gives one figure (low = high)."""
+def bill_range_lines(bill: Bill, uplift: Uplift) -> list[RangeLine]:
+    """The bill of materials as range lines: a price stated for this region gives one figure (low =
+    high); a price read for another region spans that figure to figure x the sourced regional uplift."""
     return [
         RangeLine(
             line.quantity.item,
             line.quantity.category,
             bill.currency,
             line.amount,
-            line.amount,
+            None
+            if line.amount is None
+            else round(line.amount * (uplift.factor if line.price.basis == "other-region" else 1.0), 2),
             line.price.basis,
-            line.price.sources,
+            line.price.sources + (uplift.sources if line.price.basis == "other-region" else ()),
             # Compute, data and network lines carry the service itself: leaving one out changes the answer.
             material=line.quantity.category in ("compute", "data", "network"),
             note=line.price.note,

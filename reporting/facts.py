@@ -212,7 +212,13 @@ class OwnershipLine(Model):
     note: Text | None = None
 
 
+class Uplift(Model):
+    factor: float = Field(ge=1)
+    sources: tuple[str, ...] = Field(min_length=1)
+
+
 class OwnershipFile(Model):
+    other_region_uplift: Uplift
     lines: dict[str, tuple[OwnershipLine, ...]]
 
 
@@ -273,6 +279,7 @@ class Facts(Model):
     weights: WeightsFile
     summary: SummaryFile
     ownership: dict[str, tuple[OwnershipLine, ...]]
+    uplift: Uplift
     prices: dict[str, PriceBook]
 
     def price_book(self, provider: str) -> PriceBook:
@@ -373,6 +380,7 @@ def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
             if price.url != sources[price.source].url:
                 raise FactsError(f"{path}: prices.{key}.url: differs from source {price.source!r}")
         books[book.provider] = book
+    ownership = _parse(OwnershipFile, paths["ownership"], docs["ownership"])
     return Facts(
         sources=sources,
         providers=providers,
@@ -383,7 +391,8 @@ def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
         exit=_parse(ExitFile, paths["exit"], docs["exit"]),
         weights=_parse(WeightsFile, paths["weights"], docs["weights"]),
         summary=_parse(SummaryFile, paths["summary"], docs["summary"]),
-        ownership=_parse(OwnershipFile, paths["ownership"], docs["ownership"]).lines,
+        ownership=ownership.lines,
+        uplift=ownership.other_region_uplift,
         prices=books,
     )
 

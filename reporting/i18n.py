@@ -97,7 +97,10 @@ UI: dict[str, tuple[str, str]] = {
     "not_priced": ("not priced", "sans prix"),
     "b_provider": ("provider's own figure", "chiffre du fournisseur"),
     "b_third-party": ("third party, this region", "tiers, cette région"),
-    "b_other-region": ("another or unstated region", "autre région ou région non précisée"),
+    "b_other-region": (
+        "another or unstated region (high end: +30% regional uplift)",
+        "autre région ou région non précisée (haut : +30 % d'écart régional)",
+    ),
     "b_outdated": ("outdated provider figure", "chiffre ancien du fournisseur"),
     "b_none": ("no price", "aucun prix"),
     "peak": ("Peak sizing", "Dimensionnement de pointe"),

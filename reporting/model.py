@@ -123,7 +123,7 @@ def build(
                 price_bill(ks.stack, bill_of_materials(ks, assumptions), facts.price_book(ks_facts.provider))
             )
         for bill in bills:
-            cost.lines += bill_range_lines(bill)
+            cost.lines += bill_range_lines(bill, facts.uplift)
         cost.lines += ownership_lines(facts.ownership.get(definition.target, ()), assumptions, cost)
         if definition.companion_stacks:
             companion_target = "keystore"
