@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from facts.tokens import CUSTOM_KEY_STORE, KMS_ALIAS, KMS_EXTERNAL_KEY, KMS_KEY, KMS_REPLICA_KEY, SCALEWAY_KEY
 from policies.model import package_of
 
 
@@ -160,8 +161,8 @@ NON_DATA_TYPES: frozenset[str] = frozenset(
             )
         ),
         # KMS: keys are judged by the key rules.
-        "aws:kms/key:Key", "aws:kms/alias:Alias", "aws:kms/customKeyStore:CustomKeyStore", "aws:kms/grant:Grant",
-        "aws:kms/keyPolicy:KeyPolicy", "aws:kms/replicaKey:ReplicaKey", "aws:kms/externalKey:ExternalKey",
+        KMS_KEY, KMS_ALIAS, CUSTOM_KEY_STORE, "aws:kms/grant:Grant",
+        "aws:kms/keyPolicy:KeyPolicy", KMS_REPLICA_KEY, KMS_EXTERNAL_KEY,
         # S3 bucket settings (the bucket is the data store).
         *(
             f"aws:s3/{name[0].lower()}{name[1:]}:{name}"
@@ -202,7 +203,7 @@ NON_DATA_TYPES: frozenset[str] = frozenset(
         "aws:efs/mountTarget:MountTarget", "aws:efs/accessPoint:AccessPoint",
         "aws:efs/backupPolicy:BackupPolicy", "aws:efs/fileSystemPolicy:FileSystemPolicy",
         # Scaleway settings.
-        "scaleway:keymanager/key:Key",
+        SCALEWAY_KEY,
         "scaleway:object/bucketPolicy:BucketPolicy", "scaleway:object/bucketAcl:BucketAcl",
         "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "scaleway:object/bucketLockConfiguration:BucketLockConfiguration",

@@ -11,23 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-#: HDS referential 2024 (hosting exclusively in the EEA) narrowed to the project's two options:
-#: AWS Paris and Scaleway Paris.
-DEFAULT_ALLOWED_REGIONS: Mapping[str, tuple[str, ...]] = {"aws": ("eu-west-3",), "scaleway": ("fr-par",)}
+from facts import providers
+
+#: HDS referential 2024 (hosting exclusively in the EEA) narrowed to the project's options
+#: (data/facts/providers.yaml: AWS Paris, Scaleway Paris).
+DEFAULT_ALLOWED_REGIONS: Mapping[str, tuple[str, ...]] = providers.allowed_regions()
 #: Hosts of the XKS proxies operated in France (the key store host). Suffixes start with a dot.
 DEFAULT_XKS_ENDPOINT_HOSTS: tuple[str, ...] = (".fr",)
-#: Providers with an HDS certificate for the services used (AWS: HDS since 2020, Scaleway: HDS
-#: since 2022), plus the engine's own packages, which create nothing in a cloud.
-DEFAULT_ALLOWED_PROVIDERS: tuple[str, ...] = ("aws", "scaleway", "pulumi", "pulumi-python", "random", "tls")
-#: Providers holding a SecNumCloud 3.2 qualification (ANSSI list) for the SecNumCloud-only mode.
-DEFAULT_SECNUMCLOUD_PROVIDERS: tuple[str, ...] = (
-    "ovh",
-    "outscale",
-    "pulumi",
-    "pulumi-python",
-    "random",
-    "tls",
-)
+#: Providers with an HDS certificate (data/facts/providers.yaml, sourced), plus the engine's own
+#: packages, which create nothing in a cloud.
+DEFAULT_ALLOWED_PROVIDERS: tuple[str, ...] = providers.allow_list()
+#: Providers holding a SecNumCloud qualification (data/facts/providers.yaml, sourced), plus the
+#: engine's packages, for the SecNumCloud-only mode.
+DEFAULT_SECNUMCLOUD_PROVIDERS: tuple[str, ...] = providers.allow_list(secnumcloud=True)
 #: ELB security policies that negotiate TLS 1.2 or 1.3 only (AWS ELB documentation).
 DEFAULT_TLS_POLICIES: tuple[str, ...] = (
     "ELBSecurityPolicy-TLS13-1-2-2021-06",

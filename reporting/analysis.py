@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY, SCALEWAY_KEY
+
 CATEGORIES = ("compute", "data", "network", "keys", "logging", "identity", "other")
 
 #: Type-token fragments → category (first match wins). Component resources are not counted.
@@ -64,7 +66,7 @@ DATA_STORE_TYPES = (
     "gcp:secretmanager/secret:Secret",
     "gcp:logging/projectBucketConfig:ProjectBucketConfig",
 )
-KEY_TYPES = ("aws:kms/key:Key", "scaleway:keymanager/key:Key", "gcp:kms/cryptoKey:CryptoKey")
+KEY_TYPES = (KMS_KEY, SCALEWAY_KEY, "gcp:kms/cryptoKey:CryptoKey")
 
 
 class PreviewError(ValueError):
@@ -185,7 +187,7 @@ def _describe_key(state: dict[str, Any], option: Option) -> tuple[str, str, str]
     """Where a key's material lives, who operates it, and its data domain."""
     inputs = state.get("inputs", {})
     suffix = name_of(state["urn"]).rsplit("-", 1)[-1]
-    if state["type"] == "aws:kms/key:Key":
+    if state["type"] == KMS_KEY:
         if inputs.get("customKeyStoreId"):
             where = f"HSM in France (external key {inputs.get('xksKeyId', '?')})"
             operator = "French key custodian; used by AWS KMS"
@@ -204,7 +206,7 @@ def custody(option: Option) -> Custody:
     keys: list[Key] = []
     store = "none"
     store_operator = ""
-    for cks in option.of_type("aws:kms/customKeyStore:CustomKeyStore"):
+    for cks in option.of_type(CUSTOM_KEY_STORE):
         inputs = cks.get("inputs", {})
         store = f"{inputs.get('customKeyStoreType', '?')} at {inputs.get('xksProxyUriEndpoint', '?')}"
         store_operator = "French key custodian (XKS proxy + HSM in France)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from facts.tokens import KMS_KEY, SCALEWAY_KEY
 from reporting.analysis import Option, name_of
 
 GB = 1024 * 1024  # KB per GB
@@ -231,7 +232,7 @@ def _aws_bom(option: Option, a: Assumptions) -> list[Quantity]:
                 "max(1, GB processed per hour) x hours",
             )
         )
-    keys = option.of_type("aws:kms/key:Key")
+    keys = option.of_type(KMS_KEY)
     if keys:
         lines.append(
             Quantity(
@@ -352,7 +353,7 @@ def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
         )
     lines += _scaleway_load_balancers(option)
     lines += _key_manager_keys(option)
-    if option.of_type("scaleway:keymanager/key:Key"):
+    if option.of_type(SCALEWAY_KEY):
         lines.append(
             Quantity(
                 "keys",
@@ -393,7 +394,7 @@ def _scaleway_load_balancers(option: Option) -> list[Quantity]:
 
 
 def _key_manager_keys(option: Option) -> list[Quantity]:
-    keys = option.of_type("scaleway:keymanager/key:Key")
+    keys = option.of_type(SCALEWAY_KEY)
     if not keys:
         return []
     return [

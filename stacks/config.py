@@ -21,6 +21,9 @@ from urllib.parse import urlsplit
 
 import pulumi
 
+from facts import xks
+from facts.domains import DATA_DOMAINS
+from facts.providers import allowed_regions
 from stacks import s3ns_config
 from stacks.s3ns_config import S3nsSettings
 
@@ -29,19 +32,9 @@ NAMESPACE = "booking"
 Target = Literal["aws", "scaleway", "s3ns"]
 TARGETS: tuple[Target, ...] = ("aws", "scaleway", "s3ns")
 
-#: Regions where health data may live, per target. AWS Paris is the only AWS region in France;
-#: Scaleway's HDS-certified region is fr-par (Scaleway's HDS guidance).
-#: S3NS (Cloud de Confiance) has a single region, u-france-east1 (docs/secnumcloud.md).
-ALLOWED_REGIONS: dict[str, tuple[str, ...]] = {
-    "aws": ("eu-west-3",),
-    "scaleway": ("fr-par",),
-    "s3ns": ("u-france-east1",),
-}
-
-#: One KMS key per data domain, so that a single domain can be crypto-shredded on its own.
-DATA_DOMAINS: tuple[str, ...] = ("database", "documents", "logs", "secrets", "backups")
-
-XKS_CONNECTIVITY = ("PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE")
+#: Regions where health data may live, per target (data/facts/providers.yaml). The s3ns target is
+#: driven by the gcp package, whose regions are S3NS's (u-france-east1).
+ALLOWED_REGIONS: dict[str, tuple[str, ...]] = {**allowed_regions(), "s3ns": allowed_regions().get("gcp", ())}
 
 #: Config keys that must hold Pulumi secrets. The offline preview fills them with fake placeholders.
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
@@ -50,16 +43,8 @@ SECRET_KEYS: dict[str, tuple[str, ...]] = {
     "s3ns": (),
 }
 
-# Limits from the AWS KMS API reference (CreateCustomKeyStore, XksProxyAuthenticationCredentialType).
-_XKS_ENDPOINT_HOST = re.compile(
-    r"^(?=.{4,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$"
-)
-_XKS_URI_PATH = re.compile(r"^(/[a-zA-Z0-9/_-]+)?/kms/xks/v\d{1,2}$")
-_XKS_ACCESS_KEY_ID = re.compile(r"^[A-Z2-7]{20,30}$")
-_XKS_SECRET = re.compile(r"^[A-Za-z0-9+/=]{43,64}$")
-_XKS_KEY_ID = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
 _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)+$")
-_DOMAIN = _XKS_ENDPOINT_HOST
+_DOMAIN = xks.ENDPOINT_HOST
 _ACM_ARN = re.compile(r"^arn:aws:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 _AWS_DB_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 _SCW_NODE_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
@@ -363,7 +348,7 @@ def _xks_endpoint(reader: _Reader, key: str, endpoint: Any) -> str | None:
         reader.fail(key, f"must use port 443, AWS KMS connects to no other (got {port})")
     elif parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         reader.fail(key, "must be only https://<host>; the path goes in uriPath")
-    elif not _XKS_ENDPOINT_HOST.match(parts.hostname or ""):
+    elif not xks.ENDPOINT_HOST.match(parts.hostname or ""):
         reader.fail(key, f"must name a fully qualified DNS name, not {parts.hostname!r}")
     else:
         return endpoint
@@ -375,7 +360,7 @@ def _xks_uri_path(reader: _Reader, key: str, uri_path: Any) -> str | None:
         reader.fail(key, "is required (e.g. /booking/kms/xks/v1)")
     elif not isinstance(uri_path, str) or not 10 <= len(uri_path) <= 128:
         reader.fail(key, "must be 10 to 128 characters")
-    elif not _XKS_URI_PATH.match(uri_path):
+    elif not xks.URI_PATH.match(uri_path):
         reader.fail(key, f"must use only [a-zA-Z0-9/_-] and end with /kms/xks/v<version> (got {uri_path!r})")
     else:
         return uri_path
@@ -395,7 +380,7 @@ def _xks_key_ids(reader: _Reader, key: str, given: Any) -> dict[str, str] | None
         checked = reader.check_text(
             f"{key}.{domain}",
             given[domain],
-            pattern=_XKS_KEY_ID,
+            pattern=xks.KEY_ID,
             describe="1 to 128 characters of [a-zA-Z0-9_.-]",
         )
         if checked:
@@ -421,7 +406,7 @@ def _xks(reader: _Reader) -> XksSettings | None:
     endpoint = _xks_endpoint(reader, f"{key}.uriEndpoint", given.get("uriEndpoint"))
     uri_path = _xks_uri_path(reader, f"{key}.uriPath", given.get("uriPath"))
     connectivity = reader.check_text(
-        f"{key}.connectivity", given.get("connectivity", "PUBLIC_ENDPOINT"), allowed=XKS_CONNECTIVITY
+        f"{key}.connectivity", given.get("connectivity", "PUBLIC_ENDPOINT"), allowed=xks.CONNECTIVITY
     )
     vpc_service = given.get("vpcEndpointServiceName")
     if connectivity == "VPC_ENDPOINT_SERVICE" and not vpc_service:
@@ -432,8 +417,8 @@ def _xks(reader: _Reader) -> XksSettings | None:
     timeout = reader.integer(
         f"{key}.connectTimeoutSeconds", given.get("connectTimeoutSeconds", 1200), 60, 3600
     )
-    access_key_id = _secret(reader, "xksAccessKeyId", _XKS_ACCESS_KEY_ID, "20 to 30 characters of [A-Z2-7]")
-    secret = _secret(reader, "xksSecretAccessKey", _XKS_SECRET, "43 to 64 base64 characters")
+    access_key_id = _secret(reader, "xksAccessKeyId", xks.ACCESS_KEY_ID, "20 to 30 characters of [A-Z2-7]")
+    secret = _secret(reader, "xksSecretAccessKey", xks.SECRET_ACCESS_KEY, "43 to 64 base64 characters")
     if not (endpoint and uri_path and connectivity and key_ids and timeout and access_key_id and secret):
         return None
     return XksSettings(

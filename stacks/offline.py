@@ -27,6 +27,7 @@ from pulumi.runtime import mocks, rpc
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY
 from stacks import config as stack_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -161,12 +162,12 @@ class OfflineMocks(mocks.Mocks):
             region = str(args.inputs.get("region") or "eu-west-3")
             service = args.typ.split(":")[1].split("/")[0]
             state.setdefault("arn", f"arn:aws:{service}:{region}:{FAKE_ACCOUNT}:{args.name}/{resource_id}")
-            if args.typ == "aws:kms/key:Key":
+            if args.typ == KMS_KEY:
                 key_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
                 resource_id = key_id
                 state["keyId"] = key_id
                 state["arn"] = f"arn:aws:kms:{region}:{FAKE_ACCOUNT}:key/{key_id}"
-            if args.typ == "aws:kms/customKeyStore:CustomKeyStore":
+            if args.typ == CUSTOM_KEY_STORE:
                 resource_id = f"cks-{digest[:17]}"
             if args.typ == "aws:s3/bucket:Bucket":
                 bucket = str(args.inputs.get("bucket") or resource_id)

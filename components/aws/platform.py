@@ -15,8 +15,7 @@ from components.aws.database import Database, DatabaseArgs
 from components.aws.keys import ExternalKeys, ExternalKeysArgs, XksKeyStoreArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.service import ContainerSpec, Service, ServiceArgs
-
-DOMAINS = ("database", "documents", "logs", "secrets", "backups")
+from facts.domains import DATA_DOMAINS
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class AwsBookingPlatformArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        missing = [d for d in DOMAINS if d not in self.xks.key_ids]
+        missing = [d for d in DATA_DOMAINS if d not in self.xks.key_ids]
         if missing:
             raise ValueError(f"AwsBookingPlatformArgs.xks.key_ids: missing external key ids for {missing}")
         for zone in self.availability_zones:

@@ -8,10 +8,12 @@ from typing import Any
 
 import pulumi
 
+from facts import xks
+
 FQDN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PREFIX_RE = re.compile(r"^(/[A-Za-z0-9_-]+)+$")
 KEY_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-ACCESS_KEY_ID_RE = re.compile(r"^[A-Z2-7]{20,30}$")
+ACCESS_KEY_ID_RE = xks.ACCESS_KEY_ID
 ZONES = ("fr-par-1", "fr-par-2", "fr-par-3")
 HSM_KINDS = ("network-hsm", "softhsm")
 KEYS = {
@@ -113,7 +115,7 @@ class KeystoreStackConfig:
         prefix = string(
             "pathPrefix", "/keystores/booking-paris", PREFIX_RE, "'/segment[/...]' of A-Z a-z 0-9 - _"
         )
-        if len(prefix + "/kms/xks/v1") > 128:
+        if len(prefix + xks.API_PATH) > 128:
             raise KeystoreConfigError(f"{where}.pathPrefix: XksProxyUriPath must stay within 128 characters")
         zones = strings(
             "zones",

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumiverse_scaleway as scaleway
 
+from facts import xks
+
 from .config import KeystoreStackConfig
 
 PROXY_PORT = 443
@@ -318,7 +320,7 @@ class KeystoreHost(pulumi.ComponentResource):
         )
 
         self.endpoint = pulumi.Output.from_input(f"https://{cfg.endpoint_hostname}")
-        self.uri_path = pulumi.Output.from_input(f"{cfg.path_prefix}/kms/xks/v1")
+        self.uri_path = pulumi.Output.from_input(f"{cfg.path_prefix}{xks.API_PATH}")
         self.load_balancer_ip = lb_ip.ip_address
         self.register_outputs(
             {

@@ -10,8 +10,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-#: The only Scaleway region in scope: Scaleway's HDS certificate covers its Paris region (fr-par).
-ALLOWED_REGIONS: tuple[str, ...] = ("fr-par",)
+from facts.providers import allowed_regions
+
+#: Scaleway regions in scope (data/facts/providers.yaml: its HDS certificate covers Paris, fr-par).
+ALLOWED_REGIONS: tuple[str, ...] = allowed_regions()["scaleway"]
 #: Zones of fr-par. Managed Databases attach to a Private Network only in the default zone, fr-par-1
 #: (pulumiverse_scaleway ``databases.Instance`` limitations), so the load balancer lives there too.
 ALLOWED_ZONES: tuple[str, ...] = ("fr-par-1", "fr-par-2", "fr-par-3")

@@ -37,6 +37,8 @@ from botocore.exceptions import (
 )
 from botocore.utils import ArnParser
 
+from facts import providers as provider_facts
+from facts.tokens import CUSTOM_KEY_STORE, KMS_ALIAS, KMS_KEY
 from policies.inputs.live.errors import (
     CREDENTIAL_CODES,
     DENIED_CODES,
@@ -78,9 +80,6 @@ LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
 SM_SECRET: Final = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token)
 BACKUP_VAULT: Final = "aws:backup/vault:Vault"
 BACKUP_PLAN: Final = "aws:backup/plan:Plan"
-KMS_KEY: Final = "aws:kms/key:Key"
-KMS_ALIAS: Final = "aws:kms/alias:Alias"
-KMS_STORE: Final = "aws:kms/customKeyStore:CustomKeyStore"
 #: A resource seen only through the tagging API, outside the regions read in detail: its
 #: encryption was not read, so it is not given a data-store type the rules would judge on absent facts.
 TAGGED: Final = "aws:live/taggedResource:TaggedResource"
@@ -115,7 +114,7 @@ class AwsReader:
     """Reads one AWS account; ``read()`` returns the model and what could not be checked."""
 
     session: boto3.Session
-    allowed_regions: tuple[str, ...] = ("eu-west-3",)
+    allowed_regions: tuple[str, ...] = field(default_factory=lambda: provider_facts.allowed_regions()["aws"])
     stack_name: str = ""
     progress: Progress = _no_progress
     #: Clients to use instead of the session's, by (service, region) or (service, region + "#role").
@@ -426,7 +425,7 @@ class AwsReader:
         # KMS holds the proxy credential; in the model it is what Pulumi makes it, a secret.
         credential = SECRET if proxy.get("AccessKeyId") else None
         self.add(
-            KMS_STORE,
+            CUSTOM_KEY_STORE,
             store.get("CustomKeyStoreName", store["CustomKeyStoreId"]),
             region,
             {

@@ -25,6 +25,8 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from facts import providers as provider_facts
+from facts.tokens import SCALEWAY_KEY
 from policies.inputs.live.errors import DENIED_CODES, Coverage, CredentialError, Gap, UnknownRegionError
 from policies.inputs.live.guard import ReadOnlyViolationError, iam_action, read_only_session
 from policies.model import Resource, Stack
@@ -37,7 +39,7 @@ GAPS_KEY: Final = "verify:gaps"
 DATABASE: Final = "scaleway:databases/instance:Instance"
 READ_REPLICA: Final = "scaleway:databases/readReplica:ReadReplica"
 DB_SNAPSHOT: Final = "scaleway:databases/snapshot:Snapshot"
-KEY: Final = "scaleway:keymanager/key:Key"
+KEY: Final = SCALEWAY_KEY
 BUCKET: Final = "scaleway:object/bucket:Bucket"
 BUCKET_SSE: Final = (
     "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -117,7 +119,9 @@ class ScalewayReader:
 
     client: Any
     project_id: str
-    allowed_regions: tuple[str, ...] = ("fr-par",)
+    allowed_regions: tuple[str, ...] = field(
+        default_factory=lambda: provider_facts.allowed_regions()["scaleway"]
+    )
     stack_name: str = ""
     progress: Progress = _no_progress
     #: Object Storage endpoints by region (tests point fr-par at a local S3 server).

@@ -21,9 +21,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from facts.tokens import CUSTOM_KEY_STORE
 from policies.model import Stack
-
-CUSTOM_KEY_STORE = "aws:kms/customKeyStore:CustomKeyStore"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from facts.tokens import KMS_ALIAS, KMS_EXTERNAL_KEY, KMS_KEY, KMS_REPLICA_KEY
 from policies.catalog import AWS_DATA_STORES, S3_BUCKET_TYPES, S3_SSE_TYPES, KeySetting
 from policies.model import SECRET, Resource, Stack, is_known
 from policies.rules._helpers import as_list, is_true, settings_of
@@ -14,10 +15,6 @@ from policies.rules._keys import KeyResolution, Protection
 
 _KMS_SSE = ("aws:kms", "aws:kms:dsse")
 
-KMS_KEY = "aws:kms/key:Key"
-KMS_ALIAS = "aws:kms/alias:Alias"
-KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
-KMS_EXTERNAL_KEY = "aws:kms/externalKey:ExternalKey"
 KMS_KEY_TYPES = (KMS_KEY, KMS_REPLICA_KEY, KMS_EXTERNAL_KEY)
 
 _KMS_KEY_ARN = re.compile(

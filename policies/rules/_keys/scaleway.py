@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from facts.tokens import SCALEWAY_KEY
 from policies.model import Resource, Stack, is_known
-
-SCALEWAY_KEY = "scaleway:keymanager/key:Key"
 
 
 def resolve_scaleway_key(stack: Stack, resource: Resource, value: Any) -> tuple[Resource, ...]:

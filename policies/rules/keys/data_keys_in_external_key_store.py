@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY
 from policies.model import Resource, Stack, is_known
 from policies.rules import Rule, Violation
-from policies.rules._keys.aws import KMS_KEY, aws_protections
+from policies.rules._keys.aws import aws_protections
 from policies.settings import PolicyConfig
-
-CUSTOM_KEY_STORE = "aws:kms/customKeyStore:CustomKeyStore"
 
 
 def key_store_of(stack: Stack, key: Resource) -> Resource | None:

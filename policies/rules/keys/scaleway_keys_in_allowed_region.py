@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts.tokens import SCALEWAY_KEY
 from policies.model import Stack
 from policies.rules import Rule, Violation
-from policies.rules._keys.scaleway import SCALEWAY_KEY
 from policies.settings import PolicyConfig
 
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from facts import xks
+from facts.tokens import CUSTOM_KEY_STORE
 from policies.model import Resource, Stack, is_known
 from policies.rules import Rule, Violation
 from policies.settings import PolicyConfig
-
-CUSTOM_KEY_STORE = "aws:kms/customKeyStore:CustomKeyStore"
-#: AWS KMS API reference (CreateCustomKeyStore): an optional prefix, then /kms/xks/v{version}.
-_URI_PATH = re.compile(r"^(/[a-zA-Z0-9/_-]+)?/kms/xks/v\d{1,2}$")
-_CONNECTIVITY = ("PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE")
 
 
 def problems(store: Resource, config: PolicyConfig) -> list[str]:
@@ -40,13 +36,13 @@ def problems(store: Resource, config: PolicyConfig) -> list[str]:
     elif not endpoint:
         found.append("no xksProxyUriEndpoint")
     path = get("xksProxyUriPath")
-    if isinstance(path, str) and is_known(path) and not _URI_PATH.match(path):
+    if isinstance(path, str) and is_known(path) and not xks.URI_PATH.match(path):
         found.append(f"xksProxyUriPath {path!r} does not end in /kms/xks/v<version>")
     elif not path:
         found.append("no xksProxyUriPath")
     connectivity = get("xksProxyConnectivity")
-    if connectivity not in _CONNECTIVITY and is_known(connectivity):
-        found.append(f"xksProxyConnectivity is {connectivity!r}, not one of {', '.join(_CONNECTIVITY)}")
+    if connectivity not in xks.CONNECTIVITY and is_known(connectivity):
+        found.append(f"xksProxyConnectivity is {connectivity!r}, not one of {', '.join(xks.CONNECTIVITY)}")
     if connectivity == "VPC_ENDPOINT_SERVICE" and not get("xksProxyVpcEndpointServiceName"):
         found.append("VPC_ENDPOINT_SERVICE connectivity needs xksProxyVpcEndpointServiceName")
     if not get("xksProxyAuthenticationCredential"):

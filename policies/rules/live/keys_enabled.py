@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts.tokens import KMS_KEY, SCALEWAY_KEY
 from policies.model import Stack
 from policies.rules import Rule, Violation
-from policies.rules._keys.aws import KMS_KEY
 from policies.settings import PolicyConfig
-
-SCALEWAY_KEY = "scaleway:keymanager/key:Key"
 
 
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:

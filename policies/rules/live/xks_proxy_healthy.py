@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts.tokens import CUSTOM_KEY_STORE
 from policies.model import Stack
 from policies.rules import Rule, Violation
 from policies.settings import PolicyConfig
-
-CUSTOM_KEY_STORE = "aws:kms/customKeyStore:CustomKeyStore"
 
 
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from facts.tokens import KMS_KEY
 from policies.catalog import S3_BUCKET_TYPES
 from policies.model import Resource, Stack, is_known, region_of_zone
 from policies.rules import Rule, Violation
 from policies.rules._helpers import ARN, as_list, is_true, walk_strings
-from policies.rules._keys.aws import KMS_KEY
 from policies.settings import PolicyConfig
 
 #: Nested properties that name the region of a copy (DynamoDB replicas, Secrets Manager replicas, ...).

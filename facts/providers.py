@@ -1,0 +1,78 @@
+"""Provider packages, their regions and allow-lists, read from ``data/facts/providers.yaml``.
+
+That file is the single source: the comparison report cites its sourced statuses, the stack config
+takes each target's regions from it, and the policies' default allow-lists are derived from it
+(HDS-certified providers, SecNumCloud-qualified providers, plus the engine's own packages, which
+create nothing in a cloud). Only the keys read here are checked here; ``reporting.facts`` checks the
+sourced statements the report prints.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROVIDERS_FILE: Final = Path(__file__).resolve().parent.parent / "data" / "facts" / "providers.yaml"
+#: Statuses that admit a provider to an allow-list ("in-progress", "not-qualified" do not).
+ADMITTING: Final[frozenset[str]] = frozenset({"certified", "qualified"})
+
+
+class FactsFileError(ValueError):
+    """The providers file is missing or malformed: the message names the file and the key."""
+
+
+class _Status(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    status: str
+
+
+class Provider(BaseModel):
+    """What the project reads of one provider entry (the report reads the sourced statements)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    package: str = Field(min_length=1)
+    #: Engine packages (pulumi, random, tls, ...) create nothing in a cloud.
+    engine: bool = False
+    #: Regions where this project may place health data with this provider.
+    regions: tuple[str, ...] = ()
+    hds: _Status | None = None
+    secnumcloud: _Status | None = None
+
+
+class _ProvidersFile(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    providers: dict[str, Provider]
+
+
+@cache
+def load(path: Path = PROVIDERS_FILE) -> dict[str, Provider]:
+    """The providers of ``path`` by key, read and checked once per process."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise FactsFileError(f"{path}: cannot be read as YAML ({error})") from error
+    try:
+        return _ProvidersFile.model_validate(raw).providers
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise FactsFileError(f"{path}: {where}: {problem['msg']}") from error
+
+
+def allowed_regions(path: Path = PROVIDERS_FILE) -> dict[str, tuple[str, ...]]:
+    """Regions per provider package (and per stack target, which bears the package's name)."""
+    return {p.package: p.regions for p in load(path).values() if p.regions}
+
+
+def allow_list(*, secnumcloud: bool = False, path: Path = PROVIDERS_FILE) -> tuple[str, ...]:
+    """HDS-certified (or SecNumCloud-qualified) provider packages, plus the engine's own packages."""
+    allowed = []
+    for provider in load(path).values():
+        status = provider.secnumcloud if secnumcloud else provider.hds
+        if provider.engine or (status is not None and status.status in ADMITTING):
+            allowed.append(provider.package)
+    return tuple(allowed)
