@@ -34,16 +34,20 @@ def judge(rule: LegalRule, column: Column) -> Judgement:
     cell = rule.verdicts.get(column.target)
     verdict = cell.verdict if cell else "conditional"
     result: RuleResult | None = None
-    if rule.policy_regulation:
-        perimeter = column.policy.perimeter.get(rule.policy_regulation) if column.policy else None
-        if perimeter is None or not perimeter[0]:
-            result = RuleResult("not-run", tuple(perimeter[0]) if perimeter else (), 0)
+    if rule.policy_rules:
+        ran = {
+            i: column.policy.perimeter[i]
+            for i in rule.policy_rules
+            if column.policy and i in column.policy.perimeter
+        }
+        if not ran:
+            result = RuleResult("not-run", rule.policy_rules, 0)
             if verdict == "admissible":
                 verdict = "conditional"
         else:
-            ids, failed = perimeter
-            failing = tuple(sorted({str(f.get("rule_id")) for f in failed}))
-            result = RuleResult("failed" if failed else "passed", failing or tuple(ids), len(failed))
+            failed = [f for findings in ran.values() for f in findings]
+            failing = tuple(sorted({i for i, findings in ran.items() if findings}))
+            result = RuleResult("failed" if failed else "passed", failing or tuple(ran), len(failed))
             if failed:
                 verdict = "not-admissible"
     return Judgement(verdict, cell, result)

@@ -140,7 +140,7 @@ class LegalRule(Model):
     id: str
     title: Text
     applies_when: Cited
-    policy_regulation: str | None = None
+    policy_rules: tuple[str, ...] = ()
     verdicts: dict[str, VerdictCell]
 
 

@@ -24,9 +24,9 @@ class PolicySummary:
     passed: bool
     failed: list[dict[str, Any]]
     excepted: list[dict[str, Any]]
-    #: Findings of the rules implementing each regulation id, run in SecNumCloud-only mode:
-    #: regulation id -> (rule ids evaluated, failed findings).
-    perimeter: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    #: The qualified-perimeter rules run in SecNumCloud-only mode: rule id -> failed findings; a rule
+    #: id absent from the mapping does not exist in policies/ (not run).
+    perimeter: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 Auditor = Callable[[Mapping[str, Any], str, tuple[str, ...]], PolicySummary | None]
@@ -71,7 +71,7 @@ def policy_auditor() -> Auditor:
     except ImportError:
         return lambda _document, _stack, _regulations: None
 
-    def audit(document: Mapping[str, Any], stack: str, regulations: tuple[str, ...]) -> PolicySummary:
+    def audit(document: Mapping[str, Any], stack: str, rule_ids: tuple[str, ...]) -> PolicySummary:
         result = audit_preview(document, stack)
         summary = PolicySummary(
             len(result.rules_evaluated),
@@ -79,16 +79,16 @@ def policy_auditor() -> Auditor:
             [f.to_dict() for f in result.failed],
             [f.to_dict() for f in result.excepted],
         )
-        if regulations:
-            # The qualified-perimeter question is "what if this stack had to be SecNumCloud": rerun the
-            # rules implementing those regulations with the SecNumCloud-only switch on.
+        known = {r.id for r in all_rules()}
+        if any(i in known for i in rule_ids):
+            # The qualified-perimeter question is "what if this stack's data required SecNumCloud": rerun
+            # with the SecNumCloud-only switch on and keep those rules' findings.
             strict = audit_preview(
                 document, stack, config=dataclasses.replace(PolicyConfig(), secnumcloud_only=True)
             )
-            for regulation in regulations:
-                ids = [r.id for r in all_rules() if regulation in r.regulations]
-                failed = [f.to_dict() for f in strict.failed if f.rule_id in ids]
-                summary.perimeter[regulation] = (ids, failed)
+            for rule_id in rule_ids:
+                if rule_id in known:
+                    summary.perimeter[rule_id] = [f.to_dict() for f in strict.failed if f.rule_id == rule_id]
         return summary
 
     return audit
@@ -101,7 +101,7 @@ def build(
     auditor: Auditor,
     generated: str | None = None,
 ) -> Report:
-    regulations = tuple(sorted({r.policy_regulation for r in facts.legal.rules if r.policy_regulation}))
+    rule_ids = tuple(sorted({i for r in facts.legal.rules for i in r.policy_rules}))
     columns = []
     for definition in facts.options:
         target_facts = facts.targets.get(definition.target) or TargetFacts(provider=definition.target)
@@ -136,7 +136,7 @@ def build(
                 bills,
                 custody(option) if option else None,
                 inventory(option) if option else {},
-                auditor(document, definition.stack, regulations) if document is not None else None,
+                auditor(document, definition.stack, rule_ids) if document is not None else None,
                 cost,
                 missing,
             )

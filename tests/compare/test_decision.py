@@ -28,7 +28,7 @@ def test_aws_fails_the_secnumcloud_perimeter_rule(report: Report, facts: Facts) 
 
 
 def test_a_failed_perimeter_rule_overrides_an_admissible_verdict(report: Report, facts: Facts) -> None:
-    failing = PolicySummary(1, False, [], [], {"SNC-3.2-19": (["BK-PROV-002"], [{"rule_id": "BK-PROV-002"}])})
+    failing = PolicySummary(1, False, [], [], {"BK-PROV-002": [{"rule_id": "BK-PROV-002"}]})
     c = dataclasses.replace(column(report, "C"), policy=failing)
     j = judge(rule(facts, "sren-31"), c)
     assert j.verdict == "not-admissible" and j.overridden
@@ -41,7 +41,7 @@ def test_an_unchecked_stack_cannot_be_admissible(report: Report, facts: Facts) -
 
 
 def test_a_passing_perimeter_rule_keeps_the_verdict(report: Report, facts: Facts) -> None:
-    passing = PolicySummary(1, True, [], [], {"SNC-3.2-19": (["BK-PROV-002"], [])})
+    passing = PolicySummary(1, True, [], [], {"BK-PROV-002": []})
     c = dataclasses.replace(column(report, "C"), policy=passing)
     assert judge(rule(facts, "circ-6519"), c).verdict == "admissible"
 
