@@ -77,3 +77,27 @@ def test_summary_prints_on_one_a4_page(written: dict[str, Path], tmp_path: Path,
     pdf = tmp_path / f"{name}.pdf"
     print_pdf(written[name], pdf)
     assert page_count(pdf) == 1
+
+
+def test_no_section_heading_alone_at_a_page_foot(written: dict[str, Path], tmp_path: Path) -> None:
+    """Headings keep with what follows: no printed page ends on a numbered section title."""
+    import re
+    import shutil
+    import subprocess
+
+    pdf = tmp_path / "compare.pdf"
+    print_pdf(written["compare"], pdf)
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext is not None
+    for page in range(1, page_count(pdf) + 1):
+        text = subprocess.run(
+            [pdftotext, "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        assert lines, f"page {page} is empty"
+        assert not re.fullmatch(r"\d{1,2}\. [A-Z][^.\[]*", lines[-1]), (
+            f"page {page} ends on heading {lines[-1]!r}"
+        )
