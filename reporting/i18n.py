@@ -108,8 +108,8 @@ UI: dict[str, tuple[str, str]] = {
     "b_none": ("no price", "aucun prix"),
     "peak": ("Peak sizing", "Dimensionnement de pointe"),
     "peak_text": (
-        "Busiest minute of the 2021 campaign: {n:,} appointments per minute, that is about {gb:,.0f} GB per hour or {mbps:,.0f} Mbps through the load balancer at the load model's traffic per appointment.",
-        "Minute la plus chargée de la campagne de 2021 : {n:,} rendez-vous par minute, soit environ {gb:,.0f} Go par heure ou {mbps:,.0f} Mbit/s à travers le répartiteur avec le trafic par rendez-vous du modèle.",
+        "Busiest minute of the 2021 campaign: {n} appointments per minute, that is about {gb} GB per hour or {mbps} Mbps through the load balancer at the load model's traffic per appointment.",
+        "Minute la plus chargée de la campagne de 2021 : {n} rendez-vous par minute, soit environ {gb} Go par heure ou {mbps} Mbit/s à travers le répartiteur avec le trafic par rendez-vous du modèle.",
     ),
     "peak_lb": (
         "The Scaleway stack's load balancer {lb} carries {cap} Mbps: {verdict}.",

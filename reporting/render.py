@@ -38,6 +38,12 @@ class Citations:
         return out
 
 
+def num(value: float, lang: str = "en", digits: int = 0) -> str:
+    """A number with the language's grouping and decimal marks (5,000,000.0 / 5 000 000,0)."""
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
+
+
 def money(amount: float | None, currency: str, lang: str = "en") -> str:
     if amount is None:
         return ui("not_priced", lang)
@@ -64,7 +70,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(ui=ui, money=money, money_range=money_range, CATEGORIES=CATEGORIES)
+    env.globals.update(ui=ui, num=num, money=money, money_range=money_range, CATEGORIES=CATEGORIES)
     return env
 
 
