@@ -164,3 +164,42 @@ def ui(key: str, lang: str, **values: object) -> str:
     en, fr = UI[key]
     text = fr if lang == "fr" else en
     return text.format(**values) if values else text
+
+
+#: Bill-of-materials item names are built from the preview in English (product names stay as the
+#: provider spells them); these phrases are translated for the French pages, longest first.
+ITEM_PHRASES: tuple[tuple[str, str], ...] = (
+    ("NAT data processed", "données traitées par les passerelles NAT"),
+    ("(external key store)", "(magasin de clés externe)"),
+    ("CloudWatch Logs ingestion", "ingestion CloudWatch Logs"),
+    ("Cockpit logs ingestion", "ingestion des journaux Cockpit"),
+    ("Secrets Manager secrets", "secrets Secrets Manager"),
+    ("Secret Manager secrets", "secrets Secret Manager"),
+    ("Flexible IPv4 addresses", "adresses IPv4 flexibles"),
+    ("Key Manager requests", "requêtes Key Manager"),
+    ("Key Manager keys", "clés Key Manager"),
+    ("Managed PostgreSQL", "PostgreSQL géré"),
+    ("Database volume", "volume de la base"),
+    ("Key store host", "hôte du magasin de clés"),
+    ("AWS Backup vault (database + documents)", "coffre AWS Backup (base + documents)"),
+    ("S3 documents (retained)", "documents S3 (conservés)"),
+    ("Object Storage documents (retained)", "documents Object Storage (conservés)"),
+    ("ALB capacity units (processed bytes)", "unités de capacité ALB (octets traités)"),
+    ("Public IPv4", "IPv4 publiques"),
+    ("NAT gateways", "passerelles NAT"),
+    ("KMS requests", "requêtes KMS"),
+    ("KMS keys", "clés KMS"),
+    ("Load Balancer", "répartiteur de charge"),
+    (" storage ", " stockage "),
+    (" subnets", " sous-réseaux"),
+    (" groups", " groupes"),
+)
+
+
+def item(text: str, lang: str) -> str:
+    """A bill-of-materials item name in the page's language."""
+    if lang != "fr":
+        return text
+    for english, french in ITEM_PHRASES:
+        text = text.replace(english, french)
+    return text

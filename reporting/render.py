@@ -16,7 +16,7 @@ from reporting.cost import RangeLine
 from reporting.decision import exit_figures, judge, matrix
 from reporting.diagrams import bars, custody_layout
 from reporting.facts import Text
-from reporting.i18n import ui
+from reporting.i18n import item, ui
 from reporting.model import Column, Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -78,6 +78,11 @@ def _text(value: Text | str, lang: str) -> str:
     return value(lang) if isinstance(value, Text) else value
 
 
+def _label(value: Text | str, lang: str) -> str:
+    """A cost line's name: its own translation, or the bill-of-materials item translated by phrase."""
+    return value(lang) if isinstance(value, Text) else item(value, lang)
+
+
 def context(report: Report, lang: str) -> dict[str, Any]:
     rules = report.facts.legal.rules
     judgements = {(r.id, c.key): judge(r, c) for r in rules for c in report.columns}
@@ -85,6 +90,7 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "r": report,
         "lang": lang,
         "t": lambda value: _text(value, lang) if value is not None else "",
+        "label": lambda value: _label(value, lang),
         "cite": Citations(),
         "cols": report.columns,
         "rules": rules,
