@@ -426,8 +426,8 @@ def _scaleway_secrets(option: Option) -> list[Quantity]:
 
 
 def _keystore_bom(option: Option, a: Assumptions) -> list[Quantity]:
-    """The French key store: proxy hosts, their load balancer and addresses, its secrets and key, and
-    the HSM the custodian operates (named by the hosts' hsm-kind tag; it has no cloud resource)."""
+    """The French key store: proxy hosts, their load balancer and addresses, its secrets and key. The HSM
+    the custodian operates has no cloud resource: it is costed in data/prices/ownership.yaml."""
     servers = option.of_type("scaleway:instance/server:Server")
     lines = [
         Quantity(
@@ -455,20 +455,6 @@ def _keystore_bom(option: Option, a: Assumptions) -> list[Quantity]:
     lines += _scaleway_load_balancers(option)
     lines += _scaleway_secrets(option)
     lines += _key_manager_keys(option)
-    kinds = sorted(
-        {
-            tag.split("=", 1)[1]
-            for s in servers
-            for tag in s.get("inputs", {}).get("tags") or []
-            if isinstance(tag, str) and tag.startswith("hsm-kind=")
-        }
-    )
-    lines += [
-        Quantity(
-            "keys", f"HSM ({kind})", 1.0, "HSM-months", f"hsm-month:{kind}", "hsm-kind tag of the proxy hosts"
-        )
-        for kind in kinds
-    ]
     return lines
 
 

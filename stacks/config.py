@@ -32,9 +32,10 @@ NAMESPACE = "booking"
 Target = Literal["aws", "scaleway", "s3ns"]
 TARGETS: tuple[Target, ...] = ("aws", "scaleway", "s3ns")
 
-#: Regions where health data may live, per target (data/facts/providers.yaml). The s3ns target is
-#: driven by the gcp package, whose regions are S3NS's (u-france-east1).
-ALLOWED_REGIONS: dict[str, tuple[str, ...]] = {**allowed_regions(), "s3ns": allowed_regions().get("gcp", ())}
+#: Regions where health data may live, per provider package (data/facts/providers.yaml).
+ALLOWED_REGIONS: dict[str, tuple[str, ...]] = allowed_regions()
+#: The package that drives each target whose name differs from it (s3ns: Google Cloud technology).
+TARGET_PACKAGE: dict[str, str] = {"s3ns": "gcp"}
 
 #: Config keys that must hold Pulumi secrets. The offline preview fills them with fake placeholders.
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
@@ -456,7 +457,7 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
         reader.fail(reader.key("target"), "keystore stacks are read by components/keystore, not this loader")
     if target is None or reader.problems:
         raise ConfigError(stack, reader.problems)
-    allowed_regions = ALLOWED_REGIONS[target]
+    allowed_regions = ALLOWED_REGIONS[TARGET_PACKAGE.get(target, target)]
     region = reader.text("region", default=allowed_regions[0], allowed=allowed_regions)
     environment = reader.text(
         "environment",
