@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,6 +30,17 @@ class _Status(BaseModel):
     status: str
 
 
+class PerimeterRow(BaseModel):
+    """One service inside a provider's SecNumCloud-qualified perimeter, with its evidence and sources."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    service: str = Field(min_length=1)
+    #: ``named-in-qualification-press`` or ``documented-in-offer`` (docs/secnumcloud.md).
+    evidence: Literal["named-in-qualification-press", "documented-in-offer"]
+    sources: tuple[str, ...] = Field(min_length=1)
+    types: tuple[str, ...] = Field(min_length=1)
+
+
 class Provider(BaseModel):
     """What the project reads of one provider entry (the report reads the sourced statements)."""
 
@@ -41,6 +52,10 @@ class Provider(BaseModel):
     regions: tuple[str, ...] = ()
     hds: _Status | None = None
     secnumcloud: _Status | None = None
+    #: The stack target built on this provider when its name differs from the package (s3ns: gcp).
+    target: str | None = None
+    #: Services inside the SecNumCloud-qualified perimeter; empty: none (read by BK-PROV-002).
+    perimeter: tuple[PerimeterRow, ...] = ()
 
 
 class _ProvidersFile(BaseModel):
@@ -64,8 +79,21 @@ def load(path: Path = PROVIDERS_FILE) -> dict[str, Provider]:
 
 
 def allowed_regions(path: Path = PROVIDERS_FILE) -> dict[str, tuple[str, ...]]:
-    """Regions per provider package (and per stack target, which bears the package's name)."""
-    return {p.package: p.regions for p in load(path).values() if p.regions}
+    """Regions per provider package and per stack target (the package's name unless ``target`` says)."""
+    regions = {p.package: p.regions for p in load(path).values() if p.regions}
+    regions.update({p.target: p.regions for p in load(path).values() if p.regions and p.target})
+    return regions
+
+
+def by_package(path: Path = PROVIDERS_FILE) -> dict[str, Provider]:
+    """Providers keyed by their Pulumi package (``gcp`` for S3NS)."""
+    return {p.package: p for p in load(path).values()}
+
+
+def perimeter(package: str, path: Path = PROVIDERS_FILE) -> dict[str, PerimeterRow]:
+    """Resource type -> the perimeter row covering it, for one package; empty when nothing is qualified."""
+    provider = by_package(path).get(package)
+    return {t: row for row in (provider.perimeter if provider else ()) for t in row.types}
 
 
 def allow_list(*, secnumcloud: bool = False, path: Path = PROVIDERS_FILE) -> tuple[str, ...]:

@@ -166,7 +166,9 @@ def audit_stack(
     unused = [
         {"rule": e.rule, "resource": e.resource, "owner": e.owner, "expires": e.expires.isoformat()}
         for e in register
-        if id(e) not in used and _concerns(e.resource, stack.name)
+        if id(e) not in used
+        and _concerns(e.resource, stack.name)
+        and not exceptions_register.is_checkov_check(e.rule)
     ]
     return AuditResult(stack.name, findings, [r.id for r in rules], len(stack), source, unused)
 

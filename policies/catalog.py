@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from facts import tokens
 from facts.tokens import CUSTOM_KEY_STORE, KMS_ALIAS, KMS_EXTERNAL_KEY, KMS_KEY, KMS_REPLICA_KEY, SCALEWAY_KEY
 from policies.model import package_of
 
@@ -123,6 +124,19 @@ SCALEWAY_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
     # Cockpit keeps logs and metrics under Scaleway-managed encryption; no Key Manager key can be set.
     "scaleway:observability/source:Source": (),
 }
+#: Data stores on Google Cloud technology (S3NS), each with its CMEK setting. A Secret Manager
+#: secret's key is per replica: BK-ENC-005 reads every replica (or the automatic policy's key).
+GCP_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
+    tokens.GCP_SQL_INSTANCE: (
+        KeySetting(("encryptionKeyName",), "database storage and its automated backups"),
+    ),
+    tokens.GCP_BUCKET: (KeySetting(("encryption", "defaultKmsKeyName"), "objects"),),
+    tokens.GCP_SECRET: (),
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": (
+        KeySetting(("cmekSettings", "kmsKeyName"), "log entries"),
+    ),
+}
+GCP_SECRET = tokens.GCP_SECRET
 SCALEWAY_DATABASE_TYPES = (
     "scaleway:databases/instance:Instance",
     "scaleway:databases/readReplica:ReadReplica",
@@ -202,6 +216,29 @@ NON_DATA_TYPES: frozenset[str] = frozenset(
         "aws:sqs/queuePolicy:QueuePolicy",
         "aws:efs/mountTarget:MountTarget", "aws:efs/accessPoint:AccessPoint",
         "aws:efs/backupPolicy:BackupPolicy", "aws:efs/fileSystemPolicy:FileSystemPolicy",
+        # Google Cloud technology (S3NS): networking, load balancing, identities and settings hold no
+        # data; keys are judged by BK-KEY-005, log sinks by BK-REGION-002, the edge by BK-TLS-001.
+        *(
+            f"gcp:compute/{name[0].lower()}{name[1:]}:{name}"
+            for name in (
+                "Network", "Subnetwork", "Firewall", "Address", "GlobalAddress", "Route", "Router",
+                "RouterNat", "RegionUrlMap", "RegionSslPolicy", "RegionTargetHttpsProxy",
+                "RegionTargetHttpProxy", "ForwardingRule", "RegionBackendService",
+                "RegionNetworkEndpointGroup", "RegionHealthCheck", "SslPolicy",
+            )
+        ),
+        "gcp:servicenetworking/connection:Connection",
+        tokens.GCP_KMS_KEY_RING, tokens.GCP_KMS_KEY, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        "gcp:serviceaccount/account:Account", "gcp:projects/serviceIdentity:ServiceIdentity",
+        "gcp:projects/iAMMember:IAMMember",
+        # A secret version's value is the secret's, under the secret's key; database and user live in
+        # the instance, under its key.
+        "gcp:secretmanager/secretVersion:SecretVersion", "gcp:secretmanager/secretIamMember:SecretIamMember",
+        "gcp:sql/database:Database", "gcp:sql/user:User",
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        "gcp:logging/projectSink:ProjectSink", "gcp:logging/projectExclusion:ProjectExclusion",
+        # Cloud Run services are stateless here; BK-TLS-001 judges their ingress.
+        "gcp:cloudrunv2/service:Service",
         # Scaleway settings.
         SCALEWAY_KEY,
         "scaleway:object/bucketPolicy:BucketPolicy", "scaleway:object/bucketAcl:BucketAcl",
@@ -224,7 +261,12 @@ Classification = Literal["data-store", "no-data", "unknown"]
 
 def classify(type_token: str) -> Classification:
     """Where a resource type stands for the fail-closed rule."""
-    if type_token in AWS_DATA_STORES or type_token in SCALEWAY_DATA_STORES or type_token in S3_BUCKET_TYPES:
+    if (
+        type_token in AWS_DATA_STORES
+        or type_token in SCALEWAY_DATA_STORES
+        or type_token in GCP_DATA_STORES
+        or type_token in S3_BUCKET_TYPES
+    ):
         return "data-store"
     if type_token in NON_DATA_TYPES or type_token.startswith("pulumi:"):
         return "no-data"

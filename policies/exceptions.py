@@ -1,7 +1,8 @@
 # ruff: noqa: PLR0912 - table-like rule logic reads better whole
 """The exceptions register (``policies/exceptions.yaml``).
 
-An exception names a rule, a resource (a URN glob: ``*`` matches anything, ``?`` one character),
+An exception names a rule (a project rule id, or a checkov check id such as ``CKV_AWS_91`` for a
+built-in checkov check; the project's own checkov checks are excepted by their rule id), a resource (a URN glob: ``*`` matches anything, ``?`` one character),
 the justification, the owner accountable for it and an expiry date. While it is valid it turns
 a finding into a recorded exception, shown in every report; once expired, the finding fails
 again. A malformed register is an error that names the entry and the field: an exception that
@@ -22,6 +23,8 @@ import yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "exceptions.yaml"
 _RULE_ID = re.compile(r"^BK-[A-Z]+-\d{3}$")
+#: Built-in checkov checks (CKV_AWS_91, CKV2_AWS_28, CKV_GCP_62, ...); not CKV_BK_*, named by rule id.
+_CHECKOV_ID = re.compile(r"^CKV2?_(?!BK_)[A-Z0-9]+_\d+$")
 _FIELDS = ("rule", "resource", "justification", "owner", "expires")
 
 
@@ -69,9 +72,12 @@ def parse(document: Any, source: str, known_rules: Iterable[str] | None = None) 
                 f"{where}: unknown field(s) {sorted(unknown)} (allowed: {', '.join(_FIELDS)})"
             )
         rule = entry["rule"]
-        if not isinstance(rule, str) or not _RULE_ID.match(rule):
-            raise ExceptionsError(f"{where}: rule {rule!r} is not a rule id like BK-ENC-001")
-        if known is not None and rule not in known:
+        if not isinstance(rule, str) or not (_RULE_ID.match(rule) or _CHECKOV_ID.match(rule)):
+            raise ExceptionsError(
+                f"{where}: rule {rule!r} is not a rule id like BK-ENC-001 nor a built-in checkov check id "
+                "like CKV_AWS_91 (the project's checkov checks CKV_BK_* are excepted by their rule id)"
+            )
+        if known is not None and _RULE_ID.match(rule) and rule not in known:
             raise ExceptionsError(f"{where}: rule {rule} does not exist")
         for name in ("resource", "justification", "owner"):
             if not isinstance(entry[name], str) or not entry[name].strip():
@@ -103,6 +109,11 @@ def load(path: Path | None = None, known_rules: Iterable[str] | None = None) -> 
     except yaml.YAMLError as error:
         raise ExceptionsError(f"{path}: not valid YAML: {error}") from error
     return parse(document, str(path), known_rules)
+
+
+def is_checkov_check(rule_id: str) -> bool:
+    """Whether an entry names a built-in checkov check (applied on the checkov path only)."""
+    return bool(_CHECKOV_ID.match(rule_id))
 
 
 def find(exceptions: Sequence[PolicyException], rule_id: str, urn: str) -> PolicyException | None:

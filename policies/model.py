@@ -77,11 +77,13 @@ def package_of(type_token: str) -> str:
 
 
 _ZONE = re.compile(r"^(?P<region>[a-z]{2}-[a-z]{3})-\d+$")
+#: Google Cloud technology zones (``u-france-east1-a``, ``europe-west9-b``): region plus a letter.
+_GCP_ZONE = re.compile(r"^(?P<region>[a-z]+(?:-[a-z]+)*\d+)-[a-z]$")
 
 
 def region_of_zone(zone: str) -> str:
-    """Scaleway zones (``fr-par-1``) belong to a region (``fr-par``)."""
-    match = _ZONE.match(zone)
+    """Scaleway zones (``fr-par-1``) belong to a region (``fr-par``); so do GCP-style zones."""
+    match = _ZONE.match(zone) or _GCP_ZONE.match(zone)
     return match.group("region") if match else zone
 
 

@@ -12,11 +12,15 @@ Examples:
   scripts/audit.py --stack aws-xks-paris
   scripts/audit.py --from-export prod.json          # `pulumi stack export > prod.json` elsewhere
   scripts/audit.py --from-preview preview.json      # `pulumi preview --json > preview.json`
+  scripts/audit.py --sign-key auditor.pem           # also sign reports/evidence/ (Ed25519, PEM)
+  scripts/audit.py --verify-evidence reports        # check the evidence of an earlier run
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as dt
 import json
 import sys
 import time
@@ -28,13 +32,15 @@ import yaml  # noqa: E402
 
 from policies.audit import AuditResult, audit_stack  # noqa: E402
 from policies.checkov import runner as checkov_runner  # noqa: E402
+from policies.exceptions import DEFAULT_PATH as DEFAULT_EXCEPTIONS  # noqa: E402
 from policies.exceptions import ExceptionsError  # noqa: E402
 from policies.exceptions import load as load_exceptions  # noqa: E402
 from policies.inputs.export import load_export_file  # noqa: E402
 from policies.inputs.preview import AdapterError, load_preview_file, stack_from_preview  # noqa: E402
 from policies.model import Stack  # noqa: E402
-from policies.outputs import reports, terraform_plan  # noqa: E402
+from policies.outputs import evidence, oscal, reports, terraform_plan  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
+from policies.rules.providers import secnumcloud_only  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
 
 
@@ -69,6 +75,24 @@ def _parser() -> argparse.ArgumentParser:
         "--exceptions", type=Path, help="exceptions register (default: policies/exceptions.yaml)"
     )
     parser.add_argument("--no-checkov", action="store_true", help="skip the checkov cross-check")
+    parser.add_argument(
+        "--sign-key",
+        type=Path,
+        metavar="FILE",
+        help="sign the evidence manifest with this Ed25519 private key (PEM, unencrypted)",
+    )
+    parser.add_argument(
+        "--verify-evidence",
+        type=Path,
+        metavar="DIR",
+        help="only verify the evidence of an earlier run in DIR (hashes and signature)",
+    )
+    parser.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="with --verify-evidence: the Ed25519 public key (PEM) the signature must match",
+    )
     return parser  # fmt: skip
 
 
@@ -96,6 +120,53 @@ def _load_stacks(args: argparse.Namespace) -> list[tuple[str, Stack, str]]:
             print(f" {len(document['steps'])} resources in {time.perf_counter() - started:.1f}s", flush=True)
             loaded.append((name, stack_from_preview(document, name), f"stacks/Pulumi.{name}.yaml"))
     return loaded
+
+
+def _write_oscal(
+    out: Path,
+    inputs: list[tuple[str, Stack, str]],
+    results: list[AuditResult],
+    checkov_failures: list[checkov_runner.CheckovFailure],
+    started: dt.datetime,
+) -> list[Path]:
+    """The OSCAL catalog, profiles and component definition, and this run's assessment results."""
+    ended = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    written = oscal.write_static(out, ROOT, ended)
+    observed = [
+        oscal.Observed(r.stack, "rules", f.rule_id, f.title, f.resource_urn, f.status, f.message,
+                       f.justification, f.owner, f.expires)
+        for r in results
+        for f in r.findings
+    ] + [
+        oscal.Observed(f.stack, "checkov", f.check_id, f.check_name, f.urn or f.address, f.status,
+                       f.note or f.check_name, f.justification, f.owner, f.expires)
+        for f in checkov_failures
+    ]  # fmt: skip
+    targets = {name: str(stack.config.get("booking:target", "")) for name, stack, _ in inputs}
+    stacks = [(r.stack, targets.get(r.stack, ""), r.rules_evaluated) for r in results]
+    document = oscal.assessment_results(stacks, observed, started, ended, started.isoformat())
+    oscal.write_json(out / "assessment-results.json", document)
+    return [*written, out / "assessment-results.json"]
+
+
+def _record_inputs(
+    record: evidence.RunRecord, args: argparse.Namespace, inputs: list[tuple[str, Stack, str]]
+) -> None:
+    """Every file the run read, by role, for the evidence manifest."""
+    for path in args.from_export:
+        record.add("export", path)
+    for path in args.from_preview:
+        record.add("preview", path)
+    for _name, _stack, source in inputs:
+        if source.startswith("stacks/"):
+            record.add("stack", ROOT / source)
+    if any(source.startswith("stacks/") for _, _, source in inputs):
+        record.add("project", ROOT / "Pulumi.yaml")
+    register = args.exceptions or DEFAULT_EXCEPTIONS
+    if Path(register).is_file():
+        record.add("exceptions", Path(register))
+    if args.config:
+        record.add("policy-config", args.config)
 
 
 def _table(results: list[AuditResult]) -> str:
@@ -127,17 +198,70 @@ def _table(results: list[AuditResult]) -> str:
     return "\n".join(lines)
 
 
+def _perimeter_what_if(
+    inputs: list[tuple[str, Stack, str]], config: PolicyConfig, out: Path, written: list[Path]
+) -> str:
+    """Every stack judged by the qualified-perimeter rule as if its data required SecNumCloud (loi SREN
+    art. 31): what a ministry needs to know of each option. Informational: the audit's exit status
+    follows each stack's own requirement only. Written to <out>/secnumcloud-perimeter.json."""
+    required = dataclasses.replace(config, secnumcloud_only=True)
+    rows = []
+    for name, stack, _ in inputs:
+        outside = [v for v in secnumcloud_only.check(stack, required) if v.resource is not None]
+        rows.append(
+            {
+                "stack": name,
+                "rule": secnumcloud_only.RULE.id,
+                "result": "PASS" if not outside else "FAIL",
+                "resourcesOutside": len(outside),
+                "typesOutside": sorted({v.resource.type for v in outside if v.resource is not None}),
+            }
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "secnumcloud-perimeter.json"
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps({"secnumcloudRequired": rows}, indent=1))
+    partial.replace(target)
+    written.append(target)  # recorded in the evidence manifest with the other reports
+    lines = [f"if SecNumCloud were required ({secnumcloud_only.RULE.id}, qualified perimeter): {target}"]
+    lines += [
+        f"  {r['result']:4} {r['stack']}: {r['resourcesOutside']} resource(s) outside the perimeter"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def _verify_evidence(directory: Path, public_key: Path | None) -> int:
+    try:
+        verification = evidence.verify(directory, public_key)
+    except evidence.EvidenceError as error:
+        print(f"audit: error: {error}", file=sys.stderr)
+        return 2
+    for note in verification.notes:
+        print(f"evidence: {note}")
+    for problem in verification.problems:
+        print(f"evidence: TAMPERED {problem}")
+    print(f"evidence: {'VERIFIED' if verification.ok else 'NOT VERIFIED'} ({directory})")
+    return 0 if verification.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.verify_evidence:
+        return _verify_evidence(args.verify_evidence, args.public_key)
+    record = evidence.RunRecord(rules=[r.id for r in all_rules()])
     try:
+        signing_key = evidence.load_signing_key(args.sign_key) if args.sign_key else None
         config = PolicyConfig()
         if args.config:
             config = PolicyConfig.from_mapping(yaml.safe_load(args.config.read_text()) or {})
         register = load_exceptions(args.exceptions, known_rules=[r.id for r in all_rules()])
         inputs = _load_stacks(args)
-    except (AdapterError, ExceptionsError, PolicyConfigError, OSError) as error:
+    except (AdapterError, ExceptionsError, PolicyConfigError, evidence.EvidenceError, OSError) as error:
         print(f"audit: error: {error}", file=sys.stderr)
         return 2
+    _record_inputs(record, args, inputs)
+    run_started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     results = []
     started = time.perf_counter()
     for _name, stack, source in inputs:
@@ -146,18 +270,51 @@ def main(argv: list[str] | None = None) -> int:
         f"audited {len(results)} stack(s) with {len(all_rules())} rules in {time.perf_counter() - started:.2f}s"
     )
     checkov_summary: dict[str, str] = {}
+    checkov_untriaged = 0
+    checkov_failures: list[checkov_runner.CheckovFailure] = []
+    written: list[Path] = []
     if not args.no_checkov:
         plans = args.out / "checkov" / "plans"
         plans.mkdir(parents=True, exist_ok=True)
         for name, stack, _ in inputs:
             (plans / f"{name}.tfplan.json").write_text(json.dumps(terraform_plan.export(stack), indent=1))
-        outcome = checkov_runner.run(plans, args.out / "checkov")
+        try:
+            outcome = checkov_runner.run(plans, args.out / "checkov", register)
+        except checkov_runner.CheckovError as error:
+            print(f"audit: error: {error}", file=sys.stderr)
+            return 3
         checkov_summary = outcome.summary()
         print(f"checkov: {outcome.describe()}")
+        print("\n".join(outcome.lines()))
+        checkov_untriaged = len(outcome.untriaged)
+        checkov_failures = outcome.failures
+        if outcome.available:
+            record.add("checkov-skip-list", checkov_runner.SKIP_LIST)
+            record.checkov_version = outcome.version
+            record.facts["checkov"] = {k: v for k, v in outcome.to_dict().items() if k != "failures"}
+            written += [
+                p
+                for p in (
+                    outcome.junit,
+                    outcome.sarif,
+                    outcome.triage,
+                    args.out / "checkov" / "results_json.json",
+                )
+                if p and p.is_file()
+            ]
+            written += sorted(plans.glob("*.tfplan.json"))
     paths = reports.write_all(results, args.out, {n: a for n, _, a in inputs}, checkov_summary, root=ROOT)
-    print(_table(results))
-    print("reports: " + ", ".join(str(p) for p in paths.values()))
-    return 0 if all(r.passed for r in results) else 1
+    written += list(paths.values())
+    written += _write_oscal(args.out / "oscal", inputs, results, checkov_failures, run_started)
+    perimeter_summary = _perimeter_what_if(inputs, config, args.out, written)
+    written += evidence.write(record, written, args.out, signing_key)
+    print(_table(results) + "\n" + perimeter_summary)
+    print("reports: " + ", ".join(str(p) for p in written))
+    if checkov_untriaged:
+        print(
+            f"audit: {checkov_untriaged} untriaged checkov failure(s): fix them or record them in the register"
+        )
+    return 0 if all(r.passed for r in results) and not checkov_untriaged else 1
 
 
 if __name__ == "__main__":

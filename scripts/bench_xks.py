@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Benchmark: the XKS proxy with TLS on SoftHSM2, driven by wrk replaying pre-signed requests.
 
-Not a test. Starts ``python -m xks_proxy`` (TLS, SoftHSM2 token in a temporary directory), pre-signs
-encrypt and decrypt requests with botocore (valid for the 5-minute SigV4 window, so runs are capped at
-240 s), then runs wrk from a separate process with keep-alive connections, 50/50 encrypt/decrypt, at
-64-byte and 4300-byte plaintexts. Prints sustained requests/s, p50/p99/max latency, errors and the CPU
-used by the server and by the load generator.
+Not a test. First a calibration line (in-process AES-256-GCM operations/s on the SoftHSM2 token, and
+SigV4 verifications/s, so figures from different machines compare). Then, for 1 and 2 workers
+(``server.workers``), starts ``python -m xks_proxy`` (TLS, SoftHSM2 token in a temporary directory),
+pre-signs encrypt and decrypt requests with botocore (valid for the 5-minute SigV4 window, so runs
+are capped at 240 s), and runs wrk from a separate process with keep-alive connections, 50/50
+encrypt/decrypt, at 64-byte and 4300-byte plaintexts: sustained requests/s, p50/p99/max latency,
+errors, CPU of the server and of wrk. Last, a fixed-rate run at ``--rate`` (1,800 req/s) on the
+largest worker count: Debian's wrk has no constant-rate mode (wrk2), so each connection waits a fixed
+interval (connections / rate) before each request, using wrk's Lua ``delay()``. That paces the offered
+load but, like any closed-loop client, does not correct for coordinated omission (a slow answer
+delays the next request instead of counting the wait); the achieved rate is printed next to p99.
 
     python scripts/bench_xks.py --duration 60 --connections 16
 Needs: softhsm2 and wrk (apt-get install softhsm2 wrk).
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import re
@@ -25,7 +32,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,7 +74,11 @@ def build_requests(
         if i % 2 == 0:
             payload, op = enc_payload, "encrypt"
         else:
-            r = client.call("encrypt", enc_payload, key_id)
+            for _ in range(20):  # a worker whose HSM session is still opening answers 500 once
+                r = client.call("encrypt", enc_payload, key_id)
+                if r.status == 200:
+                    break
+                time.sleep(0.1)
             if r.status != 200:
                 raise RuntimeError(f"setup encrypt failed: {r.status} {r.body}")
             payload = {
@@ -82,7 +97,7 @@ def build_requests(
     return out
 
 
-def write_lua(requests: list[tuple[str, dict[str, str], str]], path: Path) -> None:
+def write_lua(requests: list[tuple[str, dict[str, str], str]], path: Path, delay_ms: float = 0.0) -> None:
     lines = ["local reqs = {}"]
     for p, headers, body in requests:
         hdrs = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
@@ -91,6 +106,8 @@ def write_lua(requests: list[tuple[str, dict[str, str], str]], path: Path) -> No
         "local i = math.random(#reqs)",
         "request = function() i = i + 1; return reqs[(i % #reqs) + 1] end",
     ]
+    if delay_ms:
+        lines.append(f"delay = function() return {delay_ms:.3f} end")
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -120,14 +137,16 @@ def parse_wrk(text: str) -> dict[str, float]:
     return res
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=int, default=60, help="seconds per run (at most 240: SigV4 window)")
     p.add_argument("--connections", type=int, default=16, help="wrk keep-alive connections")
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
     p.add_argument("--sizes", default="64,4300", help="plaintext sizes in bytes")
     p.add_argument("--signed", type=int, default=2000, help="distinct pre-signed requests per size")
-    p.add_argument("--sessions", type=int, default=2, help="HSM sessions (worker threads) in the proxy")
+    p.add_argument("--sessions", type=int, default=2, help="HSM sessions (threads) per proxy worker")
+    p.add_argument("--workers", default="1,2", help="proxy worker process counts to run")
+    p.add_argument("--rate", type=float, default=1800.0, help="fixed-rate run, req/s (0: skip)")
     args = p.parse_args(argv)
     if not 5 <= args.duration <= 240:
         print(
@@ -138,97 +157,34 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
     sizes = [int(s) for s in args.sizes.split(",")]
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="xks-bench-") as tmp:
         setup = dev_setup(Path(tmp) / "dev", ("bench-key",), port=0, metrics_port=0)
-        cfg_text = setup.config.read_text().replace("listen: 127.0.0.1:0\n", "listen: 127.0.0.1:18443\n", 1)
-        cfg_text = cfg_text.replace("pin_file: hsm-pin", f"pin_file: hsm-pin\n  sessions: {args.sessions}")
-        cfg_text = cfg_text.replace("listen: 127.0.0.1:0", "listen: 127.0.0.1:19464")
-        setup.config.write_text(cfg_text)
-        log_path = Path(tmp) / "proxy.log"
-        with log_path.open("wb") as log_file:
-            proc = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "xks_proxy", "--config", str(setup.config)],
-                cwd=ROOT,
-                stderr=log_file,
-                stdout=subprocess.DEVNULL,
-            )
-        try:
-            creds = json.loads(setup.credentials.read_text())
-            cred = creds["XksProxyAuthenticationCredential"]
-            client = XksClient(
-                "https://localhost:18443",
-                creds["XksProxyUriPath"],
-                cred["AccessKeyId"],
-                cred["RawSecretAccessKey"],
-                ca_file=str(setup.ca_cert),
-            )
-            for _ in range(100):
-                try:
-                    if (
-                        client.call(
-                            "health",
-                            {
-                                "requestMetadata": {
-                                    "kmsRequestId": str(uuid.uuid4()),
-                                    "kmsOperation": "KmsHealthCheck",
-                                }
-                            },
-                        ).status
-                        == 200
-                    ):
-                        break
-                except OSError:
-                    time.sleep(0.1)
-            print(
-                f"proxy: TLS 1.3, SoftHSM2, {args.sessions} HSM sessions, 1 process; wrk: {args.threads} thread(s), "
-                f"{args.connections} keep-alive connections, {args.duration} s per size, 50/50 encrypt/decrypt"
-            )
-            print(
-                f"{'plaintext':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} "
-                f"{'server CPU':>11} {'wrk CPU':>9}"
-            )
-            for size in sizes:
-                client.close()  # the proxy closed the idle keep-alive connection during the last run
-                reqs = build_requests(client, "bench-key", size, args.signed)
-                lua = Path(tmp) / f"bench-{size}.lua"
-                write_lua(reqs, lua)
-                _children_cpu_delta()
-                cpu0 = cpu_seconds(proc.pid)
-                wrk = subprocess.run(  # noqa: S603
-                    [  # noqa: S607
-                        "wrk",
-                        "-t",
-                        str(args.threads),
-                        "-c",
-                        str(args.connections),
-                        "-d",
-                        f"{args.duration}s",
-                        "--latency",
-                        "-s",
-                        str(lua),
-                        "https://localhost:18443",
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                    env={**os.environ},
-                )
-                server_cpu = cpu_seconds(proc.pid) - cpu0
-                # wrk's CPU: RUSAGE_CHILDREN of this process grows by exactly the reaped wrk.
-                res = parse_wrk(wrk.stdout)
-                wrk_cpu = _children_cpu_delta()
-                print(
-                    f"{size:>8}B {res['rps']:>9.0f} {res['p50_ms']:>8.2f} {res['p99_ms']:>8.2f} {res['max_ms']:>8.2f} "
-                    f"{int(res['errors']):>7} {server_cpu / args.duration * 100:>9.0f} % {wrk_cpu / args.duration * 100:>7.0f} %"
-                )
-                if wrk.returncode != 0:
-                    print(wrk.stdout, wrk.stderr, file=sys.stderr)
-            client.close()
-        finally:
-            if os.environ.get("XKS_BENCH_LOG"):
-                shutil.copy(log_path, os.environ["XKS_BENCH_LOG"])
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=15)
+        print(calibrate(setup))
+        print(
+            f"{'workers':>7} {'plaintext':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+            f"{'errors':>7} {'server CPU':>11} {'wrk CPU':>9}"
+        )
+        worker_counts = [int(w) for w in args.workers.split(",")]
+        for workers in worker_counts:
+            with running_proxy(setup, Path(tmp), args.sessions, workers) as client:
+                for size in sizes:
+                    res = run_wrk(client, size, args, Path(tmp))
+                    print(
+                        f"{workers:>7} {size:>8}B {res['rps']:>9.0f} {res['p50_ms']:>8.2f} {res['p99_ms']:>8.2f} "
+                        f"{res['max_ms']:>8.2f} {int(res['errors']):>7} {res['server_cpu']:>9.0f} % "
+                        f"{res['wrk_cpu']:>7.0f} %"
+                    )
+                if workers == worker_counts[-1] and args.rate:
+                    res = run_wrk(client, max(sizes), args, Path(tmp), rate=args.rate)
+                    print(
+                        f"fixed rate {args.rate:.0f} req/s offered ({workers} workers, {max(sizes)} B): "
+                        f"per-connection delay {res['delay_ms']:.2f} ms, achieved {res['rps']:.0f} req/s, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
+                        f"max {res['max_ms']:.2f} ms, errors {int(res['errors'])}"
+                    )
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     return 0
 
 
@@ -242,6 +198,164 @@ def _children_cpu_delta() -> float:
     total = ru.ru_utime + ru.ru_stime
     delta, _last_children[0] = total - _last_children[0], total
     return delta
+
+
+def calibrate(setup: Any) -> str:
+    """In-process AES-256-GCM ops/s (4,300 B) on the token and SigV4 verifications/s, one core each."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from pkcs11 import KeyType, Mechanism
+    from pkcs11.mechanisms import GCMParams
+
+    from xks_proxy.config import load_hsm_config
+    from xks_proxy.hsm import open_token
+    from xks_proxy.sigv4 import SigV4Verifier
+
+    cfg = load_hsm_config(setup.config)
+    _, token = open_token(str(cfg.module), cfg.token_label, cfg.slot)
+    data = os.urandom(4300)
+    with token.open(user_pin=cfg.pin) as session:
+        key = session.generate_key(KeyType.AES, 256, store=False)
+        n, end = 0, time.perf_counter() + 1.0
+        while time.perf_counter() < end:
+            key.encrypt(data, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(os.urandom(12), b"aad"))
+            n += 1
+    gcm = n
+    creds = json.loads(setup.credentials.read_text())["XksProxyAuthenticationCredential"]
+    body = json.dumps({"requestMetadata": {"kmsRequestId": "r", "kmsOperation": "KmsHealthCheck"}}).encode()
+    req = AWSRequest(
+        method="POST", url="https://localhost/p/kms/xks/v1/health", data=body, headers={"Host": "localhost"}
+    )
+    SigV4Auth(
+        Credentials(creds["AccessKeyId"], creds["RawSecretAccessKey"]), "kms-xks-proxy", "eu-west-3"
+    ).add_auth(req)
+    headers = {k.lower(): v for k, v in req.headers.items()}
+    verifier = SigV4Verifier({creds["AccessKeyId"]: creds["RawSecretAccessKey"]})
+    n, end = 0, time.perf_counter() + 1.0
+    while time.perf_counter() < end:
+        verifier.verify("POST", "localhost", "/p/kms/xks/v1/health", headers, body)
+        n += 1
+    return (
+        f"calibration: AES-256-GCM 4300 B on the token {gcm} ops/s; SigV4 verifications {n}/s (one core each)"
+    )
+
+
+@contextlib.contextmanager
+def running_proxy(setup: Any, tmp: Path, sessions: int, workers: int) -> Iterator[XksClient]:
+    cfg = yaml.safe_load(setup.config.read_text())
+    cfg["server"].update(listen="127.0.0.1:18443", workers=workers)
+    cfg["metrics"]["listen"] = "127.0.0.1:19464"
+    cfg["hsm"]["sessions"] = sessions
+    path = setup.config.parent / f"config-{workers}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    log_path = tmp / f"proxy-{workers}.log"
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "xks_proxy", "--config", str(path)],
+            cwd=ROOT,
+            stderr=log_file,
+            stdout=subprocess.DEVNULL,
+        )
+    creds = json.loads(setup.credentials.read_text())
+    cred = creds["XksProxyAuthenticationCredential"]
+    client = XksClient(
+        "https://localhost:18443",
+        creds["XksProxyUriPath"],
+        cred["AccessKeyId"],
+        cred["RawSecretAccessKey"],
+        ca_file=str(setup.ca_cert),
+    )
+    client.server_pid = proc.pid
+    try:
+        for _ in range(150):
+            try:
+                health = {
+                    "requestMetadata": {"kmsRequestId": str(uuid.uuid4()), "kmsOperation": "KmsHealthCheck"}
+                }
+                if client.call("health", health).status == 200:
+                    break
+            except OSError:
+                client.close()
+                time.sleep(0.1)
+        yield client
+    finally:
+        client.close()
+        if os.environ.get("XKS_BENCH_LOG"):
+            shutil.copy(log_path, os.environ["XKS_BENCH_LOG"])
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def process_tree_cpu(pid: int) -> float:
+    total = cpu_seconds(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(int(child))
+    return total
+
+
+def run_wrk(
+    client: XksClient, size: int, args: argparse.Namespace, tmp: Path, rate: float = 0.0
+) -> dict[str, float]:
+    """One wrk run; with ``rate``, paced: each connection waits a fixed delay before each request.
+
+    wrk's delay() is added to the response time (closed loop), so the delay is set in two steps: a
+    5 s run at delay = connections / rate gives the mean response time, then the measured run uses
+    delay = connections / rate - that time (never below zero).
+    """
+    client.close()
+    reqs = build_requests(client, "bench-key", size, args.signed)
+    delay = 0.0
+    if rate:
+        interval = args.connections / rate * 1000
+        probe = _wrk(client, reqs, args, tmp, 5, interval)
+        response_ms = args.connections * 1000 / max(probe["rps"], 1.0) - interval
+        delay = max(0.0, interval - response_ms)
+    res = _wrk(client, reqs, args, tmp, args.duration, delay)
+    res["delay_ms"] = delay
+    return res
+
+
+def _wrk(  # noqa: PLR0917
+    client: XksClient,
+    reqs: list[tuple[str, dict[str, str], str]],
+    args: argparse.Namespace,
+    tmp: Path,
+    duration: int,
+    delay_ms: float,
+) -> dict[str, float]:
+    lua = tmp / "bench.lua"
+    write_lua(reqs, lua, delay_ms=delay_ms)
+    _children_cpu_delta()
+    pid = client.server_pid
+    cpu0 = process_tree_cpu(pid)
+    wrk = subprocess.run(  # noqa: S603
+        [  # noqa: S607
+            "wrk",
+            "-t",
+            str(args.threads),
+            "-c",
+            str(args.connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "-s",
+            str(lua),
+            "https://localhost:18443",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    res = parse_wrk(wrk.stdout)
+    res["server_cpu"] = (process_tree_cpu(pid) - cpu0) / duration * 100
+    res["wrk_cpu"] = _children_cpu_delta() / duration * 100
+    if wrk.returncode != 0:
+        print(wrk.stdout, wrk.stderr, file=sys.stderr)
+    return res
 
 
 if __name__ == "__main__":

@@ -32,10 +32,8 @@ NAMESPACE = "booking"
 Target = Literal["aws", "scaleway", "s3ns"]
 TARGETS: tuple[Target, ...] = ("aws", "scaleway", "s3ns")
 
-#: Regions where health data may live, per provider package (data/facts/providers.yaml).
+#: Regions where health data may live, per target (data/facts/providers.yaml).
 ALLOWED_REGIONS: dict[str, tuple[str, ...]] = allowed_regions()
-#: The package that drives each target whose name differs from it (s3ns: Google Cloud technology).
-TARGET_PACKAGE: dict[str, str] = {"s3ns": "gcp"}
 
 #: Config keys that must hold Pulumi secrets. The offline preview fills them with fake placeholders.
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
@@ -434,18 +432,6 @@ def _xks(reader: _Reader) -> XksSettings | None:
     )
 
 
-_OWNER = {"xks": "aws", "certificateArn": "aws", "xksAccessKeyId": "aws", "xksSecretAccessKey": "aws"}
-
-
-def _refuse_strays(reader: _Reader, target: str, names: tuple[str, ...]) -> None:
-    """A key of another target is a mistake (often a copied stack file): refused, never ignored."""
-    for stray in names:
-        if reader.raw(stray) is not None:
-            reader.fail(
-                reader.key(stray), f"applies only to target {_OWNER.get(stray, 's3ns')}, not {target}"
-            )
-
-
 def load(stack: str | None = None, config: pulumi.Config | None = None) -> BookingConfig:
     """Reads and validates the ``booking:*`` configuration; raises ConfigError listing every problem."""
     stack = stack or pulumi.get_stack()
@@ -457,7 +443,7 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
         reader.fail(reader.key("target"), "keystore stacks are read by components/keystore, not this loader")
     if target is None or reader.problems:
         raise ConfigError(stack, reader.problems)
-    allowed_regions = ALLOWED_REGIONS[TARGET_PACKAGE.get(target, target)]
+    allowed_regions = ALLOWED_REGIONS[target]
     region = reader.text("region", default=allowed_regions[0], allowed=allowed_regions)
     environment = reader.text(
         "environment",
@@ -487,6 +473,8 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
         reader.key("backupRetentionDays"), reader.raw("backupRetentionDays") or 35, 7, 35
     )
     log_days = reader.integer(reader.key("logRetentionDays"), reader.raw("logRetentionDays") or 365, 30, 3653)
+    # Read by the policies (BK-PROV-002): the stack's data requires a SecNumCloud-qualified offer.
+    reader.text("requireSecNumCloud", required=False, allowed=("true", "false"), describe="true or false")
 
     extra: dict[str, Any] = {}
     if target == "aws":
@@ -498,10 +486,8 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
         if cert and region and (match := _ACM_ARN.match(cert)) and match["region"] != region:
             reader.fail(reader.key("certificateArn"), f"must be in {region}, where the load balancer is")
         extra = {"certificate_arn": cert, "aws_sizes": _aws_sizes(reader), "xks": _xks(reader)}
-        _refuse_strays(reader, target, ("s3nsProjectId", "certificate", "keyProtectionLevel"))
     elif target == "s3ns":
         extra = {"s3ns": s3ns_config.read(reader, region, _sizes)}
-        _refuse_strays(reader, target, ("xks", "certificateArn", "xksAccessKeyId", "xksSecretAccessKey"))
     else:
         project = reader.text(
             "scalewayProjectId",
@@ -510,9 +496,8 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Booki
             describe="a Scaleway project id (a UUID)",
         )
         extra = {"scaleway_project_id": project, "scaleway_sizes": _scaleway_sizes(reader)}
-        _refuse_strays(reader, target, ("xks", "certificateArn", "xksAccessKeyId", "xksSecretAccessKey"))
-        _refuse_strays(reader, target, ("s3nsProjectId", "certificate", "keyProtectionLevel"))
 
+    s3ns_config.refuse_other_targets_keys(reader, target)
     if reader.problems:
         raise ConfigError(stack, reader.problems)
     # Every value below was checked above; the asserts narrow types for mypy, they cannot fire.

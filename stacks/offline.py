@@ -27,6 +27,7 @@ from pulumi.runtime import mocks, rpc
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from facts import tokens
 from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY
 from stacks import config as stack_config
 
@@ -228,9 +229,9 @@ def _gcp_outputs(typ: str, name: str, inputs: Mapping[str, Any], digest: str) ->
     project = str(inputs.get("project") or "preview")
     location = str(inputs.get("location") or inputs.get("region") or "u-france-east1")
     out: dict[str, Any] = {}
-    if typ == "gcp:kms/keyRing:KeyRing":
+    if typ == tokens.GCP_KMS_KEY_RING:
         out["id"] = f"projects/{project}/locations/{location}/keyRings/{name}"
-    elif typ == "gcp:kms/cryptoKey:CryptoKey":
+    elif typ == tokens.GCP_KMS_KEY:
         out["id"] = f"{inputs.get('keyRing')}/cryptoKeys/{name}"
     elif typ == "gcp:projects/serviceIdentity:ServiceIdentity":
         service = str(inputs.get("service", "")).split(".")[0]
@@ -239,9 +240,9 @@ def _gcp_outputs(typ: str, name: str, inputs: Mapping[str, Any], digest: str) ->
     elif typ == "gcp:serviceaccount/account:Account":
         email = f"{inputs.get('accountId')}@{project}.iam.gserviceaccount.com"
         out.update(email=email, member=f"serviceAccount:{email}")
-    elif typ == "gcp:sql/databaseInstance:DatabaseInstance":
+    elif typ == tokens.GCP_SQL_INSTANCE:
         out.update(connectionName=f"{project}:{location}:{name}", privateIpAddress="10.21.0.3")
-    elif typ == "gcp:secretmanager/secret:Secret":
+    elif typ == tokens.GCP_SECRET:
         out["id"] = f"projects/{project}/secrets/{inputs.get('secretId')}"
     elif typ == "gcp:compute/address:Address":
         out["address"] = f"203.0.113.{int(digest[:2], 16) % 250 + 1}"

@@ -120,3 +120,18 @@ def read(reader: _Reader, region: str | None, sizes_reader: Any) -> S3nsSettings
     if not (project and certificate and level) or reader.problems:
         return None
     return S3nsSettings(project_id=project, certificate=certificate, key_protection_level=level, sizes=sizes)
+
+
+#: Keys that belong to one target only; on another target they are a mistake (often a copied stack
+#: file): refused, never ignored.
+_TARGET_KEYS: dict[str, tuple[str, ...]] = {
+    "aws": ("xks", "certificateArn", "xksAccessKeyId", "xksSecretAccessKey"),
+    "s3ns": ("s3nsProjectId", "certificate", "keyProtectionLevel"),
+}
+
+
+def refuse_other_targets_keys(reader: _Reader, target: str) -> None:
+    for owner, names in _TARGET_KEYS.items():
+        for name in names:
+            if owner != target and reader.raw(name) is not None:
+                reader.fail(reader.key(name), f"applies only to target {owner}, not {target}")

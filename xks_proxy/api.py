@@ -2,8 +2,9 @@
 
 Order of checks, chosen so that an unauthenticated caller learns nothing about keys:
 URI path (InvalidUriPathException) -> method (405) -> SigV4 (AuthenticationFailedException) ->
-body (ValidationException) -> authorization (AccessDeniedException) -> key (KeyNotFound/InvalidState/
-InvalidKeyUsage) -> HSM (InvalidCiphertext, DependencyTimeout, Throttling, Internal).
+body (ValidationException) -> key allow-list (KeyNotFoundException, the same answer as a key missing
+from the HSM) -> authorization on request metadata (AccessDeniedException) -> key (KeyNotFound/
+InvalidState/InvalidKeyUsage) -> HSM (InvalidCiphertext, DependencyTimeout, Throttling, Internal).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from .errors import (
     ValidationException,
     XksError,
 )
-from .hsm import BadCiphertext, HsmUnavailable, KeyInfo, KeyMissing, KeyUsageRefused, Pkcs11Hsm
+from .guard import SampledLog
+from .hsm import BadCiphertext, HsmUnavailable, KeyInfo, KeyMissing, KeyRefused, KeyUsageRefused, Pkcs11Hsm
 from .metrics import Metrics
 from .sigv4 import SigV4Verifier
 
@@ -49,6 +51,7 @@ MAX_METADATA_FIELD = 2048  # spec: ARNs up to 2048 characters
 _API_ROOT = "/kms/xks/v1/"
 _ARN_ACCOUNT_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12}):")
 _JSON = {"separators": (",", ":")}
+_KEY_NOT_FOUND = "no external key with this externalKeyId"
 _LOGGED_METADATA = (
     "kmsRequestId",
     "kmsOperation",
@@ -76,6 +79,7 @@ class Outcome:
     keystore: str = "-"
     operation: str = "unknown"
     error: str = ""
+    authenticated: bool = False  # SigV4 passed: the connection is KMS's (see guard.py)
     log_fields: dict[str, Any] = field(default_factory=dict)
 
 
@@ -94,6 +98,23 @@ def _b64(value: Any, name: str, error: type[XksError] = ValidationException) -> 
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise error(f"{name} is not valid Base64") from None
+
+
+def _refusal(exc: KeyRefused) -> XksError:
+    if exc.kind == "not_aes_256":
+        return KeyNotFoundException("the key with this externalKeyId is not an AES-256 key")
+    if exc.kind == "unprotected":
+        log.error("key_not_protected", extra={"fields": {"key": str(exc)}})
+        return InvalidStateException("the external key is extractable or not sensitive; refusing to use it")
+    if exc.kind == "disabled":
+        return InvalidStateException("the external key is disabled in the HSM")
+    if exc.kind == "cdiv":
+        # A CDIV tells KMS the ciphertext was verified by decrypting it: impossible on a key that
+        # may not decrypt, and a later Decrypt would fail anyway.
+        return InvalidKeyUsageException(
+            "a ciphertextDataIntegrityValue needs a verification decrypt; the key does not allow decrypt"
+        )
+    return InvalidKeyUsageException("the external key does not allow this operation")
 
 
 def _hsm_aad(aad: bytes, ciphertext_metadata: bytes) -> bytes:
@@ -164,6 +185,7 @@ class XksApi:
         self.metrics = metrics
         self.health = HealthMonitor(hsm, cfg.hsm.health_interval_s, cfg.hsm.degraded_latency_s, metrics)
         self.stores: dict[str, _Store] = {}
+        self.rejections = SampledLog()
         self.reload_keystores(cfg)
 
     def reload_keystores(self, cfg: ProxyConfig) -> None:
@@ -185,7 +207,7 @@ class XksApi:
             out = await self._handle(req, out)
         except XksError as exc:
             out.status, out.body, out.error = exc.status, exc.body(), exc.error_name
-            out.log_fields["errorMessage"] = exc.message
+            out.log_fields["errorMessage"] = getattr(exc, "reason", exc.message)
         except Exception:
             log.exception("unhandled_error")
             exc2 = InternalException("internal error")
@@ -202,7 +224,11 @@ class XksApi:
         )
         if out.error:
             fields["errorName"] = out.error
-        access_log.info("request", extra={"fields": fields})
+        if out.authenticated:
+            access_log.info("request", extra={"fields": fields})
+        else:
+            # Unauthenticated traffic is anyone's: counted in metrics, logged a few lines a second.
+            self.rejections.warning("request_rejected", **fields)
         return out
 
     async def _handle(self, req: Request, out: Outcome) -> Outcome:  # noqa: PLR0912, PLR0915
@@ -228,16 +254,14 @@ class XksApi:
             raise MethodNotAllowed(f"{req.method} is not allowed; XKS API operations are POST")
         host = req.headers.get("host", "")
         akid = store.verifier.verify(req.method, host, req.target, req.headers, req.body)
+        out.authenticated = True
         out.log_fields["accessKeyId"] = akid
         try:
             body = json.loads(req.body)
         except (ValueError, UnicodeDecodeError):
             body = None
         if not isinstance(body, dict):
-            if operation == "health":
-                body = {}
-            else:
-                raise ValidationException("the request body must be a JSON object")
+            raise ValidationException("the request body must be a JSON object")
         meta = body.get("requestMetadata")
         if isinstance(meta, dict):
             for name in _LOGGED_METADATA:
@@ -245,10 +269,10 @@ class XksApi:
                 if isinstance(value, str):
                     out.log_fields[name] = value[:MAX_METADATA_FIELD]
         self._rate_limit(store)
+        self._check_metadata(meta, operation)
         if operation == "health":
             out.status, out.body = 200, await self._health()
             return out
-        self._check_metadata(meta, operation)
         assert isinstance(meta, dict)
         if not KEY_ID_RE.match(key_id):
             raise ValidationException("externalKeyId must be 1-128 characters of A-Z a-z 0-9 . - _")
@@ -283,8 +307,12 @@ class XksApi:
     def _check_metadata(meta: Any, operation: str) -> None:
         if not isinstance(meta, dict):
             raise ValidationException("requestMetadata is required and must be an object")
-        required = ["awsPrincipalArn", "kmsOperation", "kmsRequestId"]
-        if operation != "metadata":
+        # GetHealthStatus: kmsRequestId and kmsOperation are REQUIRED by the spec (see docs/xks-proxy.md,
+        # "GetHealthStatus request validation", for why a request without them is refused).
+        required = ["kmsOperation", "kmsRequestId"]
+        if operation != "health":
+            required.append("awsPrincipalArn")
+        if operation not in ("health", "metadata"):
             required.append("kmsKeyArn")  # optional only for GetKeyMetadata (absent during CreateKey)
         for name in required:
             if not isinstance(meta.get(name), str) or not meta[name]:
@@ -297,8 +325,10 @@ class XksApi:
 
     def _authorize(self, store: KeyStore, key_id: str, meta: dict[str, Any]) -> None:
         if key_id not in store.allowed_key_ids:
-            # Decided before touching the HSM: a key store never learns whether other keys exist.
-            raise AccessDeniedException(f"key {key_id} is not allowed for key store {store.name}")
+            # Decided before touching the HSM, and answered exactly like a key missing from the HSM:
+            # a key store never learns whether other keys exist (spec: an unknown key is
+            # KeyNotFoundException; AccessDenied is for requests refused on their metadata).
+            raise KeyNotFoundException(_KEY_NOT_FOUND)
         if store.allowed_aws_accounts:
             for name in ("kmsKeyArn", "awsPrincipalArn"):
                 value = meta.get(name)
@@ -317,7 +347,9 @@ class XksApi:
         try:
             return await self.hsm.submit(fn, *args)
         except KeyMissing:
-            raise KeyNotFoundException("no AES key with this externalKeyId in the HSM") from None
+            raise KeyNotFoundException(_KEY_NOT_FOUND) from None
+        except KeyRefused as exc:
+            raise _refusal(exc) from None
         except HsmUnavailable as exc:
             log.warning("hsm_unavailable", extra={"fields": {"reason": str(exc)}})
             raise InternalException("the HSM is not available") from None
@@ -335,25 +367,14 @@ class XksApi:
 
     @staticmethod
     def _metadata_body(info: KeyInfo) -> bytes:
+        # Usage and state are independent: a disabled key still reports what it may do once enabled.
         usage = []
-        if info.enabled and info.can_encrypt:
+        if info.can_encrypt:
             usage.append("ENCRYPT")
-        if info.enabled and info.can_decrypt:
+        if info.can_decrypt:
             usage.append("DECRYPT")
         status = "ENABLED" if info.enabled else "DISABLED"
         return json.dumps({"keySpec": "AES_256", "keyUsage": usage, "keyStatus": status}, **_JSON).encode()  # type: ignore[arg-type]
-
-    async def _usable_key(self, key_id: str, want: str) -> None:
-        info = await self._key_info(key_id)
-        if not info.protected:
-            log.error("key_not_protected", extra={"fields": {"keyId": key_id}})
-            raise InvalidStateException(
-                "the external key is extractable or not sensitive; refusing to use it"
-            )
-        if not info.enabled:
-            raise InvalidStateException("the external key is disabled in the HSM")
-        if (want == "encrypt" and not info.can_encrypt) or (want == "decrypt" and not info.can_decrypt):
-            raise InvalidKeyUsageException(f"the external key does not allow {want}")
 
     async def _encrypt(self, key_id: str, body: dict[str, Any]) -> bytes:
         if body.get("encryptionAlgorithm") != "AES_GCM":
@@ -375,7 +396,6 @@ class XksApi:
         cdiv_alg = body.get("ciphertextDataIntegrityValueAlgorithm")
         if cdiv_alg is not None and cdiv_alg != "SHA_256":
             raise ValidationException("ciphertextDataIntegrityValueAlgorithm must be SHA_256")
-        await self._usable_key(key_id, "encrypt")
         try:
             iv, ct, tag = await self._call(
                 self.hsm.encrypt, key_id, plaintext, _hsm_aad(aad, b""), cdiv_alg is not None
@@ -422,7 +442,6 @@ class XksApi:
                 raise ValidationException(
                     f"ciphertextMetadata must not exceed {MAX_CIPHERTEXT_METADATA} bytes"
                 )
-        await self._usable_key(key_id, "decrypt")
         try:
             plaintext = await self._call(self.hsm.decrypt, key_id, iv, ct, tag, _hsm_aad(aad, metadata))
         except BadCiphertext:

@@ -4,10 +4,14 @@ Secrets (HSM PIN, SigV4 secret access keys) are never in the file itself and nev
 line: the file names a file (``*_file``, e.g. a tmpfs path written by cloud-init from Scaleway
 Secret Manager) or an environment variable (``*_env``) to read them from at start-up or reload.
 Every bad value raises :class:`ConfigError` naming the key and what is allowed.
+
+Validated by hand with PyYAML only (no pydantic): this runs on the HSM host, whose installed
+packages are each pinned and hash-checked, and the checks are few and already name each field.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -75,6 +79,9 @@ class HsmConfig:
     key_cache_ttl_s: float
     max_queue: int
     module_env: tuple[tuple[str, str], ...] = ()
+    stuck_session_s: float = 5.0
+    max_replaced_sessions: int = 8
+    encryption_alert_count: int = 2**31
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,13 @@ class ProxyConfig:
     log_level: str
     hsm: HsmConfig
     keystores: tuple[KeyStore, ...]
+    workers: int = 1
+    max_unauthenticated: int = 256
+    max_unauthenticated_per_ip: int = 32
+    connection_rate_per_ip: float = 50.0
+    handshake_timeout_s: float = 3.0
+    auth_timeout_s: float = 10.0
+    proxy_protocol_from: tuple[str, ...] = ()
 
     @property
     def is_software_hsm(self) -> bool:
@@ -232,6 +246,9 @@ def _hsm(raw: Any, base: Path) -> HsmConfig:
             "key_cache_ttl_s",
             "max_queue",
             "module_env",
+            "stuck_session_s",
+            "max_replaced_sessions",
+            "encryption_alert_count",
         },
     )
     env_raw = hsm.get("module_env", {})
@@ -266,6 +283,11 @@ def _hsm(raw: Any, base: Path) -> HsmConfig:
         key_cache_ttl_s=_float(hsm, "key_cache_ttl_s", "hsm", 2.0, 0.0, 300.0),
         max_queue=_int(hsm, "max_queue", "hsm", 256, 1, 100_000),
         module_env=tuple(sorted(env_raw.items())),
+        # A call running this long is stuck: its session is abandoned and a fresh one replaces it.
+        stuck_session_s=_float(hsm, "stuck_session_s", "hsm", 5.0, 0.1, 600.0),
+        max_replaced_sessions=_int(hsm, "max_replaced_sessions", "hsm", 8, 0, 1000),
+        # NIST SP 800-38D 8.3: at most 2^32 encryptions per key with random 96-bit IVs; alert at half.
+        encryption_alert_count=_int(hsm, "encryption_alert_count", "hsm", 2**31, 1, 2**32),
     )
 
 
@@ -360,7 +382,25 @@ def parse_config(raw: Any, base: Path) -> ProxyConfig:
     top = _mapping(raw, "config")
     _known(top, "config", {"server", "metrics", "logging", "hsm", "keystores"})
     server = _mapping(top.get("server", {}), "server")
-    _known(server, "server", {"listen", "tls", "fleet_size", "vendor", "max_connections", "idle_timeout_s"})
+    _known(
+        server,
+        "server",
+        {
+            "listen",
+            "tls",
+            "fleet_size",
+            "vendor",
+            "max_connections",
+            "idle_timeout_s",
+            "workers",
+            "max_unauthenticated",
+            "max_unauthenticated_per_ip",
+            "connection_rate_per_ip",
+            "handshake_timeout_s",
+            "auth_timeout_s",
+            "proxy_protocol_from",
+        },
+    )
     host, port = _listen(server.get("listen", "0.0.0.0:8443"), "server.listen")
     tls = _tls(server.get("tls"), base)
     metrics = _mapping(top.get("metrics", {}), "metrics")
@@ -405,4 +445,23 @@ def parse_config(raw: Any, base: Path) -> ProxyConfig:
         log_level=level,
         hsm=_hsm(top.get("hsm"), base),
         keystores=stores,
+        workers=_int(server, "workers", "server", os.cpu_count() or 1, 1, 256),
+        max_unauthenticated=_int(server, "max_unauthenticated", "server", 256, 1, 100_000),
+        max_unauthenticated_per_ip=_int(server, "max_unauthenticated_per_ip", "server", 32, 1, 100_000),
+        connection_rate_per_ip=_float(server, "connection_rate_per_ip", "server", 50.0, 0.1, 1_000_000),
+        handshake_timeout_s=_float(server, "handshake_timeout_s", "server", 3.0, 0.1, 60.0),
+        auth_timeout_s=_float(server, "auth_timeout_s", "server", 10.0, 0.5, 600.0),
+        proxy_protocol_from=_networks(server.get("proxy_protocol_from", []), "server.proxy_protocol_from"),
     )
+
+
+def _networks(value: Any, key: str) -> tuple[str, ...]:
+    """Addresses or CIDR ranges of the load balancers whose PROXY protocol v2 header is trusted."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: must be a list of IP addresses or CIDR ranges, e.g. ['10.0.0.0/24']")
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}: {item!r} is not an IP address or CIDR range") from None
+    return tuple(value)

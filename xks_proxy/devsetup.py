@@ -97,6 +97,45 @@ def random_secret() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()  # 44 characters, 256 bits
 
 
+class UnsafeTargetError(ValueError):
+    """The dev-setup directory is not a safe place for key material; the message says why."""
+
+
+def refuse_tracked_target(directory: Path) -> None:
+    """Refuse a directory that git would track: it will hold a PIN, a SigV4 secret and private keys.
+
+    Outside any git work tree, or where git is not installed, there is nothing to refuse. Inside one,
+    the directory itself must be ignored (``git check-ignore`` on ``DIR/``), so nothing in it can be
+    added by a careless ``git add -A``.
+    """
+    git = shutil.which("git")
+    if git is None:
+        return
+    probe = directory
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UnsafeTargetError(f"{directory}: {probe} is a file, not a directory")
+    top = subprocess.run(  # noqa: S603 - fixed program, no shell
+        [git, "-C", str(probe), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+    )
+    if top.returncode != 0:
+        return  # not inside a git work tree
+    root = Path(top.stdout.strip()).resolve()
+    relative = directory.relative_to(root).as_posix()
+    ignored = subprocess.run(  # noqa: S603
+        [git, "-C", str(root), "check-ignore", "-q", "--", f"{relative}/"], capture_output=True, check=False
+    )
+    if ignored.returncode == 1:
+        raise UnsafeTargetError(
+            f"{directory} is inside the git work tree {root} and not ignored: it would hold a PIN, a "
+            "SigV4 secret and private keys; choose a directory outside the work tree or one that "
+            ".gitignore covers (such as .xks-dev/)"
+        )
+    if ignored.returncode != 0:
+        raise RuntimeError(f"{directory}: git check-ignore failed: {ignored.stderr.decode().strip()[:200]}")
+
+
 def dev_setup(  # noqa: PLR0917
     directory: Path,
     key_ids: tuple[str, ...] = ("demo-key-1",),
@@ -108,6 +147,7 @@ def dev_setup(  # noqa: PLR0917
     if shutil.which("softhsm2-util") is None or not Path(SOFTHSM_MODULE).exists():
         raise RuntimeError("SoftHSM2 is not installed: apt-get install softhsm2")
     directory = directory.resolve()
+    refuse_tracked_target(directory)
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
     tokens = directory / "tokens"

@@ -51,8 +51,19 @@ class InvalidKeyUsageException(XksError):
 
 
 class AuthenticationFailedException(XksError):
+    """Every authentication failure answers the same message; the precise reason is only logged.
+
+    Telling "unknown access key id" from "signature does not match" would let a caller probe which
+    access key ids exist.
+    """
+
     status = 401
     error_name = "AuthenticationFailedException"
+    MESSAGE = "the request could not be authenticated"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGE)
+        self.reason = reason
 
 
 class AccessDeniedException(XksError):

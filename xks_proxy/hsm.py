@@ -21,15 +21,12 @@ Failure model:
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import hmac
 import logging
 import os
-import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -40,11 +37,7 @@ from pkcs11 import exceptions as p11e
 from pkcs11.mechanisms import GCMParams
 
 from .config import HsmConfig
-from .errors import (
-    DependencyTimeoutException,
-    InternalException,
-    ThrottlingException,
-)
+from .hsm_pool import HsmPool
 
 log = logging.getLogger("xks_proxy.hsm")
 T = TypeVar("T")
@@ -132,21 +125,80 @@ class KeyUsageRefused(Exception):
     """The HSM refused the operation for this key (CKA_ENCRYPT/CKA_DECRYPT false)."""
 
 
+class KeyRefused(Exception):
+    """The key exists but may not serve this request; ``kind`` says why (mapped to the spec's errors).
+
+    Checked in the worker thread, in the same job as the operation: one HSM pool round trip per
+    request instead of a key lookup job followed by an operation job.
+    """
+
+    def __init__(self, kind: str, key_id: str) -> None:
+        super().__init__(f"{kind}: {key_id}")
+        self.kind = kind  # not_aes_256 | unprotected | disabled | usage | cdiv
+
+
+def check_usable(info: KeyInfo, want: str, cdiv: bool = False) -> None:
+    if not info.is_aes_256:
+        raise KeyRefused("not_aes_256", info.key_id)
+    if not info.protected:
+        raise KeyRefused("unprotected", info.key_id)
+    if info.disabled:
+        raise KeyRefused("disabled", info.key_id)
+    if (want == "encrypt" and not info.can_encrypt) or (want == "decrypt" and not info.can_decrypt):
+        raise KeyRefused("usage", info.key_id)
+    if cdiv and not info.can_decrypt:
+        # A CDIV promises KMS the ciphertext was verified by decrypting it: impossible here.
+        raise KeyRefused("cdiv", info.key_id)
+
+
+# The key state lives in the HSM, apart from the key's usage: a CKO_DATA object labelled with the key id
+# and this application marks the key disabled and records the usage it had, because a key that may not
+# encrypt (InvalidKeyUsageException) is not a disabled key (InvalidStateException). Disabling also clears
+# CKA_ENCRYPT/CKA_DECRYPT so the HSM itself refuses the key whatever talks to it; enabling restores them.
+STATE_APPLICATION = "xks-proxy key state"
+STATE_DISABLED = b"DISABLED"
+
+
 @dataclass(frozen=True)
 class KeyInfo:
     """What the proxy needs to know about an external key, read from its PKCS#11 attributes."""
 
     key_id: str
     is_aes_256: bool
-    can_encrypt: bool
+    can_encrypt: bool  # permitted usage; while disabled, the usage it will have again once enabled
     can_decrypt: bool
     protected: bool  # CKA_SENSITIVE and not CKA_EXTRACTABLE: key material cannot leave the HSM
+    disabled: bool = False
 
     @property
     def enabled(self) -> bool:
-        # A key custodian disables a key by clearing both CKA_ENCRYPT and CKA_DECRYPT in the HSM:
-        # the HSM itself then refuses to use it, whatever the proxy does.
-        return self.is_aes_256 and self.protected and (self.can_encrypt or self.can_decrypt)
+        return not self.disabled
+
+
+def encode_state(encrypt: bool, decrypt: bool) -> bytes:
+    usage = ",".join(u for u, ok in (("encrypt", encrypt), ("decrypt", decrypt)) if ok)
+    return STATE_DISABLED + b";usage=" + usage.encode()
+
+
+def decode_state(value: bytes) -> tuple[bool, bool]:
+    """Usage recorded in a state object (what the key may do once enabled)."""
+    _, _, usage = value.partition(b";usage=")
+    parts = set(usage.split(b","))
+    return b"encrypt" in parts, b"decrypt" in parts
+
+
+def find_state(session: Any, key_id: str) -> Any | None:
+    """The key's state object, or None when the key is enabled."""
+    found = list(
+        session.get_objects(
+            {
+                Attribute.CLASS: ObjectClass.DATA,
+                Attribute.LABEL: key_id,
+                Attribute.APPLICATION: STATE_APPLICATION,
+            }
+        )
+    )
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -175,13 +227,17 @@ def key_template(encrypt: bool = True, decrypt: bool = True) -> dict[Attribute, 
     }
 
 
-def read_key_info(key_id: str, key: Any) -> KeyInfo:
+def read_key_info(key_id: str, key: Any, state: Any | None = None) -> KeyInfo:
+    encrypt, decrypt = bool(key[Attribute.ENCRYPT]), bool(key[Attribute.DECRYPT])
+    if state is not None:
+        encrypt, decrypt = decode_state(bytes(state[Attribute.VALUE]))
     return KeyInfo(
         key_id=key_id,
         is_aes_256=key[Attribute.KEY_TYPE] == KeyType.AES and int(key[Attribute.VALUE_LEN]) == 32,
-        can_encrypt=bool(key[Attribute.ENCRYPT]),
-        can_decrypt=bool(key[Attribute.DECRYPT]),
+        can_encrypt=encrypt,
+        can_decrypt=decrypt,
         protected=bool(key[Attribute.SENSITIVE]) and not bool(key[Attribute.EXTRACTABLE]),
+        disabled=state is not None,
     )
 
 
@@ -209,24 +265,11 @@ class _SessionState(threading.local):
         self.probe_key: Any = None
 
 
-class _Job:
-    __slots__ = ("args", "deadline", "fn", "future", "started")
-
-    def __init__(  # noqa: ANN204
-        self, fn: Callable[..., Any], args: tuple[Any, ...], future: asyncio.Future[Any], deadline: float
-    ):
-        self.fn = fn
-        self.args = args
-        self.future = future
-        self.deadline = deadline
-        self.started = False
-
-
-class Pkcs11Hsm:
-    """Thread-safe PKCS#11 operations plus the asyncio-facing bounded worker pool."""
+class Pkcs11Hsm(HsmPool):
+    """Thread-safe PKCS#11 operations, run by the asyncio-facing bounded worker pool (hsm_pool.py)."""
 
     def __init__(self, cfg: HsmConfig) -> None:
-        self.cfg = cfg
+        super().__init__(cfg)
         self._lib: Any = None
         self._token: Any = None
         self._generation = 0
@@ -236,17 +279,10 @@ class Pkcs11Hsm:
         self._local = _SessionState()
         self._sessions: list[Any] = []
         self.token_info: TokenInfo | None = None
-        # pool
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._results: list[tuple[_Job, Any, BaseException | None]] = []
-        self._results_lock = threading.Lock()
-        self._wakeup_pending = False
-        self._pending: deque[_Job] = deque()
-        self._outstanding = 0
-        self.stalled = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._watchdog: asyncio.Task[None] | None = None
+        # Encryptions per key by this process (NIST SP 800-38D 8.3: at most 2^32 random-IV
+        # encryptions per key); summed over workers, hosts and restarts by the metrics system.
+        self.encryptions: dict[str, int] = {}
+        self._alerted: set[str] = set()
 
     # ------------------------------------------------------------------ connection (worker threads)
 
@@ -333,9 +369,18 @@ class Pkcs11Hsm:
         now = time.monotonic()
         if cached is not None and now - cached[2] < self.cfg.key_cache_ttl_s:
             return cached[0], cached[1]
-        if cached is not None:
-            key = cached[0]
-        else:
+        key = cached[0] if cached is not None else None
+        try:
+            if key is not None and (
+                hasattr(key, "encrypt") != bool(key[Attribute.ENCRYPT])
+                or hasattr(key, "decrypt") != bool(key[Attribute.DECRYPT])
+            ):
+                # python-pkcs11 gives a key object encrypt/decrypt methods from its attributes when
+                # it is found: a key whose usage changed since (disabled, enabled) is found again.
+                key = None
+        except (p11e.ObjectHandleInvalid, p11e.KeyHandleInvalid):
+            key = None  # destroyed since: look it up (and answer KeyNotFound), no reconnect
+        if key is None:
             try:
                 key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=key_id)
             except p11e.NoSuchKey:
@@ -348,7 +393,7 @@ class Pkcs11Hsm:
                 raise KeyMissing(key_id) from None
             except p11e.MultipleObjectsReturned:
                 raise HsmUnavailable(f"more than one secret key labelled {key_id}") from None
-        info = read_key_info(key_id, key)
+        info = read_key_info(key_id, key, find_state(session, key_id))
         st.keys[key_id] = (key, info, now)
         return key, info
 
@@ -362,6 +407,7 @@ class Pkcs11Hsm:
 
         def op(session: Any) -> tuple[bytes, bytes, bytes]:
             key, info = self._key(session, key_id)
+            check_usable(info, "encrypt", cdiv=verify)
             iv = os.urandom(IV_BYTES)
             try:
                 out = key.encrypt(plaintext, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, aad))
@@ -372,7 +418,7 @@ class Pkcs11Hsm:
             if len(out) != len(plaintext) + TAG_BYTES:
                 raise HsmUnavailable("HSM returned a GCM output of unexpected length")
             ct, tag = out[:-TAG_BYTES], out[-TAG_BYTES:]
-            if verify and info.can_decrypt:  # an encrypt-only key cannot be verified by decrypting
+            if verify:
                 # Spec, Appendix C: confirm the output decrypts before KMS stores it (bit-flip guard).
                 try:
                     back = key.decrypt(out, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, aad))
@@ -382,11 +428,31 @@ class Pkcs11Hsm:
                     raise HsmUnavailable("HSM encrypt output failed its verification decrypt")
             return iv, ct, tag
 
-        return self._run(op)
+        result = self._run(op)
+        self._count_encryption(key_id)
+        return result
+
+    def _count_encryption(self, key_id: str) -> None:
+        with self._results_lock:
+            n = self.encryptions.get(key_id, 0) + 1
+            self.encryptions[key_id] = n
+        if n >= self.cfg.encryption_alert_count and key_id not in self._alerted:
+            self._alerted.add(key_id)
+            log.error(
+                "key_rotation_due",
+                extra={
+                    "fields": {
+                        "keyId": key_id,
+                        "encryptions": n,
+                        "detail": "NIST SP 800-38D random-IV limit approaching; rotate",
+                    }
+                },
+            )
 
     def decrypt(self, key_id: str, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes) -> bytes:
         def op(session: Any) -> bytes:
-            key, _ = self._key(session, key_id)
+            key, info = self._key(session, key_id)
+            check_usable(info, "decrypt")
             params = GCMParams(b"", aad)
             params.nonce = iv  # GCMParams' constructor rejects 16-byte IVs, which the spec allows
             try:
@@ -433,95 +499,12 @@ class Pkcs11Hsm:
         except _BAD_CIPHERTEXT_ERRORS as exc:
             raise HsmUnavailable(f"HSM health probe failed: {type(exc).__name__}") from None
 
-    # ------------------------------------------------------------------ pool (event loop side)
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        for i in range(self.cfg.sessions):
-            t = threading.Thread(target=self._worker, name=f"hsm-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
-        self._watchdog = loop.create_task(self._watch())
-
-    async def stop(self) -> None:
-        if self._watchdog:
-            self._watchdog.cancel()
-        for _ in self._threads:
-            self._queue.put(None)
-        # Threads stuck in a hung HSM call are daemons: they must not block shutdown.
-        deadline = time.monotonic() + 2
-        for t in self._threads:
-            await asyncio.to_thread(t.join, max(0.0, deadline - time.monotonic()))
-
-    @property
-    def outstanding(self) -> int:
-        return self._outstanding
-
-    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        """Queue ``fn(*args)`` on a worker; the future fails with Throttling/DependencyTimeout as documented."""
-        assert self._loop is not None
-        if self._outstanding >= self.cfg.max_queue:
-            if self.stalled:
-                raise DependencyTimeoutException("the HSM is not answering")
-            raise ThrottlingException("the proxy's HSM queue is full; retry later")
-        fut: asyncio.Future[T] = self._loop.create_future()
-        job = _Job(fn, args, fut, time.monotonic() + self.cfg.operation_timeout_s)
-        self._outstanding += 1
-        self._pending.append(job)
-        self._queue.put(job)
-        return fut
-
-    def _worker(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            if job.future.done():  # the caller already gave up (deadline): skip, the HSM is busy enough
-                result: Any = None
-                error: BaseException | None = InternalException("skipped")
-            else:
-                job.started = True
-                try:
-                    result, error = job.fn(*job.args), None
-                except BaseException as exc:
-                    result, error = None, exc
-            with self._results_lock:
-                self._results.append((job, result, error))
-                wake = not self._wakeup_pending
-                self._wakeup_pending = True
-            if wake and self._loop is not None:
-                try:
-                    self._loop.call_soon_threadsafe(self._drain)
-                except RuntimeError:  # loop closed during shutdown
-                    return
-
-    def _drain(self) -> None:
-        with self._results_lock:
-            results, self._results = self._results, []
-            self._wakeup_pending = False
-        for job, result, error in results:
-            self._outstanding -= 1
-            if job.started:
-                self.stalled = False  # the HSM answered
-            fut = job.future
-            if fut.done():
-                continue
-            if error is None:
-                fut.set_result(result)
-            else:
-                fut.set_exception(error)
-
-    async def _watch(self) -> None:
-        # One watchdog instead of one timer per request; 10 ms granularity is plenty against 250 ms.
-        pending = self._pending
-        while True:
-            await asyncio.sleep(0.01)
-            now = time.monotonic()
-            while pending and (pending[0].future.done() or pending[0].deadline <= now):
-                job = pending.popleft()
-                if not job.future.done():
-                    if job.started:
-                        self.stalled = True  # a running HSM call overran: the HSM is not answering
-                    job.future.set_exception(
-                        DependencyTimeoutException("the HSM did not answer within the operation timeout")
-                    )
+    def _discard_thread_session(self) -> None:
+        """Close this thread's session (a worker leaving after it was replaced as stuck)."""
+        session = self._local.session
+        self._local.session = None
+        if session is not None:
+            try:
+                session.close()
+            except Exception:
+                log.debug("stuck_session_close_failed")

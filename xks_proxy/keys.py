@@ -1,7 +1,10 @@
 """Key custodian commands: create, list, disable, enable AES-256 keys in the HSM.
 
 These are run by the French key custodian with the HSM PIN, not by the AWS-side platform team.
-Disabling clears CKA_ENCRYPT and CKA_DECRYPT on the key, so the HSM itself refuses to use it.
+State and usage are kept apart (see ``hsm.STATE_APPLICATION``): ``disable`` writes a state object that
+records the key's usage and clears CKA_ENCRYPT/CKA_DECRYPT, so the HSM itself refuses the key;
+``enable`` restores the recorded usage and removes the state object; ``usage`` changes what an enabled
+key may do (or, on a disabled key, what it will do once enabled).
 """
 
 from __future__ import annotations
@@ -13,7 +16,16 @@ from pkcs11 import Attribute, KeyType, ObjectClass
 from pkcs11 import exceptions as p11e
 
 from .config import KEY_ID_RE, HsmConfig
-from .hsm import KeyInfo, key_template, open_token, read_key_info
+from .hsm import (
+    STATE_APPLICATION,
+    KeyInfo,
+    decode_state,
+    encode_state,
+    find_state,
+    key_template,
+    open_token,
+    read_key_info,
+)
 
 
 class KeyCommandError(Exception):
@@ -32,6 +44,9 @@ class KeyRow:
         if not self.info.protected:
             return "UNPROTECTED(extractable)"
         return "ENABLED" if self.info.enabled else "DISABLED"
+
+    def line(self) -> str:
+        return f"{self.key_id}: {self.status} usage={self.usage}"
 
     @property
     def usage(self) -> str:
@@ -84,6 +99,9 @@ class KeyCustodian:
             raise KeyCommandError(f"a key labelled {key_id!r} already exists") from None
         else:
             raise KeyCommandError(f"a key labelled {key_id!r} already exists")
+        stale = find_state(self.session, key_id)
+        if stale is not None:  # left by a destroyed key of the same id: a new key starts enabled
+            stale.destroy()
         key = self.session.generate_key(
             KeyType.AES,
             256,
@@ -96,22 +114,68 @@ class KeyCustodian:
 
     def list(self) -> list[KeyRow]:
         rows = []
-        for obj in self.session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY}):
+        # Materialised first: one object search at a time per session (find_state runs its own).
+        for obj in list(self.session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY})):
             label = obj[Attribute.LABEL]
-            rows.append(KeyRow(label, read_key_info(label, obj)))
+            rows.append(KeyRow(label, read_key_info(label, obj, find_state(self.session, label))))
         return sorted(rows, key=lambda r: r.key_id)
 
-    def set_usage(self, key_id: str, encrypt: bool, decrypt: bool) -> KeyRow:
+    def show(self, key_id: str) -> KeyRow:
         key = self._find(key_id)
+        return KeyRow(key_id, read_key_info(key_id, key, find_state(self.session, key_id)))
+
+    def _set_bits(self, key_id: str, key: Any, encrypt: bool, decrypt: bool) -> None:
         try:
             key[Attribute.ENCRYPT] = encrypt
             key[Attribute.DECRYPT] = decrypt
-        except (p11e.AttributeReadOnly, p11e.PKCS11Error) as exc:
+        except p11e.PKCS11Error as exc:
             raise KeyCommandError(f"the HSM refused to change key {key_id!r}: {type(exc).__name__}") from None
-        return KeyRow(key_id, read_key_info(key_id, key))
+
+    def set_usage(self, key_id: str, encrypt: bool, decrypt: bool) -> KeyRow:
+        """What the key may do; on a disabled key, recorded for when it is enabled again."""
+        key = self._find(key_id)
+        state = find_state(self.session, key_id)
+        if state is None:
+            self._set_bits(key_id, key, encrypt, decrypt)
+        else:
+            state[Attribute.VALUE] = encode_state(encrypt, decrypt)
+        return self.show(key_id)
 
     def disable(self, key_id: str) -> KeyRow:
-        return self.set_usage(key_id, False, False)
+        key = self._find(key_id)
+        if find_state(self.session, key_id) is None:
+            info = read_key_info(key_id, key)
+            # State object first: if clearing the bits then fails, the key is still disabled.
+            self.session.create_object(
+                {
+                    Attribute.CLASS: ObjectClass.DATA,
+                    Attribute.TOKEN: True,
+                    Attribute.PRIVATE: True,
+                    Attribute.MODIFIABLE: True,
+                    Attribute.LABEL: key_id,
+                    Attribute.APPLICATION: STATE_APPLICATION,
+                    Attribute.VALUE: encode_state(info.can_encrypt, info.can_decrypt),
+                }
+            )
+            self._set_bits(key_id, key, False, False)
+        return self.show(key_id)
 
-    def enable(self, key_id: str, encrypt: bool = True, decrypt: bool = True) -> KeyRow:
-        return self.set_usage(key_id, encrypt, decrypt)
+    def enable(self, key_id: str, usage: tuple[bool, bool] | None = None) -> KeyRow:
+        """Enable with the usage recorded at disable time, or ``usage`` when given."""
+        key = self._find(key_id)
+        state = find_state(self.session, key_id)
+        if state is not None:
+            recorded = decode_state(bytes(state[Attribute.VALUE]))
+            self._set_bits(key_id, key, *(usage or recorded))
+            state.destroy()
+        elif usage is not None:
+            self._set_bits(key_id, key, *usage)
+        return self.show(key_id)
+
+    def destroy(self, key_id: str) -> None:
+        """Crypto-shredding: the key and its state object are deleted from the HSM, irreversibly."""
+        key = self._find(key_id)
+        state = find_state(self.session, key_id)
+        key.destroy()
+        if state is not None:
+            state.destroy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import os
 from collections import defaultdict
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -20,6 +21,13 @@ class Metrics:
         self.hsm_health = "UNAVAILABLE"
         self.hsm_outstanding = 0
         self.hsm_stalled = False
+        self.hsm_replaced_sessions = 0
+        self.unauthenticated = 0
+        self.handshaking = 0
+        self.refused: dict[str, int] = {}
+        self.evicted: dict[str, int] = {}
+        self.key_encryptions: dict[str, int] = {}
+        self.worker = 0
 
     def observe(self, keystore: str, operation: str, status: int, error: str, seconds: float) -> None:
         self.requests[(keystore, operation, status, error)] += 1
@@ -28,6 +36,9 @@ class Metrics:
 
     def render(self) -> bytes:
         lines = [
+            "# HELP xks_worker The worker process that answered this scrape (metrics are per worker).",
+            "# TYPE xks_worker gauge",
+            f'xks_worker{{index="{self.worker}",pid="{os.getpid()}"}} 1',
             "# HELP xks_requests_total XKS API requests by key store, operation, HTTP status and errorName.",
             "# TYPE xks_requests_total counter",
         ]
@@ -66,5 +77,23 @@ class Metrics:
             "# HELP xks_tls_client_rejected_total Connections closed for a client certificate with the wrong subject.",
             "# TYPE xks_tls_client_rejected_total counter",
             f"xks_tls_client_rejected_total {self.tls_failures}",
+            "# HELP xks_connections_unauthenticated Connections with no authenticated request yet (TLS handshakes included).",
+            "# TYPE xks_connections_unauthenticated gauge",
+            f"xks_connections_unauthenticated {self.unauthenticated}",
+            "# HELP xks_connections_handshaking Connections still in their TLS handshake.",
+            "# TYPE xks_connections_handshaking gauge",
+            f"xks_connections_handshaking {self.handshaking}",
+            "# HELP xks_connections_refused_total Connections refused at accept, by limit.",
+            "# TYPE xks_connections_refused_total counter",
+            *(f'xks_connections_refused_total{{reason="{r}"}} {n}' for r, n in sorted(self.refused.items())),
+            "# HELP xks_connections_closed_total Connections closed by the proxy, by reason.",
+            "# TYPE xks_connections_closed_total counter",
+            *(f'xks_connections_closed_total{{reason="{r}"}} {n}' for r, n in sorted(self.evicted.items())),
+            "# HELP xks_hsm_replaced_sessions_total HSM sessions abandoned as stuck and replaced.",
+            "# TYPE xks_hsm_replaced_sessions_total counter",
+            f"xks_hsm_replaced_sessions_total {self.hsm_replaced_sessions}",
+            "# HELP xks_key_encryptions_total Encryptions per external key by this process (NIST SP 800-38D: 2^32 per key with random IVs).",
+            "# TYPE xks_key_encryptions_total counter",
+            *(f'xks_key_encryptions_total{{key="{k}"}} {n}' for k, n in sorted(self.key_encryptions.items())),
         ]
         return ("\n".join(lines) + "\n").encode()

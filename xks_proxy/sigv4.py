@@ -9,8 +9,10 @@ which saves four HMACs per request. The final comparison is constant-time.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ from .errors import AuthenticationFailedException
 
 SERVICE = "kms-xks-proxy"
 MAX_SKEW_S = 300  # spec: requests more than 5 minutes in the past or future fail authentication
+_AMZ_DATE_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z$")
 _AUTH_RE = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=([A-Z2-7]{1,64})/(\d{8})/([a-z0-9-]{1,32})/([a-z0-9-]{1,64})/aws4_request,"
     r"\s*SignedHeaders=([a-z0-9;_.-]{1,512}),\s*Signature=([0-9a-f]{64})$"
@@ -79,6 +82,7 @@ class SigV4Verifier:
     def __init__(self, credentials: Mapping[str, str]) -> None:
         # access key id -> secret access key
         self._secrets = dict(credentials)
+        self._decoy = base64.b64encode(os.urandom(32)).decode()
         self._verifiers: dict[tuple[str, str], _Verifier] = {}
 
     def verify(  # noqa: PLR0912, PLR0917
@@ -101,11 +105,20 @@ class SigV4Verifier:
         if service != SERVICE:
             raise AuthenticationFailedException(f"credential scope service must be {SERVICE}")
         secret = self._secrets.get(akid)
+        unknown = secret is None
         if secret is None:
-            raise AuthenticationFailedException("unknown access key id")
+            # Go on with a throw-away secret so an unknown access key id costs the same work as a
+            # known one with a wrong signature (no timing oracle for which ids exist).
+            secret = self._decoy
         amz_date = headers.get("x-amz-date", "")
         try:
-            when = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            # Fixed-width ASCII digits, parsed by slicing: strptime was a visible cost per request.
+            if not _AMZ_DATE_RE.match(amz_date):
+                raise ValueError
+            d = amz_date
+            when = datetime(
+                int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]), tzinfo=UTC
+            )
         except ValueError:
             raise AuthenticationFailedException("missing or malformed X-Amz-Date header") from None
         if amz_date[:8] != date:
@@ -128,15 +141,18 @@ class SigV4Verifier:
         if claimed_sha is not None and not hmac.compare_digest(claimed_sha, hashlib.sha256(body).hexdigest()):
             # botocore trusts this header as the body hash; the proxy must not.
             raise AuthenticationFailedException("X-Amz-Content-SHA256 does not match the body")
-        verifier = self._verifiers.get((akid, region))
+        vkey = ("" if unknown else akid, region)
+        verifier = self._verifiers.get(vkey)
         if verifier is None:
-            verifier = _Verifier(Credentials(akid, secret), region)
+            verifier = _Verifier(Credentials(vkey[0] or "decoy", secret), region)
             if len(self._verifiers) > 64:
                 self._verifiers.clear()
-            self._verifiers[(akid, region)] = verifier
+            self._verifiers[vkey] = verifier
         request: Any = _Request(method, f"https://{host}{path}", signed_headers, body, amz_date)
         canonical = verifier.canonical_request(request)
         expected = verifier.signature(verifier.string_to_sign(request, canonical), request)
-        if not hmac.compare_digest(expected, signature):
-            raise AuthenticationFailedException("signature does not match")
+        if not hmac.compare_digest(expected, signature) or unknown:
+            raise AuthenticationFailedException(
+                "unknown access key id" if unknown else "signature does not match"
+            )
         return akid

@@ -26,6 +26,16 @@ class EncryptedBucketArgs:
     access_log_prefix: str = ""
     #: Objects in a bucket with force_destroy may be deleted with the stack; off for health data.
     force_destroy: bool = False
+    #: Days a replaced or deleted object's old version is kept; None keeps every version (the default,
+    #: so medical documents keep their full retention; log buckets set it).
+    noncurrent_version_expiration_days: int | None = None
+
+    def __post_init__(self) -> None:
+        days = self.noncurrent_version_expiration_days
+        if days is not None and days < 1:
+            raise ValueError(
+                "EncryptedBucketArgs.noncurrent_version_expiration_days: must be 1 or more, or None"
+            )
 
 
 class EncryptedBucket(pulumi.ComponentResource):
@@ -78,6 +88,12 @@ class EncryptedBucket(pulumi.ComponentResource):
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=child,
         )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=self.bucket.id,
+            rules=_lifecycle_rules(args.noncurrent_version_expiration_days),
+            opts=child,
+        )
         if args.access_log_bucket is not None:
             aws.s3.BucketLogging(
                 f"{name}-access-logs",
@@ -101,6 +117,32 @@ class EncryptedBucket(pulumi.ComponentResource):
         self.bucket_name = self.bucket.bucket
         self.arn = self.bucket.arn
         self.register_outputs({"bucketName": self.bucket_name, "arn": self.arn})
+
+
+def _lifecycle_rules(noncurrent_days: int | None) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """Abandoned multipart uploads (never a whole object) always go; old versions only when asked."""
+    rules = [
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="abort-incomplete-uploads",
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=7
+            ),
+        )
+    ]
+    if noncurrent_days is not None:
+        rules.append(
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-old-versions",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=noncurrent_days
+                ),
+            )
+        )
+    return rules
 
 
 def _policy(bucket_arn: str, account_id: str | None, log_writers: Sequence[str]) -> str:

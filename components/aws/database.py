@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.iam import service_role
+
 
 @dataclass(frozen=True)
 class DatabaseArgs:
@@ -31,6 +33,8 @@ class DatabaseArgs:
     backup_retention_days: int = 35
     log_retention_days: int = 365
     performance_insights: bool = True
+    #: Seconds between enhanced-monitoring samples of the host's OS (0 turns it off; RDS accepts 1 to 60).
+    monitoring_interval_seconds: int = 60
     multi_az: bool = True
     deletion_protection: bool = True
 
@@ -38,6 +42,10 @@ class DatabaseArgs:
         if not 1 <= self.backup_retention_days <= 35:
             raise ValueError(
                 "DatabaseArgs.backup_retention_days: must be 1 to 35 (RDS limit; 0 disables backups)"
+            )
+        if self.monitoring_interval_seconds not in (0, 1, 5, 10, 15, 30, 60):
+            raise ValueError(
+                "DatabaseArgs.monitoring_interval_seconds: must be one of 0, 1, 5, 10, 15, 30, 60"
             )
         if self.max_allocated_storage_gb < self.allocated_storage_gb:
             raise ValueError("DatabaseArgs.max_allocated_storage_gb: must be at least allocated_storage_gb")
@@ -94,6 +102,24 @@ class Database(pulumi.ComponentResource):
             kms_key_id=args.logs_key_arn,
             opts=child,
         )
+        monitoring_role = None
+        if args.monitoring_interval_seconds:
+            # Enhanced monitoring writes to the region's RDSOSMetrics log group; created here first so
+            # the OS metrics (process names included) are under the logs key, not a default AWS key.
+            aws.cloudwatch.LogGroup(
+                f"{name}-os-metrics",
+                name="RDSOSMetrics",
+                retention_in_days=args.log_retention_days,
+                kms_key_id=args.logs_key_arn,
+                opts=child,
+            )
+            monitoring_role = service_role(f"{name}-monitoring", "monitoring.rds.amazonaws.com", self)
+            aws.iam.RolePolicyAttachment(
+                f"{name}-monitoring-managed",
+                role=monitoring_role.name,
+                policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+                opts=child,
+            )
         self.instance = aws.rds.Instance(
             f"{name}-postgres",
             identifier=identifier,
@@ -128,6 +154,8 @@ class Database(pulumi.ComponentResource):
             performance_insights_kms_key_id=args.database_key_arn if args.performance_insights else None,
             performance_insights_retention_period=7 if args.performance_insights else None,
             enabled_cloudwatch_logs_exports=["postgresql"],
+            monitoring_interval=args.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             auto_minor_version_upgrade=True,
             ca_cert_identifier="rds-ca-rsa2048-g1",
             opts=child,

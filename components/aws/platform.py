@@ -12,10 +12,15 @@ import pulumi_aws as aws
 from components.aws.backups import Backups, BackupsArgs
 from components.aws.bucket import EncryptedBucket, EncryptedBucketArgs
 from components.aws.database import Database, DatabaseArgs
+from components.aws.iam import policy_document, service_role
 from components.aws.keys import ExternalKeys, ExternalKeysArgs, XksKeyStoreArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.service import ContainerSpec, Service, ServiceArgs
 from facts.domains import DATA_DOMAINS
+
+#: Days an overwritten or deleted log object's old version is kept in the log buckets. The medical
+#: documents bucket keeps every version: its retention is set by the records' own rules, not here.
+LOG_VERSIONS_KEPT_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class AwsBookingPlatform(pulumi.ComponentResource):
                 kms_key_arn=key["logs"],
                 log_writers=("logging.s3.amazonaws.com",),
                 account_id=account.account_id,
+                noncurrent_version_expiration_days=LOG_VERSIONS_KEPT_DAYS,
             ),
             opts=child,
         )
@@ -107,7 +113,11 @@ class AwsBookingPlatform(pulumi.ComponentResource):
             description="Members may connect to the booking database",
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
-                    protocol="tcp", from_port=5432, to_port=5432, cidr_blocks=[cidr]
+                    protocol="tcp",
+                    from_port=5432,
+                    to_port=5432,
+                    cidr_blocks=[cidr],
+                    description="PostgreSQL inside the VPC",
                 )
             ],
             opts=child,
@@ -180,12 +190,39 @@ class AwsBookingPlatform(pulumi.ComponentResource):
                 account_id=account.account_id,
                 access_log_bucket=access_logs.bucket_name,
                 access_log_prefix="audit-trail/",
+                noncurrent_version_expiration_days=LOG_VERSIONS_KEPT_DAYS,
+            ),
+            opts=child,
+        )
+        # The trail is also delivered to CloudWatch Logs (under the logs key) so alarms can watch it.
+        trail_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-audit-trail-logs",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=key["logs"],
+            opts=child,
+        )
+        trail_role = service_role(f"{name}-audit-trail-logs", "cloudtrail.amazonaws.com", self)
+        trail_role_policy = aws.iam.RolePolicy(
+            f"{name}-audit-trail-logs",
+            role=trail_role.id,
+            policy=trail_log_group.arn.apply(
+                lambda arn: policy_document(
+                    [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": [f"{arn}:log-stream:*"],
+                        }
+                    ]
+                )
             ),
             opts=child,
         )
         aws.cloudtrail.Trail(
             f"{name}-audit-trail",
             s3_bucket_name=trail_bucket.bucket_name,
+            cloud_watch_logs_group_arn=trail_log_group.arn.apply(lambda arn: f"{arn}:*"),
+            cloud_watch_logs_role_arn=trail_role.arn,
             kms_key_id=key["logs"],
             enable_log_file_validation=True,
             include_global_service_events=True,
@@ -203,7 +240,7 @@ class AwsBookingPlatform(pulumi.ComponentResource):
                     ],
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[trail_bucket]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[trail_bucket, trail_role_policy]),
         )
 
         self.load_balancer_dns = service.load_balancer_dns

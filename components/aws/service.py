@@ -56,6 +56,14 @@ class ServiceArgs:
     deletion_protection: bool = True
     #: Groups the tasks also join (e.g. the one the database admits).
     extra_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    #: Requests one client IP may make in any 5 minutes before the WAF blocks it (AWS minimum: 100).
+    waf_rate_limit: int = 2000
+
+    def __post_init__(self) -> None:
+        if not 100 <= self.waf_rate_limit <= 2_000_000_000:
+            raise ValueError(
+                "ServiceArgs.waf_rate_limit: must be 100 to 2000000000 (AWS WAF rate-based rule limits)"
+            )
 
 
 class Service(pulumi.ComponentResource):
@@ -68,6 +76,14 @@ class Service(pulumi.ComponentResource):
         super().__init__("booking:aws:Service", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        # ECS Exec sessions (a shell in a running task) are recorded in their own log group, under the
+        # logs key, so what an operator did inside a container holding health data is on record.
+        exec_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-exec-logs",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            opts=child,
+        )
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
@@ -77,7 +93,12 @@ class Service(pulumi.ComponentResource):
                     kms_key_id=args.ephemeral_storage_key_arn,
                 ),
                 execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
-                    kms_key_id=args.logs_key_arn, logging="DEFAULT"
+                    kms_key_id=args.logs_key_arn,
+                    logging="OVERRIDE",
+                    log_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationLogConfigurationArgs(
+                        cloud_watch_log_group_name=exec_log_group.name,
+                        cloud_watch_encryption_enabled=True,
+                    ),
                 ),
             ),
             opts=child,
@@ -89,15 +110,27 @@ class Service(pulumi.ComponentResource):
             description="Load balancer: HTTPS from anywhere, HTTP only to redirect",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"]
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=["0.0.0.0/0"],
+                    description="HTTPS from patients and professionals",
                 ),
                 aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=80, to_port=80, cidr_blocks=["0.0.0.0/0"]
+                    protocol="tcp",
+                    from_port=80,
+                    to_port=80,
+                    cidr_blocks=["0.0.0.0/0"],
+                    description="HTTP, answered only by a redirect to HTTPS",
                 ),
             ],
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
-                    protocol="tcp", from_port=1024, to_port=65535, cidr_blocks=[args.vpc_cidr]
+                    protocol="tcp",
+                    from_port=1024,
+                    to_port=65535,
+                    cidr_blocks=[args.vpc_cidr],
+                    description="To the API and web tasks inside the VPC",
                 )
             ],
             opts=child,
@@ -112,6 +145,7 @@ class Service(pulumi.ComponentResource):
             enable_deletion_protection=args.deletion_protection,
             opts=child,
         )
+        self.web_acl = _web_acl(name, args, self.alb, child)
         https = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.alb.arn,
@@ -199,11 +233,19 @@ class Service(pulumi.ComponentResource):
                     from_port=min(args.api.port, args.web.port),
                     to_port=max(args.api.port, args.web.port),
                     security_groups=[alb_sg.id],
+                    description="From the load balancer",
                 )
             ],
+            # The tasks call AWS APIs only (ECR image pulls, S3, Secrets Manager, KMS, CloudWatch Logs),
+            # all over HTTPS through the NAT gateways; the database port is opened by its own group.
+            # DNS to the VPC resolver is not filtered by security groups.
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
-                    protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"]
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=["0.0.0.0/0"],
+                    description="HTTPS to AWS service endpoints",
                 )
             ],
             opts=child,
@@ -287,6 +329,96 @@ class Service(pulumi.ComponentResource):
         self.load_balancer_dns = self.alb.dns_name
         self.api_security_group_id = self.api_security_group.id
         self.register_outputs({"loadBalancerDns": self.load_balancer_dns, "clusterArn": self.cluster.arn})
+
+
+#: AWS managed rule groups in front of the public load balancer: OWASP-style common attacks, known
+#: bad inputs (e.g. Log4Shell), SQL injection (PostgreSQL behind the API), and IPs AWS sees attacking.
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+)
+
+
+def _visibility(metric: str) -> aws.wafv2.WebAclVisibilityConfigArgs:
+    return aws.wafv2.WebAclVisibilityConfigArgs(
+        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+    )
+
+
+def _web_acl(
+    name: str, args: ServiceArgs, alb: aws.lb.LoadBalancer, child: pulumi.ResourceOptions
+) -> aws.wafv2.WebAcl:
+    """WAF web ACL on the load balancer: managed rule groups, a per-IP rate limit, logs under the logs key."""
+    rules = [
+        aws.wafv2.WebAclRuleArgs(
+            name=group,
+            priority=priority,
+            # "none": the group's own block actions apply (not counted only). The SDK declares this
+            # field-less args class without a typed __init__.
+            override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
+                none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()  # type: ignore[no-untyped-call]
+            ),
+            statement=aws.wafv2.WebAclRuleStatementArgs(
+                managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                    name=group, vendor_name="AWS"
+                )
+            ),
+            visibility_config=aws.wafv2.WebAclRuleVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=group, sampled_requests_enabled=True
+            ),
+        )
+        for priority, group in enumerate(MANAGED_RULE_GROUPS, start=10)
+    ]
+    rules.append(
+        aws.wafv2.WebAclRuleArgs(
+            name="rate-limit-per-ip",
+            priority=1,
+            action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+            statement=aws.wafv2.WebAclRuleStatementArgs(
+                rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                    limit=args.waf_rate_limit, aggregate_key_type="IP"
+                )
+            ),
+            visibility_config=aws.wafv2.WebAclRuleVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True,
+                metric_name="rate-limit-per-ip",
+                sampled_requests_enabled=True,
+            ),
+        )
+    )
+    acl = aws.wafv2.WebAcl(
+        f"{name}-waf",
+        scope="REGIONAL",
+        default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+        rules=rules,
+        visibility_config=_visibility(f"{name}-waf"),
+        opts=child,
+    )
+    aws.wafv2.WebAclAssociation(f"{name}-waf-alb", resource_arn=alb.arn, web_acl_arn=acl.arn, opts=child)
+    # WAF delivers only to log groups whose name starts with aws-waf-logs-.
+    waf_logs = aws.cloudwatch.LogGroup(
+        f"{name}-waf-logs",
+        name=f"aws-waf-logs-{name}",
+        retention_in_days=args.log_retention_days,
+        kms_key_id=args.logs_key_arn,
+        opts=child,
+    )
+    aws.wafv2.WebAclLoggingConfiguration(
+        f"{name}-waf-logging",
+        resource_arn=acl.arn,
+        log_destination_configs=[waf_logs.arn],
+        # Credentials and session cookies never reach the logs.
+        redacted_fields=[
+            aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
+            )
+            for header in ("authorization", "cookie")
+        ],
+        opts=child,
+    )
+    return acl
 
 
 def _container_definitions(service: str, spec: ContainerSpec, region: str, resolved: list[str]) -> str:

@@ -1,66 +1,152 @@
-"""Typed, validated stack configuration for the French key store host (``booking:keystore``)."""
+"""Typed, validated stack configuration for the French key store host (``booking:keystore``).
+
+A pydantic v2 model: every problem is collected and reported together, each naming the config key
+(``booking:keystore.<field>: <what is wrong>``), in the same form as the platform stacks' config, and
+the program stops before it registers a single resource. No secret lives here.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
+import ipaddress
+from typing import Annotated, Any, Literal
 
 import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from facts import xks
 
-FQDN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-PREFIX_RE = re.compile(r"^(/[A-Za-z0-9_-]+)+$")
-KEY_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-ACCESS_KEY_ID_RE = xks.ACCESS_KEY_ID
+FQDN_RE = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+KEY_ID_RE = xks.KEY_ID.pattern
+ACCESS_KEY_ID_RE = xks.ACCESS_KEY_ID.pattern
+COMMIT_RE = r"^[0-9a-f]{40}$"
+DEBIAN_PACKAGE_RE = r"^[a-z0-9][a-z0-9+.-]+$"
+# An allowed-signers line for `git verify-commit` with gpg.format=ssh: principal, key type, base64 key.
+SSH_SIGNER_RE = r"^\S+ (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]{40,}( \S+)?$"
 ZONES = ("fr-par-1", "fr-par-2", "fr-par-3")
 HSM_KINDS = ("network-hsm", "softhsm")
-KEYS = {
-    "endpointHostname",
-    "pathPrefix",
-    "zones",
-    "instanceType",
-    "image",
-    "hsmModule",
-    "hsmTokenLabel",
-    "hsmKind",
-    "hsmClientPackages",
-    "allowedKeyIds",
-    "accessKeyIds",
-    "tlsCertificatePem",
-    "mtlsClientCaPem",
-    "mtlsClientSubject",
-    "proxyRepository",
-    "proxyRef",
-}
+
+Zone = Literal["fr-par-1", "fr-par-2", "fr-par-3"]
 
 
 class KeystoreConfigError(ValueError):
-    """A ``booking:keystore`` value is missing or not allowed; the message names the key."""
+    """``booking:keystore`` is invalid. ``problems`` lists each one, key first."""
+
+    def __init__(self, where: str, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{where}: invalid configuration ({len(problems)} problem(s)):\n{lines}")
 
 
-@dataclass(frozen=True)
-class KeystoreStackConfig:
-    """Everything the key store stack needs. No secret lives here: the HSM PIN, the SigV4 secret
-    access keys and the TLS private key are put in Scaleway Secret Manager by the key custodian."""
+def _cidr(value: str, what: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError:
+        raise ValueError(f"must be {what} in CIDR notation (got {value!r})") from None
 
-    endpoint_hostname: str
-    path_prefix: str
-    zones: tuple[str, ...]
-    instance_type: str
-    image: str
-    hsm_module: str
-    hsm_token_label: str
-    hsm_kind: str
-    hsm_client_packages: tuple[str, ...]
-    allowed_key_ids: tuple[str, ...]
-    access_key_ids: tuple[str, ...]
-    tls_certificate_pem: str
-    mtls_client_ca_pem: str | None
-    mtls_client_subject: str | None
-    proxy_repository: str
-    proxy_ref: str
+
+class KeystoreStackConfig(BaseModel):
+    """Everything the key store stack needs. The HSM PIN, the SigV4 secret access keys, the TLS
+    private key and the Secret Manager reader's API key never pass through here (nor Pulumi)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True
+    )
+
+    endpoint_hostname: Annotated[str, Field(pattern=FQDN_RE, max_length=253)]
+    path_prefix: Annotated[str, Field(pattern=r"^(/[A-Za-z0-9_-]+)+$")] = "/keystores/booking-paris"
+    zones: Annotated[tuple[Zone, ...], Field(min_length=2, max_length=3)] = ("fr-par-1", "fr-par-2")
+    instance_type: Annotated[str, Field(min_length=1)] = "PRO2-XXS"
+    image: Annotated[str, Field(min_length=1)] = "debian_bookworm"
+    hsm_module: Annotated[str, Field(pattern=r"^/[^\s]+\.so(\.[0-9.]+)?$")]
+    hsm_token_label: Annotated[str, Field(min_length=1, max_length=32)]
+    hsm_kind: Literal["network-hsm", "softhsm"] | None = None
+    hsm_client_packages: tuple[Annotated[str, Field(pattern=DEBIAN_PACKAGE_RE)], ...] = ()
+    #: Where the network HSM listens (the only destinations the proxy may reach besides the private network).
+    hsm_cidrs: tuple[str, ...] = ()
+    allowed_key_ids: Annotated[
+        tuple[Annotated[str, Field(pattern=KEY_ID_RE)], ...], Field(min_length=1, max_length=100)
+    ]
+    access_key_ids: Annotated[
+        tuple[Annotated[str, Field(pattern=ACCESS_KEY_ID_RE)], ...], Field(min_length=1, max_length=2)
+    ]
+    tls_certificate_pem: Annotated[str, Field(min_length=1)]
+    mtls_client_ca_pem: str | None = None
+    mtls_client_subject: Annotated[str, Field(pattern=FQDN_RE, max_length=253)] | None = None
+    proxy_repository: Annotated[str, Field(pattern=r"^https://\S+$")]
+    #: A full commit id: a tag or branch can be moved to other code after review.
+    proxy_ref: Annotated[str, Field(pattern=COMMIT_RE)]
+    #: SSH allowed-signers lines: the commit must carry a signature by one of them (git verify-commit).
+    proxy_commit_signers: Annotated[
+        tuple[Annotated[str, Field(pattern=SSH_SIGNER_RE)], ...], Field(min_length=1)
+    ]
+    #: The private network's IPv4 range (load balancer and proxies).
+    private_network_cidr: str = "172.16.32.0/22"
+    #: Public addresses allowed to use the Public Gateway's SSH bastion (the custodian's, to deliver the
+    #: Secret Manager reader key out of band). Empty: bastion off.
+    custodian_cidrs: tuple[str, ...] = ()
+
+    @field_validator("zones", "allowed_key_ids", "access_key_ids", "proxy_commit_signers")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"must not repeat an entry (got {list(value)!r})")
+        return value
+
+    @field_validator("path_prefix")
+    @classmethod
+    def _uri_path_length(cls, value: str) -> str:
+        if len(value + xks.API_PATH) > xks.URI_PATH_LENGTH.stop - 1:
+            raise ValueError("makes XksProxyUriPath longer than 128 characters")
+        return value
+
+    @field_validator("tls_certificate_pem")
+    @classmethod
+    def _certificate_only(cls, value: str) -> str:
+        if "-----BEGIN CERTIFICATE-----" not in value or "PRIVATE KEY" in value:
+            raise ValueError(
+                "must be a PEM certificate chain (public CA, for endpointHostname), never a private key"
+            )
+        return value
+
+    @field_validator("mtls_client_ca_pem")
+    @classmethod
+    def _ca(cls, value: str | None) -> str | None:
+        if value is not None and ("-----BEGIN CERTIFICATE-----" not in value or "PRIVATE KEY" in value):
+            raise ValueError("must be a PEM CA certificate (Amazon Trust Services root)")
+        return value
+
+    @field_validator("hsm_cidrs", "custodian_cidrs")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_cidr(v, "an address range") for v in value)
+
+    @field_validator("private_network_cidr")
+    @classmethod
+    def _private(cls, value: str) -> str:
+        net = ipaddress.ip_network(_cidr(value, "an IPv4 range"))
+        if net.version != 4 or not net.is_private:
+            raise ValueError(f"must be a private IPv4 range (got {value!r})")
+        return str(net)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KeystoreStackConfig:
+        is_softhsm_module = "softhsm" in self.hsm_module.lower()
+        if self.hsm_kind is None:
+            object.__setattr__(self, "hsm_kind", "softhsm" if is_softhsm_module else "network-hsm")
+        elif is_softhsm_module and self.hsm_kind != "softhsm":
+            raise ValueError(f"hsmKind: the module {self.hsm_module} is SoftHSM; hsmKind must be softhsm")
+        if self.hsm_kind == "softhsm" and "softhsm2" not in self.hsm_client_packages:
+            object.__setattr__(self, "hsm_client_packages", (*self.hsm_client_packages, "softhsm2"))
+        if (self.mtls_client_ca_pem is None) != (self.mtls_client_subject is None):
+            raise ValueError(
+                "mtlsClientCaPem and mtlsClientSubject go together (e.g. cks.kms.eu-west-3.amazonaws.com)"
+            )
+        if self.hsm_kind == "network-hsm" and not self.hsm_cidrs:
+            raise ValueError(
+                "hsmCidrs: required for a network HSM (the proxy may reach nothing else outside)"
+            )
+        return self
 
     @property
     def software_hsm(self) -> bool:
@@ -71,130 +157,43 @@ class KeystoreStackConfig:
         raw = cfg.get_object(key)
         if raw is None:
             raise KeystoreConfigError(
-                f"booking:{key}: required (an object; see stacks/Pulumi.keystore-paris.yaml)"
+                f"booking:{key}",
+                [f"booking:{key}: is required (a YAML mapping; see stacks/Pulumi.keystore-paris.yaml)"],
             )
         return KeystoreStackConfig.from_dict(raw, f"booking:{key}")
 
     @staticmethod
     def from_dict(raw: Any, where: str = "booking:keystore") -> KeystoreStackConfig:
         if not isinstance(raw, dict):
-            raise KeystoreConfigError(f"{where}: must be an object")
-        unknown = sorted(set(raw) - KEYS)
-        if unknown:
-            raise KeystoreConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(KEYS)}")
+            raise KeystoreConfigError(where, [f"{where}: must be a YAML mapping"])
+        try:
+            return KeystoreStackConfig.model_validate(_lists_as_tuples(raw))
+        except ValidationError as exc:
+            raise KeystoreConfigError(where, [_problem(where, err) for err in exc.errors()]) from None
 
-        def string(
-            name: str, default: str | None = None, pattern: re.Pattern[str] | None = None, what: str = ""
-        ) -> str:
-            value = raw.get(name, default)
-            if not isinstance(value, str) or not value or (pattern is not None and not pattern.match(value)):
-                raise KeystoreConfigError(
-                    f"{where}.{name}: required, {what or 'a non-empty string'}; got {value!r}"
-                )
-            return value
 
-        def strings(  # noqa: PLR0917
-            name: str, default: list[str] | None, lo: int, hi: int, pattern: re.Pattern[str], what: str
-        ) -> tuple[str, ...]:
-            value = raw.get(name, default)
-            if (
-                not isinstance(value, list)
-                or not lo <= len(value) <= hi
-                or not all(isinstance(v, str) and pattern.match(v) for v in value)
-            ):
-                raise KeystoreConfigError(f"{where}.{name}: a list of {lo}-{hi} {what}; got {value!r}")
-            if len(set(value)) != len(value):
-                raise KeystoreConfigError(f"{where}.{name}: duplicate entries in {value!r}")
-            return tuple(value)
+def _lists_as_tuples(raw: dict[str, Any]) -> dict[str, Any]:
+    # YAML gives lists; strict mode wants the declared tuples (and still refuses "a,b" for a list).
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
 
-        hostname = string(
-            "endpointHostname",
-            pattern=FQDN_RE,
-            what="a fully qualified lower-case DNS name (KMS needs an FQDN)",
-        )
-        prefix = string(
-            "pathPrefix", "/keystores/booking-paris", PREFIX_RE, "'/segment[/...]' of A-Z a-z 0-9 - _"
-        )
-        if len(prefix + xks.API_PATH) > 128:
-            raise KeystoreConfigError(f"{where}.pathPrefix: XksProxyUriPath must stay within 128 characters")
-        zones = strings(
-            "zones",
-            ["fr-par-1", "fr-par-2"],
-            2,
-            3,
-            re.compile(r"^fr-par-[123]$"),
-            "distinct zones among fr-par-1, fr-par-2, fr-par-3",
-        )
-        module = string(
-            "hsmModule",
-            pattern=re.compile(r"^/[^\s]+\.so(\.[0-9.]+)?$"),
-            what="the absolute path of the PKCS#11 module (.so)",
-        )
-        kind = string("hsmKind", "softhsm" if "softhsm" in module.lower() else "network-hsm")
-        if kind not in HSM_KINDS:
-            raise KeystoreConfigError(f"{where}.hsmKind: one of {HSM_KINDS}; got {kind!r}")
-        if "softhsm" in module.lower() and kind != "softhsm":
-            raise KeystoreConfigError(
-                f"{where}.hsmKind: the module {module} is SoftHSM; hsmKind must be softhsm"
-            )
-        pem = string(
-            "tlsCertificatePem", what="the proxy's PEM certificate chain (public CA, for endpointHostname)"
-        )
-        if "-----BEGIN CERTIFICATE-----" not in pem or "PRIVATE KEY" in pem:
-            raise KeystoreConfigError(
-                f"{where}.tlsCertificatePem: a PEM certificate chain, and never a private key"
-            )
-        ca = raw.get("mtlsClientCaPem")
-        subject = raw.get("mtlsClientSubject")
-        if (ca is None) != (subject is None):
-            raise KeystoreConfigError(
-                f"{where}: mtlsClientCaPem and mtlsClientSubject go together (e.g. cks.kms.eu-west-3.amazonaws.com)"
-            )
-        if ca is not None and (not isinstance(ca, str) or "-----BEGIN CERTIFICATE-----" not in ca):
-            raise KeystoreConfigError(
-                f"{where}.mtlsClientCaPem: a PEM CA certificate (Amazon Trust Services root)"
-            )
-        if subject is not None and (not isinstance(subject, str) or not FQDN_RE.match(subject)):
-            raise KeystoreConfigError(f"{where}.mtlsClientSubject: a DNS-like common name; got {subject!r}")
-        packages = raw.get("hsmClientPackages", [])
-        if not isinstance(packages, list) or not all(
-            isinstance(p, str) and re.match(r"^[a-z0-9][a-z0-9+.-]+$", p) for p in packages
-        ):
-            raise KeystoreConfigError(f"{where}.hsmClientPackages: a list of Debian package names")
-        if kind == "softhsm" and "softhsm2" not in packages:
-            packages = [*packages, "softhsm2"]
-        return KeystoreStackConfig(
-            endpoint_hostname=hostname,
-            path_prefix=prefix,
-            zones=zones,
-            instance_type=string("instanceType", "PRO2-XXS"),
-            image=string("image", "debian_bookworm"),
-            hsm_module=module,
-            hsm_token_label=string("hsmTokenLabel", pattern=re.compile(r"^.{1,32}$"), what="1-32 characters"),
-            hsm_kind=kind,
-            hsm_client_packages=tuple(packages),
-            allowed_key_ids=strings(
-                "allowedKeyIds", None, 1, 100, KEY_ID_RE, "external key ids (A-Z a-z 0-9 . - _)"
-            ),
-            access_key_ids=strings(
-                "accessKeyIds",
-                None,
-                1,
-                2,
-                ACCESS_KEY_ID_RE,
-                "SigV4 access key ids (20-30 of A-Z 2-7; two while rotating)",
-            ),
-            tls_certificate_pem=pem,
-            mtls_client_ca_pem=ca,
-            mtls_client_subject=subject,
-            proxy_repository=string(
-                "proxyRepository",
-                pattern=re.compile(r"^https://\S+$"),
-                what="an https:// git URL of this repository",
-            ),
-            proxy_ref=string(
-                "proxyRef",
-                pattern=re.compile(r"^[0-9a-f]{40}$|^v?[0-9][\w.-]*$"),
-                what="a commit sha or release tag (pinned, never a branch)",
-            ),
-        )
+
+_KNOWN = sorted(to_camel(name) for name in KeystoreStackConfig.model_fields)
+
+
+def _problem(where: str, err: Any) -> str:
+    loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+    key = f"{where}.{loc[0]}" if loc else where
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        return f"{key}: is not a known setting (known: {', '.join(_KNOWN)})"
+    if kind == "missing":
+        return f"{key}: is required"
+    if kind == "string_pattern_mismatch":
+        return f"{key}: must match {err['ctx']['pattern']} (got {err['input']!r})"
+    if kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        if ":" in msg.split(" ", 1)[0]:  # model-level message naming its own key first
+            field, _, rest = msg.partition(": ")
+            return f"{where}.{field}: {rest}"
+        return f"{key}: {msg}" if loc else f"{where}: {msg}"
+    return f"{key}: {msg[0].lower()}{msg[1:]} (got {err['input']!r})"

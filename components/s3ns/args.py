@@ -11,9 +11,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-#: Cloud de Confiance runs one stand-alone region (S3NS documentation, "Regions and zones").
-ALLOWED_REGIONS: tuple[str, ...] = ("u-france-east1",)
-ALLOWED_ZONES: tuple[str, ...] = ("u-france-east1-a", "u-france-east1-b", "u-france-east1-c")
+from facts.providers import allowed_regions
+
+#: Cloud de Confiance runs one stand-alone region (data/facts/providers.yaml, target s3ns).
+ALLOWED_REGIONS: tuple[str, ...] = allowed_regions()["s3ns"]
 #: API domain of the S3NS universe; pulumi-gcp reaches it through the provider's ``universe_domain``.
 UNIVERSE_DOMAIN = "s3nsapis.fr"
 #: Cloud SQL PostgreSQL versions accepted here.
@@ -72,7 +73,7 @@ class S3nsBookingPlatformArgs:
     api: S3nsContainerSpec
     web: S3nsContainerSpec
     environment: str = "production"
-    region: str = "u-france-east1"
+    region: str = ALLOWED_REGIONS[0]
     #: Range of the app subnet (Cloud Run direct VPC egress), 10/8, /16 to /28.
     app_cidr: str = "10.20.0.0/24"
     #: Range of the proxy-only subnet the regional load balancer's proxies use.

@@ -40,6 +40,11 @@ _FLAGS: dict[str, str] = {
     "log_min_messages": "error",
     "log_temp_files": "0",
     "log_min_duration_statement": "-1",
+    "log_min_error_statement": "error",
+    "log_duration": "on",
+    "log_hostname": "on",
+    # Schema changes only: "mod" or "all" would copy appointment data into the logs.
+    "log_statement": "ddl",
     "cloudsql.enable_pgaudit": "on",
 }
 
@@ -59,6 +64,8 @@ class Database(pulumi.ComponentResource):
             region=args.region,
             database_version=args.version,
             # CMEK: storage, and the automated backups Cloud SQL takes of it, are under this key.
+            # BACKUP-KEY=INSTANCE-KEY: Cloud SQL offers no separate key for its automated backups, so
+            # they are under the database key, not the backups key (exports go to the backups bucket).
             encryption_key_name=args.database_key_id,
             deletion_protection=args.deletion_protection,
             settings=gcp.sql.DatabaseInstanceSettingsArgs(

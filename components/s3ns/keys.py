@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-DOMAINS: tuple[str, ...] = ("database", "documents", "logs", "secrets", "backups")
+from facts.domains import DATA_DOMAINS as DOMAINS
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from policies.model import STACK_TYPE, Resource, is_known, normalize, package_of
 REGIONLESS_PACKAGES = frozenset({"pulumi", "pulumi-python", "pulumi-nodejs", "random", "tls", "command"})
 
 
-def resolve_region(
+def resolve_region(  # noqa: PLR0911 - one return per source, in order of precedence
     type_token: str,
     properties: Mapping[str, Any],
     provider_properties: Mapping[str, Any] | None,
@@ -22,7 +22,8 @@ def resolve_region(
     """The region a resource lives in, in order of precedence.
 
     1. its own ``region`` input (pulumi-aws v7 and Scaleway accept one per resource), or Scaleway's
-       ``zone`` (``fr-par-1`` is in ``fr-par``);
+       ``zone`` (``fr-par-1`` is in ``fr-par``), or on Google Cloud technology (S3NS) its ``location``
+       (key rings, buckets, Cloud Run, log buckets; bucket locations are upper case);
     2. its explicit provider's ``region`` (or ``zone``);
     3. the stack's ``<package>:region`` (or ``scaleway:zone``) config, which the default provider reads.
 
@@ -34,6 +35,9 @@ def resolve_region(
         return None
     if package in REGIONLESS_PACKAGES or type_token == STACK_TYPE:
         return None
+    location = properties.get("location")
+    if package == "gcp" and isinstance(location, str) and is_known(location) and location:
+        return region_of_zone(location.lower())
     for source in (properties, provider_properties or {}):
         region = source.get("region")
         if isinstance(region, str) and is_known(region) and region:

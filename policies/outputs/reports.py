@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.audit import AuditResult, Finding
-from policies.regulations import REGULATIONS
+from policies.regulations import CONTROLS, REGULATIONS
 from policies.rules import Rule, all_rules
 
 TOOL_NAME = "sovereign-booking-policies"
@@ -103,6 +103,8 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     help_markdown = (
         f"**{rule.title}**\n\n{rule.rationale}\n\n**Remediation.** {rule.remediation}\n\n**Regulation.**\n\n"
         + "\n".join(f"- [{r.title}]({r.url}): {r.citation}" for r in regulations)
+        + "\n\n**Controls.**\n\n"
+        + "\n".join(f"- `{c}` [{CONTROLS[c].title}]({CONTROLS[c].source})" for c in rule.controls)
     )
     return {
         "id": rule.id,
@@ -119,6 +121,9 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
             "enforcement": rule.enforcement,
             "regulations": [
                 {"id": r.id, "title": r.title, "citation": r.citation, "url": r.url} for r in regulations
+            ],
+            "controls": [
+                {"id": c, "title": CONTROLS[c].title, "source": CONTROLS[c].source} for c in rule.controls
             ],
         },
     }

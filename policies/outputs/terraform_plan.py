@@ -42,22 +42,82 @@ _SINGULAR = {
 }  # fmt: skip
 
 
+#: pulumi-gcp bridges the Terraform google provider (S3NS runs Google Cloud technology): its modules
+#: name the google_* types with these prefixes; a few types take another name altogether.
+_GCP_MODULES = {
+    "cloudrunv2": "cloud_run_v2",
+    "secretmanager": "secret_manager",
+    "servicenetworking": "service_networking",
+    "projects": "project",
+}
+_GCP_TYPE_OVERRIDES = {
+    "gcp:serviceaccount/account:Account": "google_service_account",
+    "gcp:projects/serviceIdentity:ServiceIdentity": "google_project_service_identity",
+}
+#: Block names of the google provider: Terraform keeps most plurals, singularises a few.
+_GCP_SINGULAR = {
+    "allows": "allow",
+    "denies": "deny",
+    "hostRules": "host_rule",
+    "pathMatchers": "path_matcher",
+    "pathRules": "path_rule",
+    "backends": "backend",
+    "envs": "env",
+    "lifecycleRules": "lifecycle_rule",
+    "replicas": "replicas",
+    "databaseFlags": "database_flags",
+    "authorizedNetworks": "authorized_networks",
+}
+#: google provider maps (not blocks).
+_GCP_MAPS = {"labels", "userLabels", "limits", "annotations", "effectiveLabels", "defaultLabels"}
+_GCP_IAM = re.compile(r"I[Aa][Mm](?=Member|Binding|Policy)")
+
+
+class _Naming:
+    """How one provider's Pulumi names become Terraform names."""
+
+    def __init__(self, singular: dict[str, str], maps: set[str]) -> None:
+        self.singular, self.maps = singular, maps
+
+    def snake(self, name: str, value: Any = None) -> str:
+        if isinstance(value, list) and name in _SINGULAR_WHEN_LIST and self.singular is _SINGULAR:
+            return _SINGULAR_WHEN_LIST[name]
+        return self.singular.get(name) or _CAMEL.sub("_", name).lower()
+
+
+_AWS_NAMING = _Naming(_SINGULAR, _MAPS)
+_GCP_NAMING = _Naming(_GCP_SINGULAR, _GCP_MAPS)
+
+
+def _naming(package: str) -> _Naming:
+    return _GCP_NAMING if package == "gcp" else _AWS_NAMING
+
+
 def terraform_type(type_token: str) -> str:
     if type_token in _TYPE_OVERRIDES:
         return _TYPE_OVERRIDES[type_token]
+    if type_token in _GCP_TYPE_OVERRIDES:
+        return _GCP_TYPE_OVERRIDES[type_token]
     package, middle, _ = type_token.split(":", 2)
     module, _, name = middle.partition("/")
-    snake = _CAMEL.sub("_", name).lower()
+    snake = _CAMEL.sub("_", _GCP_IAM.sub("Iam", name) if package == "gcp" else name).lower()
     if package == "aws" and module in _MODULE_DROPPED:
         return f"aws_{snake}"
+    if package == "gcp":
+        return f"google_{_GCP_MODULES.get(module, module.lower())}_{snake}"
     return f"{package}_{module.lower()}_{snake}" if module != "index" else f"{package}_{snake}"
 
 
-def _snake(name: str) -> str:
-    return _SINGULAR.get(name) or _CAMEL.sub("_", name).lower()
+#: Names that are a map in one resource type and a list of blocks in another (Scaleway database
+#: ``settings`` is a map; ECS cluster ``settings`` is Terraform's repeated ``setting`` block).
+_SINGULAR_WHEN_LIST = {"settings": "setting"}
 
 
-def _values(value: Any, key: str = "") -> tuple[Any, Any]:
+def _snake(name: str, value: Any = None) -> str:
+    return _AWS_NAMING.snake(name, value)
+
+
+def _values(value: Any, key: str = "", naming: _Naming = _AWS_NAMING) -> tuple[Any, Any]:
     """(terraform value, sensitive marker) for a model value."""
     if value is SECRET:
         return None, True
@@ -67,17 +127,17 @@ def _values(value: Any, key: str = "") -> tuple[Any, Any]:
         out: dict[str, Any] = {}
         sensitive: dict[str, Any] = {}
         for k, v in value.items():
-            converted, marker = _values(v, k)
-            name = k if key in _MAPS else _snake(k)
+            converted, marker = _values(v, k, naming)
+            name = k if key in naming.maps else naming.snake(k, v)
             if converted is not None:
                 out[name] = converted
             if marker:
                 sensitive[name] = marker
-        if key and key not in _MAPS:
+        if key and key not in naming.maps:
             return [out], ([sensitive] if sensitive else False)
         return out, (sensitive or False)
     if isinstance(value, list):
-        items = [_values(v, "") for v in value]
+        items = [_values(v, "", naming) for v in value]
         converted_list = []
         for (converted, _), original in zip(items, value, strict=True):
             # A list of objects: each object is one block, not a block inside a list.
@@ -104,12 +164,17 @@ def _identifiers(resource: Resource) -> set[str]:
     return found
 
 
-def _expressions(value: Any, targets: dict[str, str]) -> Any:
+def _expressions(value: Any, targets: dict[str, str], naming: _Naming = _AWS_NAMING) -> Any:
     """Terraform configuration expressions: references where a value names a resource of the stack."""
     if isinstance(value, dict):
-        return {k if k in _MAPS else _snake(k): _expressions(v, targets) for k, v in value.items()}
+        return {
+            k if k in naming.maps and not isinstance(v, list) else naming.snake(k, v): _expressions(
+                v, targets, naming
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_expressions(v, targets) for v in value]
+        return [_expressions(v, targets, naming) for v in value]
     if isinstance(value, str) and value in targets:
         return {"references": [f"{targets[value]}.id", targets[value]]}
     if value is SECRET:
@@ -142,16 +207,19 @@ def export(stack: Stack) -> dict[str, Any]:
     for resource in exported:
         address = names[resource.urn]
         tf_type, local = address.split(".", 1)
-        values, sensitive = _values(dict(resource.properties))
+        naming = _naming(resource.package)
+        values, sensitive = _values(dict(resource.properties), naming=naming)
         values["pulumi_urn"] = resource.urn
         if resource.region:
             values.setdefault("region", resource.region)
-        provider = f"registry.terraform.io/hashicorp/{resource.package}"
+        provider = (
+            f"registry.terraform.io/hashicorp/{'google' if resource.package == 'gcp' else resource.package}"
+        )
         entry = {"address": address, "mode": "managed", "type": tf_type, "name": local, "provider_name": provider,
                  "schema_version": 0, "values": values, "sensitive_values": sensitive or {}}  # fmt: skip
         planned.append(entry)
         own = {k: v for k, v in targets.items() if v != address}
-        expressions = _expressions(dict(resource.properties), own)
+        expressions = _expressions(dict(resource.properties), own, naming)
         # Dependencies the values cannot show (unknown ids in a preview) still connect the graph.
         for dependency in resource.dependencies:
             if dependency in names and names[dependency] != address:

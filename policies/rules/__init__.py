@@ -17,7 +17,7 @@ from functools import cache
 from typing import Literal
 
 from policies.model import Resource, Stack
-from policies.regulations import REGULATIONS, describe
+from policies.regulations import CONTROLS, REGULATIONS, controls_of, describe
 from policies.settings import PolicyConfig
 
 Severity = Literal["critical", "high", "medium", "low"]
@@ -55,8 +55,14 @@ class Rule:
             raise ValueError(f"{self.id}: unknown regulation id(s) {unknown}")
 
     @property
+    def controls(self) -> tuple[str, ...]:
+        """Ids of the catalog controls this rule implements (policies/regulations.py)."""
+        return controls_of(self.id, self.regulations)
+
+    @property
     def regulation(self) -> str:
-        return describe(self.regulations)
+        controls = "; ".join(CONTROLS[c].title for c in self.controls)
+        return describe(self.regulations) + (f". Controls: {controls}" if controls else "")
 
     @property
     def enforcement(self) -> str:

@@ -35,7 +35,10 @@ def refused(overrides: dict[str, str | None], secret: set[str] | None = None) ->
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"booking:target": "azure"}, "booking:target: must be one of aws, scaleway, s3ns, keystore (got 'azure')"),
+        (
+            {"booking:target": "azure"},
+            "booking:target: must be one of aws, scaleway, s3ns, keystore (got 'azure')",
+        ),
         ({"booking:target": None}, "booking:target: is required"),
         ({"booking:region": "us-east-1"}, "booking:region: must be one of eu-west-3 (got 'us-east-1')"),
         ({"booking:region": "eu-central-1"}, "booking:region: must be one of eu-west-3"),

@@ -75,7 +75,8 @@ def test_every_data_store_is_encrypted_under_an_external_key(aws_graph: Graph) -
     cluster = aws_graph.one("aws:ecs/cluster:Cluster")
     storage = cluster["inputs"]["configuration"]["managedStorageConfiguration"]
     aws_graph.key_by_arn(storage["fargateEphemeralStorageKmsKeyId"])
-    assert checked == 1 + 4 + 1 + 1 + 1 + 3  # RDS, log groups, secret, vault, trail, buckets
+    # RDS, log groups (api, web, flow, postgresql, exec, WAF, OS metrics, trail), secret, vault, trail, buckets
+    assert checked == 1 + 8 + 1 + 1 + 1 + 3
     buckets = aws_graph.of_type("aws:s3/bucket:Bucket")
     assert len(buckets) == 3
 

@@ -18,3 +18,19 @@ def preview_document(stack: str) -> dict[str, Any]:
 
         _CACHE[stack] = run_preview(stack).document
     return copy.deepcopy(_CACHE[stack])
+
+
+def as_export(document: dict[str, Any]) -> dict[str, Any]:
+    """The preview as `pulumi stack export` would show the deployed stack (version 3)."""
+    resources = []
+    for step in document["steps"]:
+        state = step["newState"]
+        resources.append(
+            {
+                "urn": state["urn"], "type": state["type"], "custom": state["custom"],
+                "id": (state.get("outputs") or {}).get("id", ""), "inputs": state["inputs"],
+                "outputs": state.get("outputs") or state["inputs"], "parent": state.get("parent", ""),
+                "provider": state.get("provider", ""), "dependencies": state.get("dependencies", []),
+            }
+        )  # fmt: skip
+    return {"version": 3, "deployment": {"manifest": {}, "resources": resources}}

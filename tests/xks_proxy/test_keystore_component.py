@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pulumi
@@ -18,7 +19,12 @@ BASE: dict[str, Any] = {
     "accessKeyIds": ["ABCDEFGHIJKLMNOPQRSTUVWX"],
     "tlsCertificatePem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
     "proxyRepository": "https://git.example.fr/sovereign-booking.git",
-    "proxyRef": "v1.0.0",
+    "proxyRef": "0123456789abcdef0123456789abcdef01234567",
+    "proxyCommitSigners": [
+        "release@example.fr ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeButWellFormedPublicKeyForTheTestsOnly1"
+    ],
+    "hsmCidrs": ["10.20.0.0/28"],
+    "custodianCidrs": ["198.51.100.0/29"],
 }
 
 
@@ -31,8 +37,8 @@ class Mocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if args.typ == "scaleway:instance/server:Server":
             state["privateIps"] = [{"id": "x", "address": f"172.16.0.{len(self.resources)}"}]
-        if args.typ == "scaleway:iam/apiKey:ApiKey":
-            state["secretKey"] = "mock-secret-key-value"
+        if args.typ == "scaleway:network/publicGatewayIp:PublicGatewayIp":
+            state["address"] = "51.159.0.20"
         if args.typ == "scaleway:loadbalancers/ip:Ip":
             state["ipAddress"] = "51.159.0.10"
         return f"fr-par/{args.name}-id", state
@@ -87,17 +93,120 @@ def test_baseline_two_zones_passthrough_lb_and_empty_secrets() -> None:
     assert len(components) <= 1
 
 
-def test_cloud_init_reads_secrets_from_files_and_pins_the_proxy() -> None:
-    from components.keystore import KeystoreStackConfig, render_cloud_init, render_proxy_config
+def script(raw: dict[str, Any] | None = None) -> str:
+    from components.keystore import KeystoreStackConfig, locked_requirements, render_cloud_init
+
+    cfg = KeystoreStackConfig.from_dict(copy.deepcopy(raw or BASE))
+    return render_cloud_init(cfg, 2, "fr-par", {"hsm-pin": "id1"}, locked_requirements())
+
+
+def test_cloud_init_reads_secrets_from_files_and_runs_the_verified_commit() -> None:
+    from components.keystore import KeystoreStackConfig, render_proxy_config
 
     cfg = KeystoreStackConfig.from_dict(copy.deepcopy(BASE))
     proxy_cfg = render_proxy_config(cfg, 2)
     assert '"pin_file": "/run/xks/hsm-pin"' in proxy_cfg and '"fleet_size": 2' in proxy_cfg
-    script = render_cloud_init(cfg, 2, "fr-par", {"hsm-pin": "id1"}, "KEY")
-    assert (
-        "checkout --quiet v1.0.0" in script and "python -m xks_proxy --config /etc/xks/config.yaml" in script
+    text = script()
+    sha = BASE["proxyRef"]
+    assert f"checkout --quiet {sha}" in text and f"verify-commit {sha}" in text
+    assert "gpg.ssh.allowedSignersFile=/etc/xks/allowed_signers" in text
+    assert BASE["proxyCommitSigners"][0] in text
+    assert "versions/latest/access" in text and "python -m xks_proxy --config /etc/xks/config.yaml" in text
+
+
+def test_hosts_install_exactly_the_locked_versions_by_hash() -> None:
+    import hashlib
+    import re
+    import tomllib
+
+    from components.keystore.supply_chain import LOCK
+
+    text = script()
+    lock = {p["name"]: p["version"] for p in tomllib.loads(LOCK.read_text())["package"]}
+    installs = [line for line in text.splitlines() if "pip install" in line]
+    assert installs and all(
+        "--require-hashes" in line and "--no-deps" in line and "--only-binary=:all:" in line
+        for line in installs
     )
-    assert "versions/latest/access" in script
+    req = text.split("cat > /etc/xks/requirements.txt <<'REQ'\n", 1)[1].split("\nREQ\n", 1)[0]
+    pins = dict(re.findall(r"^([a-z0-9-]+)==(\S+)", req, re.M))
+    for dist in ("botocore", "cryptography", "pyyaml", "python-pkcs11", "h11", "urllib3", "cffi"):
+        assert pins[dist] == lock[dist], dist  # the tested versions, not a hand-kept list
+    entries = req.split(" \\\n    --hash=")
+    assert len(re.findall(r"^[a-z0-9-]+==", req, re.M)) == len(pins)
+    assert all(
+        re.match(r"^[a-z0-9-]+==\S+ \\$", line) or "--hash=sha256:" in line for line in req.splitlines()
+    )
+    assert entries and f"{hashlib.sha256(LOCK.read_bytes()).hexdigest()}  /opt/xks/src/uv.lock" in text
+
+
+def test_proxy_distributions_cover_every_third_party_import_of_the_proxy() -> None:
+    import ast
+    import sys
+    from pathlib import Path
+
+    from components.keystore.supply_chain import IMPORT_NAMES, PROXY_DISTRIBUTIONS
+
+    imported: set[str] = set()
+    for path in (Path(__file__).resolve().parents[2] / "xks_proxy").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "xks_proxy"}
+    assert {IMPORT_NAMES.get(m, m) for m in third_party} <= set(PROXY_DISTRIBUTIONS), third_party
+
+
+def test_no_api_key_in_user_data_state_or_argv() -> None:
+    mocks, _ = build(BASE)
+    assert not by_type(mocks, "scaleway:iam/apiKey:ApiKey")  # nothing in the state to leak
+    everything = json.dumps([r.inputs for r in mocks.resources], default=str)
+    assert "secretKey" not in everything and "X-Auth-Token: " not in everything.replace(
+        "X-Auth-Token: %s", ""
+    )
+    (server, *_) = by_type(mocks, "scaleway:instance/server:Server")
+    user_data = server.inputs["userData"]["cloud-init"]
+    # The reader key reaches curl through a header file, never through argv (/proc/PID/cmdline).
+    assert "-H @/run/xks-auth/header" in user_data and "$(cat /etc/xks/scw-secret-key)" not in user_data
+    assert "X-Auth-Token: $(" not in user_data
+    (policy,) = by_type(mocks, "scaleway:iam/policy:Policy")
+    assert policy.inputs["rules"][0]["condition"] == 'inIpRange(request.ip, "51.159.0.20/32")'
+
+
+def test_hosts_have_no_public_ip_and_egress_is_allow_listed() -> None:
+    mocks, _ = build(BASE)
+    assert not by_type(mocks, "scaleway:instance/ip:Ip")
+    for server in by_type(mocks, "scaleway:instance/server:Server"):
+        assert server.inputs.get("enableDynamicIp") is False and "ipId" not in server.inputs
+    for sg in by_type(mocks, "scaleway:instance/securityGroup:SecurityGroup"):
+        assert sg.inputs["outboundDefaultPolicy"] == "drop"
+    (gateway,) = by_type(mocks, "scaleway:network/publicGateway:PublicGateway")
+    assert gateway.inputs["allowedIpRanges"] == ["198.51.100.0/29"]
+    text = script()
+    assert "policy drop;" in text and "meta skuid xks ip daddr 169.254.42.42 drop" in text
+    assert "IPAddressDeny=any" in text and "IPAddressAllow=localhost 172.16.32.0/22 10.20.0.0/28" in text
+    assert "--local-port 1-1023 -X DELETE http://169.254.42.42/user_data/cloud-init" in text
+
+
+def test_unit_runs_without_capabilities_with_nofile_limit_and_watchdog() -> None:
+    text = script()
+    assert "CAP_NET_BIND_SERVICE" not in text
+    assert "tcp dport 443 redirect to :8443" in text  # the balancer's 443 reaches the unprivileged port
+    assert "CapabilityBoundingSet=\n" in text and "AmbientCapabilities=\n" in text
+    assert "LimitNOFILE=65536" in text and "WatchdogSec=30" in text and "Type=notify" in text
+    from components.keystore import KeystoreStackConfig, render_proxy_config
+
+    server = json.loads(render_proxy_config(KeystoreStackConfig.from_dict(copy.deepcopy(BASE)), 2))["server"]
+    assert server["listen"] == "0.0.0.0:8443" and server["proxy_protocol_from"] == ["172.16.32.0/22"]
+
+
+def test_load_balancer_passes_tls_through_with_proxy_protocol_v2() -> None:
+    mocks, _ = build(BASE)
+    (backend,) = by_type(mocks, "scaleway:loadbalancers/backend:Backend")
+    assert backend.inputs["proxyProtocol"] == "v2" and backend.inputs["forwardPort"] == 443
+    (frontend,) = by_type(mocks, "scaleway:loadbalancers/frontend:Frontend")
+    assert frontend.inputs["inboundPort"] == 443
 
 
 def test_softhsm_is_flagged() -> None:
@@ -120,8 +229,15 @@ def test_softhsm_is_flagged() -> None:
         ("accessKeyIds", ["A" * 24, "B" * 24, "C" * 24], "accessKeyIds"),
         ("tlsCertificatePem", "-----BEGIN PRIVATE KEY-----", "tlsCertificatePem"),
         ("proxyRef", "main", "proxyRef"),
+        ("proxyRef", "v1.0.0", "proxyRef"),  # a tag can be moved: a full commit id only
+        ("proxyRef", "0123456", "proxyRef"),
+        ("proxyCommitSigners", [], "proxyCommitSigners"),
+        ("proxyCommitSigners", ["not a key"], "proxyCommitSigners"),
+        ("hsmCidrs", [], "hsmCidrs"),
+        ("hsmCidrs", ["10.20.0.1/28"], "hsmCidrs"),
+        ("privateNetworkCidr", "8.8.8.0/24", "privateNetworkCidr"),
         ("hsmModule", "libcryptoki.so", "hsmModule"),
-        ("surprise", 1, "unknown key"),
+        ("surprise", 1, "surprise: is not a known setting"),
     ],
 )
 def test_config_errors_name_the_key(key: str, value: Any, message: str) -> None:

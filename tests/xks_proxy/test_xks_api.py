@@ -7,6 +7,8 @@ import hashlib
 import http.client
 import json
 import ssl
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from pkcs11 import Attribute, ObjectClass
 
 from tests.xks_proxy.xks_helpers import (
     KEY,
@@ -100,7 +103,7 @@ def test_metadata_of_enabled_key(proxy: RunningProxy) -> None:
     [
         (KEY_ENC_ONLY, ["ENCRYPT"], "ENABLED"),
         (KEY_DEC_ONLY, ["DECRYPT"], "ENABLED"),
-        (KEY_DISABLED, [], "DISABLED"),
+        (KEY_DISABLED, ["ENCRYPT", "DECRYPT"], "DISABLED"),  # state and usage are independent
     ],
 )
 def test_metadata_reflects_usage_and_status_in_the_hsm(
@@ -144,7 +147,7 @@ def test_ivs_are_fresh(proxy: RunningProxy) -> None:
 
 def test_encrypt_only_and_decrypt_only_keys(proxy: RunningProxy) -> None:
     client = proxy.client()
-    enc = client.call("encrypt", encrypt_payload(), KEY_ENC_ONLY)
+    enc = client.call("encrypt", encrypt_payload(cdiv=False), KEY_ENC_ONLY)
     assert enc.status == 200
     r = client.call("decrypt", decrypt_payload(enc.body), KEY_ENC_ONLY)
     assert (r.status, r.body["errorName"]) == (400, "InvalidKeyUsageException")
@@ -156,6 +159,73 @@ def test_disabled_key_is_invalid_state(proxy: RunningProxy) -> None:
     client = proxy.client()
     r = client.call("encrypt", encrypt_payload(), KEY_DISABLED)
     assert (r.status, r.body["errorName"]) == (400, "InvalidStateException")
+
+
+def test_cdiv_on_a_key_that_cannot_decrypt_is_invalid_key_usage(proxy: RunningProxy) -> None:
+    r = proxy.client().call("encrypt", encrypt_payload(cdiv=True), KEY_ENC_ONLY)
+    assert (r.status, r.body["errorName"]) == (400, "InvalidKeyUsageException")
+    assert "ciphertextDataIntegrityValue" not in r.body
+
+
+def _keys(proxy: RunningProxy, *args: str) -> str:
+    """A custodian command, as the custodian runs it: another process (never C_Finalize under the proxy)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "xks_proxy", "keys", "--config", str(proxy.setup.config), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip()
+
+
+def test_state_is_kept_apart_from_usage(proxy_factory: Any) -> None:
+    proxy = proxy_factory(hsm_overrides={"key_cache_ttl_s": 0})
+    client = proxy.client()
+    # No usage at all, enabled: InvalidKeyUsage (the key exists and is enabled).
+    assert _keys(proxy, "usage", KEY, "--usage", "encrypt") == f"{KEY}: ENABLED usage=ENCRYPT"
+    r = client.call(
+        "decrypt", decrypt_payload(client.call("encrypt", encrypt_payload(cdiv=False), KEY).body), KEY
+    )
+    assert (r.status, r.body["errorName"]) == (400, "InvalidKeyUsageException")
+    # Encrypt-only, then disabled: InvalidState for both operations, usage still reported.
+    assert _keys(proxy, "disable", KEY) == f"{KEY}: DISABLED usage=ENCRYPT"
+    assert _keys(proxy, "show", KEY) == f"{KEY}: DISABLED usage=ENCRYPT"
+    bogus = {
+        "ciphertext": b64(b"x"),
+        "initializationVector": b64(b"i" * 12),
+        "authenticationTag": b64(b"t" * 16),
+    }
+    for op, payload in (("encrypt", encrypt_payload(cdiv=False)), ("decrypt", decrypt_payload(bogus))):
+        r = client.call(op, payload, KEY)
+        assert (r.status, r.body["errorName"]) == (400, "InvalidStateException"), op
+    meta = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, KEY).body
+    assert (meta["keyStatus"], meta["keyUsage"]) == ("DISABLED", ["ENCRYPT"])
+    # Enable restores the usage the key had.
+    assert _keys(proxy, "enable", KEY) == f"{KEY}: ENABLED usage=ENCRYPT"
+    assert client.call("encrypt", encrypt_payload(cdiv=False), KEY).status == 200
+    assert _keys(proxy, "destroy", KEY, "--yes") == f"{KEY}: DESTROYED"
+    r = client.call("encrypt", encrypt_payload(cdiv=False), KEY)
+    assert (r.status, r.body["errorName"]) == (404, "KeyNotFoundException")
+
+
+def test_no_usage_key_and_hsm_enforced_disable(tmp_path: Any) -> None:
+    from tests.xks_proxy.xks_helpers import make_setup
+    from xks_proxy.config import load_hsm_config
+    from xks_proxy.keys import KeyCustodian
+
+    setup = make_setup(tmp_path)
+    custodian = KeyCustodian(load_hsm_config(setup.config))
+    try:
+        assert custodian.set_usage(KEY, False, False).line() == f"{KEY}: ENABLED usage=-"
+        custodian.set_usage(KEY, True, True)
+        assert custodian.disable(KEY).line() == f"{KEY}: DISABLED usage=ENCRYPT,DECRYPT"
+        # The HSM itself refuses the disabled key, whatever the proxy does.
+        hsm_key = custodian.session.get_key(object_class=ObjectClass.SECRET_KEY, label=KEY)
+        assert (hsm_key[Attribute.ENCRYPT], hsm_key[Attribute.DECRYPT]) == (False, False)
+        assert custodian.enable(KEY).line() == f"{KEY}: ENABLED usage=ENCRYPT,DECRYPT"
+    finally:
+        custodian.close()
 
 
 # ------------------------------------------------------------------------------------- ciphertext errors
@@ -261,8 +331,30 @@ def test_unknown_key_and_not_allowed_key(proxy: RunningProxy) -> None:
     client = proxy.client()
     r = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, "key-absent")
     assert (r.status, r.body["errorName"]) == (404, "KeyNotFoundException")
+    absent = r.body
     r = client.call("metadata", {"requestMetadata": request_metadata("DescribeKey")}, "key-not-allowed")
-    assert (r.status, r.body["errorName"]) == (403, "AccessDeniedException")
+    # Outside the allow-list: the same answer as a missing key, so nothing leaks about other keys.
+    assert (r.status, r.body) == (404, absent)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b"{}",
+        b'{"requestMetadata":{"kmsOperation":"KmsHealthCheck"}}',
+        b'{"requestMetadata":{"kmsRequestId":"r-1"}}',
+        b'{"requestMetadata":"x"}',
+    ],
+    ids=["empty", "not-json", "array", "no-metadata", "no-request-id", "no-operation", "metadata-string"],
+)
+def test_health_requires_request_metadata(proxy: RunningProxy, body: bytes) -> None:
+    client = proxy.client()
+    path = f"{proxy.uri_path}/health"
+    r = client.raw("POST", path, body, client.signed_headers(path, body))
+    assert (r.status, r.body["errorName"]) == (400, "ValidationException")
 
 
 def test_uri_paths_and_methods(proxy: RunningProxy) -> None:

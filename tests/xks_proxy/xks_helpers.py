@@ -101,6 +101,7 @@ def make_setup(
     mtls: bool = False,
     hsm_overrides: dict[str, Any] | None = None,
     keystore_overrides: dict[str, Any] | None = None,
+    server_overrides: dict[str, Any] | None = None,
 ) -> Any:
     setup = dev_setup(
         tmp_path / "dev",
@@ -111,6 +112,7 @@ def make_setup(
     )
     cfg = yaml.safe_load(setup.config.read_text())
     cfg["hsm"].update({"health_interval_s": 0.2, **(hsm_overrides or {})})
+    cfg["server"].update(server_overrides or {})
     ks = cfg["keystores"][0]
     ks["allowed_key_ids"] = [KEY, KEY_ENC_ONLY, KEY_DEC_ONLY, KEY_DISABLED, "key-absent"]
     ks.update(keystore_overrides or {})
@@ -119,8 +121,8 @@ def make_setup(
 
     custodian = KeyCustodian(load_hsm_config(setup.config))
     try:
-        custodian.enable(KEY_ENC_ONLY, encrypt=True, decrypt=False)
-        custodian.enable(KEY_DEC_ONLY, encrypt=False, decrypt=True)
+        custodian.set_usage(KEY_ENC_ONLY, encrypt=True, decrypt=False)
+        custodian.set_usage(KEY_DEC_ONLY, encrypt=False, decrypt=True)
         custodian.disable(KEY_DISABLED)
     finally:
         custodian.close()

@@ -36,6 +36,7 @@ _SUPPORTED = sorted(
         for t in (
             __import__("policies.catalog", fromlist=["x"]).AWS_DATA_STORES.keys()
             | __import__("policies.catalog", fromlist=["x"]).SCALEWAY_DATA_STORES.keys()
+            | __import__("policies.catalog", fromlist=["x"]).GCP_DATA_STORES.keys()
             | __import__("policies.catalog", fromlist=["x"]).NON_DATA_TYPES
         )
         if not t.startswith(("pulumi", "random"))
@@ -43,7 +44,7 @@ _SUPPORTED = sorted(
     | {"aws_s3_bucket", "aws_opensearch_domain", "aws_s3_bucket_replication_configuration",
        "aws_lb_listener",
        "aws_cloudwatch_log_subscription_filter", "aws_iam_role", "aws_iam_role_policy", "aws_lb",
-       "aws_lb_target_group", "aws_lb_listener_rule", "aws_iam_role_policy_attachment", "gcp_storage_bucket",
+       "aws_lb_target_group", "aws_lb_listener_rule", "aws_iam_role_policy_attachment",
        "scaleway_datawarehouse_deployment", "scaleway_loadbalancers_frontend", "scaleway_loadbalancers_backend",
        "scaleway_loadbalancers_load_balancer", "scaleway_loadbalancers_ip", "scaleway_loadbalancers_route",
        "scaleway_loadbalancers_certificate", "scaleway_loadbalancers_private_network", "scaleway_network_vpc",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts import tokens
 from policies.catalog import S3_BUCKET_TYPES, SCALEWAY_BUCKET_TYPES
 from policies.model import Resource, Stack
 from policies.rules import Rule, Violation
@@ -17,6 +18,12 @@ SCALEWAY_BUCKET_ACLS = ("scaleway:object/bucketAcl:BucketAcl",)
 SCALEWAY_BUCKET_POLICIES = ("scaleway:object/bucketPolicy:BucketPolicy",)
 _BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 _PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
+GCP_BUCKET = tokens.GCP_BUCKET
+GCP_BUCKET_IAM = (
+    "gcp:storage/bucketIAMMember:BucketIAMMember",
+    "gcp:storage/bucketIAMBinding:BucketIAMBinding",
+)
+_GCP_PUBLIC = ("allUsers", "allAuthenticatedUsers")
 
 
 def _public_grants(policy: object) -> bool:
@@ -47,6 +54,15 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
             yield Violation("a public ACL grants access to everyone", bucket)
         if any(_public_grants(p.get("policy")) for p in settings_of(stack, bucket, BUCKET_POLICIES)):
             yield Violation("the bucket policy allows everyone ('*') without condition", bucket)
+    for bucket in stack.of_type(GCP_BUCKET):
+        if bucket.get("publicAccessPrevention") != "enforced":
+            yield Violation("publicAccessPrevention is not 'enforced': the bucket can be made public", bucket)
+        if not is_true(bucket.get("uniformBucketLevelAccess")):
+            yield Violation("uniformBucketLevelAccess is off: object ACLs can grant public access", bucket)
+    for member in stack.of_type(*GCP_BUCKET_IAM):
+        members = [member.get("member"), *as_list(member.get("members"))]
+        if any(m in _GCP_PUBLIC for m in members):
+            yield Violation("an IAM binding grants the bucket to allUsers or allAuthenticatedUsers", member)
     for bucket in stack.of_type(*SCALEWAY_BUCKET_TYPES):
         if _acl_public(bucket) or any(
             _acl_public(a) for a in settings_of(stack, bucket, SCALEWAY_BUCKET_ACLS)

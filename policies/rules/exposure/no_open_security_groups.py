@@ -27,6 +27,21 @@ def _ports(rule: dict[str, Any]) -> set[int] | None:
     return set(range(int(low), int(high) + 1))
 
 
+def _gcp_ports(allow: dict[str, Any]) -> set[int] | None:
+    """Ports a GCP firewall ``allow`` block opens; None for all protocols or ports."""
+    if str(allow.get("protocol")) in ("all", "-1"):
+        return None
+    ports: set[int] = set()
+    for entry in as_list(allow.get("ports")):
+        low, _, high = str(entry).partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            return None
+        if int(high or low) - int(low) > 1024:
+            return None
+        ports |= set(range(int(low), int(high or low) + 1))
+    return ports or None
+
+
 def _open_beyond_edge(rule: dict[str, Any]) -> str | None:
     sources = [*as_list(rule.get("cidrBlocks")), *as_list(rule.get("ipv6CidrBlocks"))]
     sources += [v for v in (rule.get("cidrIpv4"), rule.get("cidrIpv6")) if v]
@@ -61,6 +76,17 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
             problem = _open_beyond_edge(rule)
             if problem:
                 yield Violation(problem, resource)
+    for firewall in stack.of_type("gcp:compute/firewall:Firewall"):
+        # Deny rules close; an allow rule from the Internet opens (S3NS / Google Cloud technology).
+        if firewall.get("direction", default="INGRESS") != "INGRESS" or not firewall.get("allows"):
+            continue
+        opened = [s for s in as_list(firewall.get("sourceRanges")) if s in _OPEN]
+        for allow in as_list(firewall.get("allows")):
+            if not opened or not isinstance(allow, dict):
+                continue
+            ports = _gcp_ports(allow)
+            if ports is None or not ports <= _EDGE_PORTS:
+                yield Violation(f"firewall allows ingress from {opened[0]} beyond ports 80/443", firewall)
     for group in stack.of_type("scaleway:instance/securityGroup:SecurityGroup"):
         if group.get("inboundDefaultPolicy", default="accept") == "accept":
             yield Violation("inboundDefaultPolicy is accept: every port is open to the Internet", group)

@@ -22,6 +22,13 @@ _CREDENTIAL_NAME = re.compile(
 _VALUE_PROPERTIES = {
     "scaleway:secrets/version:Version": "data",
     "aws:ssm/parameter:Parameter": "value",
+    "gcp:secretmanager/secretVersion:SecretVersion": "secretData",
+}
+#: Properties named like credentials that hold a reference to a secret (its id), never its value, by
+#: type (S3NS: a Secret Manager version names its secret). Cloud Run's ``secretKeyRef.secret`` is
+#: recognised wherever it appears.
+_REFERENCES: dict[str, frozenset[str]] = {
+    "gcp:secretmanager/secretVersion:SecretVersion": frozenset({"secret"})
 }
 #: Values that are credentials whatever their name (AWS access keys, PEM private keys).
 _CREDENTIAL_VALUE = re.compile(r"(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----)")
@@ -31,7 +38,7 @@ def _is_credential_name(name: str) -> bool:
     return bool(_CREDENTIAL_NAME.search(name))
 
 
-def _plaintext(value: Any, path: str) -> Iterator[str]:
+def _plaintext(value: Any, path: str, references: frozenset[str] = frozenset()) -> Iterator[str]:
     """Paths of plaintext credentials in a property tree (container environments included)."""
     if isinstance(value, dict):
         # ECS container definitions and similar: {"name": "DB_PASSWORD", "value": "..."}.
@@ -40,6 +47,8 @@ def _plaintext(value: Any, path: str) -> Iterator[str]:
             yield f"{path}.{name}"
         for key, item in value.items():
             child = f"{path}.{key}" if path else key
+            if child in references or (key == "secret" and path.endswith("secretKeyRef")):
+                continue
             if _is_credential_name(key) and is_plain_string(item):
                 yield child
             else:
@@ -73,7 +82,7 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
             yield Violation(
                 f"{value_property} is a secret value in plaintext (not a Pulumi secret)", resource
             )
-        for path in _plaintext(resource.properties, ""):
+        for path in _plaintext(resource.properties, "", _REFERENCES.get(resource.type, frozenset())):
             yield Violation(f"{path} is a credential in plaintext (not a Pulumi secret)", resource)
 
 

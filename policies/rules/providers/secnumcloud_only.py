@@ -1,37 +1,66 @@
-"""BK-PROV-002: in SecNumCloud-only mode, every resource is created by a SecNumCloud-qualified provider."""
+"""BK-PROV-002: where SecNumCloud is required, every resource is a service inside its provider's
+SecNumCloud-qualified perimeter (data/facts/providers.yaml)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts.providers import by_package, perimeter
 from policies.model import Stack
 from policies.rules import Rule, Violation
 from policies.settings import PolicyConfig
 
+#: Stack config key by which a stack declares that its data requires a SecNumCloud-qualified offer
+#: (loi SREN art. 31; circular n° 6519/SG). The policy config's ``secnumcloudOnly`` does the same for
+#: every stack it judges (CrossGuard sees only the policy config).
+STACK_SWITCH = "booking:requireSecNumCloud"
+
+
+def required(stack: Stack, config: PolicyConfig) -> bool:
+    return config.secnumcloud_only or str(stack.config.get(STACK_SWITCH, "")).lower() == "true"
+
 
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
-    if not config.secnumcloud_only:
+    if not required(stack, config):
         return
+    facts = by_package()
     for resource in stack:
-        if resource.custom and resource.package not in config.secnumcloud_providers:
+        if not resource.custom or resource.is_provider:
+            continue
+        provider = facts.get(resource.package)
+        if provider is not None and provider.engine:
+            continue  # the engine's own resources create nothing in a cloud
+        if resource.package not in config.secnumcloud_providers or provider is None:
+            snc = provider.secnumcloud if provider else None
+            status = snc.status if snc else "not in data/facts/providers.yaml"
             yield Violation(
-                f"provider {resource.package!r} holds no SecNumCloud qualification "
-                f"(qualified: {', '.join(config.secnumcloud_providers)})",
+                f"provider {resource.package!r} holds no SecNumCloud qualification (status: {status})",
+                resource,
+            )
+            continue
+        if resource.type not in perimeter(resource.package):
+            # Fail closed: a service the data file does not list is outside the perimeter.
+            yield Violation(
+                f"{resource.type} is not in the SecNumCloud-qualified perimeter of {resource.package!r} "
+                "(no row covers it in data/facts/providers.yaml)",
                 resource,
             )
 
 
 RULE = Rule(
     id="BK-PROV-002",
-    title="In SecNumCloud-only mode, every resource is created by a SecNumCloud-qualified provider",
-    severity="high",
+    title="Where SecNumCloud is required, every resource is a service inside the qualified perimeter",
+    severity="critical",
     mandatory=True,
-    regulations=("SNC-3.2-19",),
-    remediation="Move the stack to a SecNumCloud-qualified provider, or turn 'secnumcloudOnly' off for stacks "
-    "that do not require it.",
+    regulations=("SNC-3.2-19", "SREN-31"),
+    remediation=(
+        "Use only services listed in the provider's 'perimeter' rows of data/facts/providers.yaml (each with a "
+        "dated source); to add a service, first obtain the provider's confirmation that it is inside the "
+        "qualified perimeter and record it there with its source."
+    ),
     rationale=(
-        "SecNumCloud §19 requires immunity from non-European law, which neither an external key store nor a "
-        "European region gives a US provider."
+        "Loi SREN art. 31 and circular n° 6519/SG require a SecNumCloud-qualified offer for health data of a "
+        "State service; a qualification covers named services, not a provider's whole catalogue."
     ),
     check=check,
     scope="resource",

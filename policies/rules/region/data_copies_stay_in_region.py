@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
+from facts import tokens
 from facts.tokens import KMS_KEY
 from policies.catalog import S3_BUCKET_TYPES
 from policies.model import Resource, Stack, is_known, region_of_zone
@@ -61,7 +63,45 @@ def _bucket_destination(
         yield Violation(f"{what} goes to bucket {reference} in {target.region}", resource)
 
 
+_GCP_LOG_BUCKET = re.compile(
+    r"^logging\.googleapis\.com/projects/[^/]+/locations/(?P<location>[^/]+)/buckets/[^/]+$"
+)
+
+
+def _gcp_copies(stack: Stack, allowed: tuple[str, ...]) -> Iterator[Violation]:
+    """Google Cloud technology (S3NS): backup locations, secret replicas and log sink destinations."""
+    for database in stack.of_type(tokens.GCP_SQL_INSTANCE):
+        location = database.get("settings", "backupConfiguration", "location")
+        if not location:
+            # Unset, Cloud SQL stores backups in the multi-region nearest the instance.
+            yield Violation(
+                "backupConfiguration.location is unset: backups may go to a multi-region", database
+            )
+        elif is_known(location) and location not in allowed:
+            yield Violation(f"backups are stored in {location}", database)
+    for secret in stack.of_type(tokens.GCP_SECRET):
+        if secret.get("replication", "automatic") is not None:
+            yield Violation("automatic replication lets Secret Manager place copies in any location", secret)
+        for replica in as_list(secret.get("replication", "userManaged", "replicas")):
+            location = replica.get("location") if isinstance(replica, dict) else None
+            if isinstance(location, str) and is_known(location) and location not in allowed:
+                yield Violation(f"a replica is stored in {location}", secret)
+    for sink in stack.of_type("gcp:logging/projectSink:ProjectSink"):
+        destination = sink.get("destination")
+        if not isinstance(destination, str) or not is_known(destination):
+            continue
+        match = _GCP_LOG_BUCKET.match(destination)
+        if match is None:
+            # Storage, BigQuery or Pub/Sub destinations would need their own location checks: refused.
+            yield Violation(
+                f"log sink destination {destination} is not a log bucket of the allowed region", sink
+            )
+        elif match["location"] not in allowed:
+            yield Violation(f"log sink sends logs to {match['location']}", sink)
+
+
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
+    yield from _gcp_copies(stack, config.regions_for("gcp"))
     aws_allowed = config.regions_for("aws")
     for resource in stack:
         if not resource.custom or resource.is_provider:

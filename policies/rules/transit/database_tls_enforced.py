@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts import tokens
 from policies.model import Resource, Stack
 from policies.rules import Rule, Violation
 from policies.rules._helpers import as_list, is_true
 from policies.settings import PolicyConfig
 
 #: Parameters that force TLS, by engine family, with the values that turn it on.
+#: Cloud SQL ssl_mode values that refuse every unencrypted connection (S3NS / Google Cloud technology).
+_GCP_TLS_ONLY = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
 _FORCE_TLS = {"rds.force_ssl": ("1", "true", "on"), "require_secure_transport": ("1", "on", "true")}
 
 
@@ -53,6 +56,12 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
                 )
             elif not _forces_tls(group):
                 yield Violation(f"parameter group {group.name} does not set rds.force_ssl=1", database)
+    for database in stack.of_type(tokens.GCP_SQL_INSTANCE):
+        mode = database.get("settings", "ipConfiguration", "sslMode")
+        if mode not in _GCP_TLS_ONLY:
+            yield Violation(
+                f"ipConfiguration.sslMode is {mode!r}: unencrypted connections are accepted", database
+            )
     for cache in stack.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
         if not is_true(cache.get("transitEncryptionEnabled")):
             yield Violation("transitEncryptionEnabled is not true", cache)
@@ -66,7 +75,8 @@ RULE = Rule(
     regulations=("ANSSI-TLS", "HDS-2024"),
     remediation=(
         "Attach a parameter group of the stack with rds.force_ssl=1 (PostgreSQL) or "
-        "require_secure_transport=ON (MySQL); enable transitEncryptionEnabled on ElastiCache."
+        "require_secure_transport=ON (MySQL); enable transitEncryptionEnabled on ElastiCache; on S3NS set "
+        "Cloud SQL ip_configuration.ssl_mode=ENCRYPTED_ONLY."
     ),
     rationale="Inside the VPC too, health data travels encrypted: the network is not a trust boundary.",
     check=check,

@@ -1,0 +1,87 @@
+"""The S3NS option under the rules: its compliant stack passes; each single-property mutant is caught
+by the expected rule in preview form and in `pulumi stack export` form; the qualified-perimeter rule
+fails the two other options when SecNumCloud is required."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from policies.audit import audit_export, audit_preview
+from policies.settings import PolicyConfig
+from tests.policies.policy_mutants import Mutant
+from tests.policies.policy_support import as_export, preview_document
+from tests.policies.s3ns_mutants import S3NS, S3NS_MUTANTS
+
+REQUIRED = replace(PolicyConfig(), secnumcloud_only=True)
+
+
+def _stack_config(document: dict[str, Any]) -> dict[str, Any]:
+    return dict(document.get("config") or {})
+
+
+def test_compliant_stack_passes_in_both_forms() -> None:
+    document = preview_document(S3NS)
+    assert audit_preview(document, S3NS).passed
+    assert audit_export(as_export(document), S3NS, stack_config=_stack_config(document)).passed
+
+
+def test_at_least_the_required_mutant_kinds_exist() -> None:
+    rules = {m.expected_rule for m in S3NS_MUTANTS}
+    assert {"BK-ENC-005", "BK-REGION-001", "BK-PROV-002", "BK-EXP-002", "BK-TLS-004", "BK-EXP-004"} <= rules
+    assert len({m.name for m in S3NS_MUTANTS}) == len(S3NS_MUTANTS)
+
+
+@pytest.mark.parametrize("mutant", S3NS_MUTANTS, ids=lambda m: m.name)
+def test_mutant_caught_in_preview_form(mutant: Mutant) -> None:
+    result = audit_preview(mutant.apply(preview_document(mutant.stack)), mutant.stack)
+    failed = {f.rule_id for f in result.failed if f.mandatory}
+    assert mutant.expected_rule in failed, (
+        f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
+    )
+
+
+@pytest.mark.parametrize("mutant", S3NS_MUTANTS, ids=lambda m: m.name)
+def test_mutant_caught_in_export_form(mutant: Mutant) -> None:
+    document = mutant.apply(preview_document(mutant.stack))
+    result = audit_export(as_export(document), mutant.stack, stack_config=_stack_config(document))
+    failed = {f.rule_id for f in result.failed if f.mandatory}
+    assert mutant.expected_rule in failed, (
+        f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
+    )
+
+
+@pytest.mark.parametrize("stack", ["aws-xks-paris", "scaleway-paris"])
+def test_other_options_fail_the_perimeter_when_secnumcloud_is_required(stack: str) -> None:
+    document = preview_document(stack)
+    assert not {f.rule_id for f in audit_preview(document, stack).failed} & {"BK-PROV-002"}
+    result = audit_preview(document, stack, config=REQUIRED)
+    outside = [f for f in result.failed if f.rule_id == "BK-PROV-002"]
+    cloud = [
+        s
+        for s in document["steps"]
+        if s["newState"]["custom"] and not s["newState"]["type"].startswith(("pulumi:", "random:"))
+    ]
+    assert outside and len(outside) >= len(cloud) - 1
+
+
+def test_s3ns_passes_the_perimeter_when_required_by_policy_config_too() -> None:
+    result = audit_preview(preview_document(S3NS), S3NS, config=REQUIRED)
+    assert not [f for f in result.failed if f.rule_id == "BK-PROV-002"]
+
+
+def test_perimeter_rows_name_dated_sources_and_only_their_package() -> None:
+    from facts.providers import by_package, perimeter
+    from reporting.facts import load_sources
+    from tests.policies.policy_support import ROOT
+
+    sources = load_sources(ROOT / "data")
+    rows = by_package()["gcp"].perimeter
+    assert rows and by_package()["gcp"].secnumcloud is not None
+    for row in rows:
+        assert all(s in sources and sources[s].retrieved for s in row.sources), row.service
+        assert all(t.startswith("gcp:") for t in row.types)
+    assert perimeter("aws") == {} and perimeter("scaleway") == {}
+    assert "gcp:pubsub/topic:Topic" not in perimeter("gcp")
