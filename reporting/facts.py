@@ -300,13 +300,13 @@ def _read(path: Path) -> Any:
         raise FactsError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from error
 
 
-def _parse(model: type[M], path: Path, document: Any | None = None) -> M:
+def _parse(model: type[M], path: Path, document: Any | None = None, prefix: str = "") -> M:
     raw = _read(path) if document is None else document
     try:
         return model.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        where = ".".join([*([prefix] if prefix else []), *(str(p) for p in first["loc"])]) or "(top level)"
         raise FactsError(f"{path}: {where}: {first['msg']}") from error
 
 
@@ -331,17 +331,25 @@ def _cited_ids(value: Any) -> list[tuple[str, str]]:
     return found
 
 
+def load_sources(data_dir: Path = DATA_DIR) -> dict[str, Source]:
+    """Every source of ``data/facts/sources.yaml`` by id, each with a dated retrieval."""
+    sources_path = data_dir / "facts" / "sources.yaml"
+    document = _read(sources_path)
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), dict):
+        raise FactsError(f"{sources_path}: sources: must be a mapping of source ids")
+    return {
+        key: _parse(Source, sources_path, value, f"sources.{key}")
+        if isinstance(value, dict)
+        else _bad(sources_path, key)
+        for key, value in document["sources"].items()
+    }
+
+
 def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
     """Loads and cross-checks every data file; ``weights`` replaces data/facts/weights.yaml."""
     facts_dir = data_dir / "facts"
     sources_path = facts_dir / "sources.yaml"
-    sources_doc = _read(sources_path)
-    if not isinstance(sources_doc, dict) or not isinstance(sources_doc.get("sources"), dict):
-        raise FactsError(f"{sources_path}: sources: must be a mapping of source ids")
-    sources = {
-        key: _parse(Source, sources_path, value) if isinstance(value, dict) else _bad(sources_path, key)
-        for key, value in sources_doc["sources"].items()
-    }
+    sources = load_sources(data_dir)
     paths = {
         "options": facts_dir / "options.yaml",
         "threats": facts_dir / "threats.yaml",
@@ -363,7 +371,7 @@ def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
     options = _parse(OptionsFile, paths["options"], docs["options"])
     providers_doc = docs["providers"] if isinstance(docs["providers"], dict) else {}
     providers = {
-        key: _parse(Provider, paths["providers"], value)
+        key: _parse(Provider, paths["providers"], value, f"providers.{key}")
         for key, value in (providers_doc.get("providers") or {}).items()
         if isinstance(value, dict)
     }

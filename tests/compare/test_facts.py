@@ -40,7 +40,7 @@ def test_shipped_data_loads(data: Path) -> None:
 def test_source_without_retrieval_date(data: Path) -> None:
     edit(data / "facts/sources.yaml", lambda d: d["sources"]["cloud-act"].update(retrieved="recently"))
     message = error_of(data)
-    assert "sources.yaml" in message and "retrieved" in message and "YYYY-MM-DD" in message
+    assert "sources.yaml: sources.cloud-act.retrieved:" in message and "YYYY-MM-DD" in message
 
 
 def test_unknown_source_id(data: Path) -> None:
