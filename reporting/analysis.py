@@ -12,7 +12,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY, SCALEWAY_KEY
+from facts.tokens import (
+    CUSTOM_KEY_STORE,
+    GCP_BUCKET,
+    GCP_KMS_KEY,
+    GCP_SECRET,
+    GCP_SQL_INSTANCE,
+    KMS_KEY,
+    SCALEWAY_KEY,
+)
 
 CATEGORIES = ("compute", "data", "network", "keys", "logging", "identity", "other")
 
@@ -61,12 +69,12 @@ DATA_STORE_TYPES = (
     "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "scaleway:secrets/secret:Secret",
     "scaleway:containers/container:Container",
-    "gcp:sql/databaseInstance:DatabaseInstance",
-    "gcp:storage/bucket:Bucket",
-    "gcp:secretmanager/secret:Secret",
+    GCP_SQL_INSTANCE,
+    GCP_BUCKET,
+    GCP_SECRET,
     "gcp:logging/projectBucketConfig:ProjectBucketConfig",
 )
-KEY_TYPES = (KMS_KEY, SCALEWAY_KEY, "gcp:kms/cryptoKey:CryptoKey")
+KEY_TYPES = (KMS_KEY, SCALEWAY_KEY, GCP_KMS_KEY)
 
 
 class PreviewError(ValueError):
@@ -194,7 +202,7 @@ def _describe_key(state: dict[str, Any], option: Option) -> tuple[str, str, str]
         else:
             where, operator = f"AWS KMS {option.region()}", "AWS"
         return where, operator, str((inputs.get("tags") or {}).get("booking:data-domain", ""))
-    if state["type"] == "gcp:kms/cryptoKey:CryptoKey":
+    if state["type"] == GCP_KMS_KEY:
         return f"Cloud KMS {option.region()} (S3NS)", "S3NS", suffix
     return f"Scaleway Key Manager {inputs.get('region', option.region())}", "Scaleway", suffix
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facts.tokens import GCP_SQL_INSTANCE
 from reporting.facts import Cited, LegalRule, Text, VerdictCell
 from reporting.model import Column, Report
 
@@ -74,7 +75,7 @@ def exit_figures(report: Report, column: Column) -> ExitFigures:
         if s["type"] in ("aws:rds/instance:Instance", "scaleway:databases/instance:Instance")
     ) + sum(
         float((s.get("inputs", {}).get("settings") or {}).get("diskSize", 0) or 0)
-        for s in column.option.of_type("gcp:sql/databaseInstance:DatabaseInstance")
+        for s in column.option.of_type(GCP_SQL_INSTANCE)
     )
     volume = db + a.appointments_per_month * a.document_share * a.document_kb * a.retention_months / (
         1024 * 1024
