@@ -8,7 +8,8 @@ bootstrap:
 audit: bootstrap
 	uv run --frozen python scripts/audit.py --out reports
 
-## The comparison report for ministries: reports/compare/compare.html and compare.md
+## The comparison for ministries: full report and one-page summary, English and French, HTML and PDF
+## (reports/compare/{compare,summary}{,.fr}.{html,pdf}); weights in data/facts/weights.yaml
 compare: bootstrap
 	uv run --frozen python scripts/compare.py --out reports/compare
 

@@ -12,13 +12,26 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY, SCALEWAY_KEY
+from facts.tokens import (
+    CUSTOM_KEY_STORE,
+    GCP_BUCKET,
+    GCP_KMS_KEY,
+    GCP_SECRET,
+    GCP_SQL_INSTANCE,
+    KMS_KEY,
+    SCALEWAY_KEY,
+)
 
 CATEGORIES = ("compute", "data", "network", "keys", "logging", "identity", "other")
 
 #: Type-token fragments → category (first match wins). Component resources are not counted.
 _CATEGORY_RULES: tuple[tuple[str, str], ...] = (
     ("kms/", "keys"),
+    ("gcp:sql/", "data"),
+    ("gcp:storage/", "data"),
+    ("gcp:cloudrun", "compute"),
+    ("gcp:compute/", "network"),
+    ("gcp:logging/", "logging"),
     ("keymanager/", "keys"),
     ("secretsmanager/", "keys"),
     ("secrets/", "keys"),
@@ -56,7 +69,12 @@ DATA_STORE_TYPES = (
     "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "scaleway:secrets/secret:Secret",
     "scaleway:containers/container:Container",
+    GCP_SQL_INSTANCE,
+    GCP_BUCKET,
+    GCP_SECRET,
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig",
 )
+KEY_TYPES = (KMS_KEY, SCALEWAY_KEY, GCP_KMS_KEY)
 
 
 class PreviewError(ValueError):
@@ -99,7 +117,8 @@ class Option:
         return (
             self.config.get("booking:region")
             or self.config.get("aws:region")
-            or self.config.get("scaleway:region", "unknown")
+            or self.config.get("scaleway:region")
+            or self.config.get("gcp:region", "unknown")
         )
 
     def sizes(self) -> dict[str, Any]:
@@ -122,10 +141,8 @@ def option_from_preview(stack: str, document: Mapping[str, Any]) -> Option:
         if isinstance(state, dict) and "type" in state and "urn" in state:
             states.append(state)
     target = str(config.get("booking:target", ""))
-    if target not in ("aws", "scaleway", "keystore"):
-        raise PreviewError(
-            f"preview of {stack!r}: booking:target {target!r} is not aws, scaleway or keystore"
-        )
+    if not target:
+        raise PreviewError(f"preview of {stack!r}: config has no booking:target")
     return Option(stack, target, {str(k): str(v) for k, v in config.items()}, states)
 
 
@@ -174,9 +191,25 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def _describe_key(state: dict[str, Any], option: Option) -> tuple[str, str, str]:
+    """Where a key's material lives, who operates it, and its data domain."""
+    inputs = state.get("inputs", {})
+    suffix = name_of(state["urn"]).rsplit("-", 1)[-1]
+    if state["type"] == KMS_KEY:
+        if inputs.get("customKeyStoreId"):
+            where = f"HSM in France (external key {inputs.get('xksKeyId', '?')})"
+            operator = "French key custodian; used by AWS KMS"
+        else:
+            where, operator = f"AWS KMS {option.region()}", "AWS"
+        return where, operator, str((inputs.get("tags") or {}).get("booking:data-domain", ""))
+    if state["type"] == GCP_KMS_KEY:
+        return f"Cloud KMS {option.region()} (S3NS)", "S3NS", suffix
+    return f"Scaleway Key Manager {inputs.get('region', option.region())}", "Scaleway", suffix
+
+
 def custody(option: Option) -> Custody:
     """Each key of the stack, where its material lives, who operates it and which stores it protects."""
-    key_states = [s for s in option.states if s["type"] in (KMS_KEY, SCALEWAY_KEY)]
+    key_states = [s for s in option.states if s["type"] in KEY_TYPES]
     ids: dict[str, Key] = {}
     keys: list[Key] = []
     store = "none"
@@ -187,22 +220,11 @@ def custody(option: Option) -> Custody:
         store_operator = "French key custodian (XKS proxy + HSM in France)"
     for state in key_states:
         inputs, outputs = state.get("inputs", {}), state.get("outputs", {}) or {}
-        if state["type"] == KMS_KEY:
-            external = bool(inputs.get("customKeyStoreId"))
-            where = (
-                f"HSM in France (external key {inputs.get('xksKeyId', '?')})"
-                if external
-                else f"AWS KMS {option.region()}"
-            )
-            operator = "French key custodian; used by AWS KMS" if external else "AWS"
-            domain = str((inputs.get("tags") or {}).get("booking:data-domain", ""))
-        else:
-            where = f"Scaleway Key Manager {inputs.get('region', option.region())}"
-            operator = "Scaleway"
-            domain = name_of(state["urn"]).rsplit("-", 1)[-1]
+        where, operator, domain = _describe_key(state, option)
         key = Key(name_of(state["urn"]), state["type"], where, operator, domain=domain)
         keys.append(key)
-        for ident in (outputs.get("arn"), outputs.get("id"), outputs.get("keyId")):
+        full_name = f"{inputs.get('keyRing')}/cryptoKeys/{inputs.get('name', name_of(state['urn']))}"
+        for ident in (outputs.get("arn"), outputs.get("id"), outputs.get("keyId"), full_name):
             if isinstance(ident, str) and ident:
                 ids[ident] = key
     unkeyed = []
@@ -220,455 +242,3 @@ def custody(option: Option) -> Custody:
         if not found and state["type"] != "scaleway:containers/container:Container":
             unkeyed.append(label)
     return Custody(store, store_operator, keys, unkeyed)
-
-
-# --- bill of materials -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Assumptions:
-    """The load model: not sourced facts, listed in the report as assumptions."""
-
-    appointments_per_month: int = 5_000_000
-    kb_per_appointment: float = 500.0  # HTTP requests and responses through the load balancer
-    kms_requests_per_appointment: float = 2.0  # envelope decrypts reaching KMS or Key Manager (after caching)
-    nat_kb_per_appointment: float = 10.0  # outbound calls (SMS/e-mail gateways) through NAT
-    document_share: float = 0.1  # share of appointments that upload a document
-    document_kb: float = 200.0
-    retention_months: float = 3.0  # appointment data kept 3 months (CE 12 March 2021 n° 450163)
-    log_kb_per_appointment: float = 2.0
-    hours_per_month: float = 730.0
-
-    def describe(self) -> list[tuple[str, str]]:
-        return [
-            ("Appointments per month", f"{self.appointments_per_month:,}"),
-            ("Traffic through the load balancer per appointment", f"{self.kb_per_appointment:g} KB"),
-            (
-                "Key-service requests per appointment (after data-key caching)",
-                f"{self.kms_requests_per_appointment:g}",
-            ),
-            ("Outbound traffic through NAT per appointment", f"{self.nat_kb_per_appointment:g} KB"),
-            ("Share of appointments uploading a document", f"{self.document_share:.0%}"),
-            ("Document size", f"{self.document_kb:g} KB"),
-            ("Retention of appointment data", f"{self.retention_months:g} months (as in CE n° 450163)"),
-            ("Logs per appointment", f"{self.log_kb_per_appointment:g} KB"),
-            ("Hours per month", f"{self.hours_per_month:g}"),
-            ("Services run at the preview's fixed size", "no autoscaling modelled"),
-        ]
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """One line of the bill of materials, before pricing."""
-
-    category: str
-    item: str
-    quantity: float
-    unit: str
-    price_key: str
-    basis: str
-
-
-GB = 1024 * 1024  # KB per GB
-
-
-def bill_of_materials(option: Option, a: Assumptions) -> list[Quantity]:
-    if option.target == "aws":
-        return _aws_bom(option, a)
-    if option.target == "scaleway":
-        return _scaleway_bom(option, a)
-    return _keystore_bom(option, a)
-
-
-def _documents_gb(a: Assumptions) -> float:
-    return a.appointments_per_month * a.document_share * a.document_kb * a.retention_months / GB
-
-
-def _aws_bom(option: Option, a: Assumptions) -> list[Quantity]:
-    h = a.hours_per_month
-    n = a.appointments_per_month
-    lines: list[Quantity] = []
-    tasks = {
-        name_of(t["urn"]): t.get("inputs", {})
-        for t in option.of_type("aws:ecs/taskDefinition:TaskDefinition")
-    }
-    for service in option.of_type("aws:ecs/service:Service"):
-        inputs = service.get("inputs", {})
-        count = float(inputs.get("desiredCount", 1))
-        task: dict[str, Any] = next(
-            (t for name, t in tasks.items() if name.startswith(name_of(service["urn"]))), {}
-        )
-        vcpu = float(task.get("cpu", 256)) / 1024
-        mem = float(task.get("memory", 512)) / 1024
-        label = name_of(service["urn"])
-        lines.append(
-            Quantity(
-                "compute",
-                f"Fargate {label}: {count:g} x {vcpu:g} vCPU",
-                count * vcpu * h,
-                "vCPU-hours",
-                "fargate-arm-vcpu-hour",
-                "desiredCount x cpu/1024 x hours",
-            )
-        )
-        lines.append(
-            Quantity(
-                "compute",
-                f"Fargate {label}: {count:g} x {mem:g} GB",
-                count * mem * h,
-                "GB-hours",
-                "fargate-arm-gb-hour",
-                "desiredCount x memory/1024 x hours",
-            )
-        )
-    for db in option.of_type("aws:rds/instance:Instance"):
-        inputs = db.get("inputs", {})
-        copies = 2.0 if inputs.get("multiAz") else 1.0
-        cls = inputs.get("instanceClass", "?")
-        lines.append(
-            Quantity(
-                "data",
-                f"RDS {cls}{' Multi-AZ' if copies == 2 else ''}",
-                copies * h,
-                "instance-hours",
-                f"rds-instance-hour:{cls}",
-                "instances (x2 Multi-AZ) x hours",
-            )
-        )
-        storage = float(inputs.get("allocatedStorage", 0))
-        lines.append(
-            Quantity(
-                "data",
-                f"RDS {inputs.get('storageType', 'gp3')} storage {storage:g} GB",
-                copies * storage,
-                "GB-months",
-                "rds-gp3-gb-month",
-                "allocatedStorage (x2 Multi-AZ)",
-            )
-        )
-    buckets = option.of_type("aws:s3/bucket:Bucket")
-    if buckets:
-        lines.append(
-            Quantity(
-                "data",
-                "S3 documents (retained)",
-                _documents_gb(a),
-                "GB-months",
-                "s3-gb-month",
-                "appointments x document share x size x retention",
-            )
-        )
-    for _vault in option.of_type("aws:backup/vault:Vault"):
-        db_gb = sum(
-            float(d.get("inputs", {}).get("allocatedStorage", 0))
-            for d in option.of_type("aws:rds/instance:Instance")
-        )
-        lines.append(
-            Quantity(
-                "data",
-                "AWS Backup vault (database + documents)",
-                db_gb + _documents_gb(a),
-                "GB-months",
-                "backup-gb-month",
-                "database storage + documents",
-            )
-        )
-    nats = option.of_type("aws:ec2/natGateway:NatGateway")
-    if nats:
-        lines.append(
-            Quantity(
-                "network",
-                f"NAT gateways x{len(nats)}",
-                len(nats) * h,
-                "NAT-hours",
-                "nat-hour",
-                "NAT gateways in the preview x hours",
-            )
-        )
-        lines.append(
-            Quantity(
-                "network",
-                "NAT data processed",
-                n * a.nat_kb_per_appointment / GB,
-                "GB",
-                "nat-gb",
-                "appointments x outbound KB",
-            )
-        )
-    eips = option.of_type("aws:ec2/eip:Eip")
-    if eips:
-        lines.append(
-            Quantity(
-                "network",
-                f"Public IPv4 (Elastic IPs x{len(eips)})",
-                len(eips) * h,
-                "IPv4-hours",
-                "public-ipv4-hour",
-                "Elastic IPs in the preview x hours",
-            )
-        )
-    for lb in option.of_type("aws:lb/loadBalancer:LoadBalancer"):
-        lines.append(Quantity("network", f"ALB {name_of(lb['urn'])}", h, "ALB-hours", "alb-hour", "hours"))
-        inputs = lb.get("inputs", {})
-        if not inputs.get("internal"):
-            # An internet-facing ALB holds one public IPv4 address per subnet, billed like any other.
-            addresses = len(inputs.get("subnets") or []) or len(inputs.get("subnetMappings") or [])
-            lines.append(
-                Quantity(
-                    "network",
-                    f"Public IPv4 (ALB, x{addresses} subnets)",
-                    addresses * h,
-                    "IPv4-hours",
-                    "public-ipv4-hour",
-                    "internet-facing ALB subnets x hours",
-                )
-            )
-        gb_per_hour = n * a.kb_per_appointment / GB / h
-        lines.append(
-            Quantity(
-                "network",
-                "ALB capacity units (processed bytes)",
-                max(1.0, gb_per_hour) * h,
-                "LCU-hours",
-                "alb-lcu-hour",
-                "max(1, GB processed per hour) x hours",
-            )
-        )
-    keys = option.of_type(KMS_KEY)
-    if keys:
-        lines.append(
-            Quantity(
-                "keys",
-                f"KMS keys x{len(keys)} (external key store)",
-                float(len(keys)),
-                "key-months",
-                "kms-key-month",
-                "KMS keys in the preview",
-            )
-        )
-        lines.append(
-            Quantity(
-                "keys",
-                "KMS requests",
-                n * a.kms_requests_per_appointment / 10_000,
-                "10k requests",
-                "kms-requests-10k",
-                "appointments x KMS requests per appointment",
-            )
-        )
-    secrets = len(option.of_type("aws:secretsmanager/secret:Secret"))
-    secrets += sum(
-        1
-        for d in option.of_type("aws:rds/instance:Instance")
-        if d.get("inputs", {}).get("manageMasterUserPassword")
-    )
-    if secrets:
-        lines.append(
-            Quantity(
-                "keys",
-                f"Secrets Manager secrets x{secrets}",
-                float(secrets),
-                "secret-months",
-                "secret-month",
-                "secrets + RDS-managed master secret",
-            )
-        )
-    groups = option.of_type("aws:cloudwatch/logGroup:LogGroup")
-    if groups:
-        lines.append(
-            Quantity(
-                "logging",
-                f"CloudWatch Logs ingestion ({len(groups)} groups)",
-                n * a.log_kb_per_appointment / GB,
-                "GB",
-                "logs-ingest-gb",
-                "appointments x log KB",
-            )
-        )
-    return lines
-
-
-def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
-    seconds = a.hours_per_month * 3600
-    lines: list[Quantity] = []
-    for container in option.of_type("scaleway:containers/container:Container"):
-        inputs = container.get("inputs", {})
-        count = float(inputs.get("minScale", 1))
-        vcpu = float(inputs.get("cpuLimit", 1000)) / 1000
-        mem = float(inputs.get("memoryLimit", 1024)) / 1024
-        label = name_of(container["urn"])
-        lines.append(
-            Quantity(
-                "compute",
-                f"Container {label}: {count:g} x {vcpu:g} vCPU (minScale)",
-                count * vcpu * seconds,
-                "vCPU-s",
-                "container-vcpu-s",
-                "minScale x cpuLimit x seconds",
-            )
-        )
-        lines.append(
-            Quantity(
-                "compute",
-                f"Container {label}: {count:g} x {mem:g} GB (minScale)",
-                count * mem * seconds,
-                "GB-s",
-                "container-gb-s",
-                "minScale x memoryLimit x seconds",
-            )
-        )
-    for db in option.of_type("scaleway:databases/instance:Instance"):
-        inputs = db.get("inputs", {})
-        nodes = 2.0 if inputs.get("isHaCluster") else 1.0
-        node_type = str(inputs.get("nodeType", "?")).lower()
-        volume_type = str(inputs.get("volumeType", "?"))
-        lines.append(
-            Quantity(
-                "data",
-                f"Managed PostgreSQL {node_type}{' HA' if nodes == 2 else ''}",
-                nodes,
-                "node-months",
-                f"database-node-month:{node_type}",
-                "nodes (x2 HA: primary and standby)",
-            )
-        )
-        lines.append(
-            Quantity(
-                "data",
-                f"Database volume {volume_type} {float(inputs.get('volumeSizeInGb', 0)):g} GB",
-                nodes * float(inputs.get("volumeSizeInGb", 0)),
-                "GB-months",
-                f"database-volume-gb-month:{volume_type}",
-                "volumeSizeInGb (x2 HA)",
-            )
-        )
-    if option.of_type("scaleway:object/bucket:Bucket"):
-        lines.append(
-            Quantity(
-                "data",
-                "Object Storage documents (retained)",
-                _documents_gb(a),
-                "GB-months",
-                "object-gb-month",
-                "appointments x document share x size x retention",
-            )
-        )
-    lines += _scaleway_load_balancers(option)
-    lines += _key_manager_keys(option)
-    if option.of_type(SCALEWAY_KEY):
-        lines.append(
-            Quantity(
-                "keys",
-                "Key Manager requests",
-                a.appointments_per_month * a.kms_requests_per_appointment / 10_000,
-                "10k requests",
-                "key-requests-10k",
-                "appointments x key-service requests per appointment",
-            )
-        )
-    lines += _scaleway_secrets(option)
-    if option.of_type("scaleway:observability/source:Source"):
-        lines.append(
-            Quantity(
-                "logging",
-                "Cockpit logs ingestion",
-                a.appointments_per_month * a.log_kb_per_appointment / GB,
-                "GB",
-                "logs-ingest-gb",
-                "appointments x log KB",
-            )
-        )
-    return lines
-
-
-def _scaleway_load_balancers(option: Option) -> list[Quantity]:
-    return [
-        Quantity(
-            "network",
-            f"Load Balancer {lb.get('inputs', {}).get('type', '?')}",
-            1.0,
-            "LB-months",
-            f"lb-month:{lb.get('inputs', {}).get('type', '?')}",
-            "load balancers in the preview",
-        )
-        for lb in option.of_type("scaleway:loadbalancers/loadBalancer:LoadBalancer")
-    ]
-
-
-def _key_manager_keys(option: Option) -> list[Quantity]:
-    keys = option.of_type(SCALEWAY_KEY)
-    if not keys:
-        return []
-    return [
-        Quantity(
-            "keys",
-            f"Key Manager keys x{len(keys)}",
-            float(len(keys)),
-            "key-months",
-            "key-month",
-            "keys in the preview",
-        )
-    ]
-
-
-def _scaleway_secrets(option: Option) -> list[Quantity]:
-    secrets = option.of_type("scaleway:secrets/secret:Secret")
-    if not secrets:
-        return []
-    return [
-        Quantity(
-            "keys",
-            f"Secret Manager secrets x{len(secrets)}",
-            float(len(secrets)),
-            "secret-months",
-            "secret-month",
-            "secrets in the preview (one version each)",
-        )
-    ]
-
-
-def _keystore_bom(option: Option, a: Assumptions) -> list[Quantity]:
-    """The French key store: proxy hosts, their load balancer and addresses, its secrets and key, and
-    the HSM the custodian operates (named by the hosts' hsm-kind tag; it has no cloud resource)."""
-    servers = option.of_type("scaleway:instance/server:Server")
-    lines = [
-        Quantity(
-            "keys",
-            f"Key store host {name_of(s['urn'])} ({s.get('inputs', {}).get('type', '?')})",
-            1.0,
-            "instance-months",
-            f"instance-month:{s.get('inputs', {}).get('type', '?')}",
-            "proxy instances in the keystore preview",
-        )
-        for s in servers
-    ]
-    addresses = option.of_type("scaleway:instance/ip:Ip")
-    if addresses:
-        lines.append(
-            Quantity(
-                "network",
-                f"Flexible IPv4 addresses x{len(addresses)}",
-                float(len(addresses)),
-                "IPv4-months",
-                "flexible-ipv4-month",
-                "instance IPs in the keystore preview",
-            )
-        )
-    lines += _scaleway_load_balancers(option)
-    lines += _scaleway_secrets(option)
-    lines += _key_manager_keys(option)
-    kinds = sorted(
-        {
-            tag.split("=", 1)[1]
-            for s in servers
-            for tag in s.get("inputs", {}).get("tags") or []
-            if isinstance(tag, str) and tag.startswith("hsm-kind=")
-        }
-    )
-    lines += [
-        Quantity(
-            "keys", f"HSM ({kind})", 1.0, "HSM-months", f"hsm-month:{kind}", "hsm-kind tag of the proxy hosts"
-        )
-        for kind in kinds
-    ]
-    return lines

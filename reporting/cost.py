@@ -1,15 +1,14 @@
-"""Prices a bill of materials from the price files: quantity x unit price, minus free tiers.
-
-A line whose price is null in the data file is kept, marked "not priced", and left out of the total;
-the report says how many lines that is.
+"""Prices a bill of materials (quantity x unit price, minus free tiers) and adds the cost of ownership
+as monthly ranges. A line without a sourced price stays in the list, marked 'not priced'; an option's
+total per currency is shown only when none of its material lines is unpriced. Currencies never add.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from reporting.analysis import Quantity
-from reporting.facts import Price, PriceBook
+from reporting.bom import Assumptions, Quantity
+from reporting.facts import OwnershipLine, Price, PriceBook, Text, Uplift
 
 
 @dataclass(frozen=True)
@@ -38,17 +37,12 @@ class Bill:
     def unpriced(self) -> list[CostLine]:
         return [line for line in self.lines if not line.priced]
 
-    @property
-    def unverified(self) -> list[CostLine]:
-        return [line for line in self.lines if line.priced and line.price.status != "verified"]
-
     def by_category(self) -> dict[str, float]:
         totals: dict[str, float] = {}
         for line in self.lines:
             if line.amount is not None:
-                totals[line.quantity.category] = round(
-                    totals.get(line.quantity.category, 0.0) + line.amount, 2
-                )
+                category = line.quantity.category
+                totals[category] = round(totals.get(category, 0.0) + line.amount, 2)
         return totals
 
 
@@ -74,3 +68,140 @@ def price_bill(stack: str, quantities: list[Quantity], book: PriceBook) -> Bill:
         remaining[price.key] = free - used
         lines.append(price_line(quantity, price, used))
     return Bill(stack, book.currency, lines)
+
+
+# --- ranges ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RangeLine:
+    """One line of the cost of ownership: a monthly low/high (None when not priced), with its basis."""
+
+    label: Text | str
+    category: str
+    currency: str
+    low: float | None
+    high: float | None
+    basis: str
+    sources: tuple[str, ...]
+    material: bool
+    note: Text | str = ""
+    detail: str = ""  # quantity x unit price, at real precision
+
+    @property
+    def priced(self) -> bool:
+        return self.low is not None and self.high is not None
+
+
+@dataclass
+class CostRange:
+    """An option's monthly cost as ranges per currency, and the lines that leave it incomplete."""
+
+    lines: list[RangeLine] = field(default_factory=list)
+
+    def totals(self) -> dict[str, tuple[float, float]]:
+        sums: dict[str, tuple[float, float]] = {}
+        for line in self.lines:
+            if line.low is not None and line.high is not None:
+                low, high = sums.get(line.currency, (0.0, 0.0))
+                sums[line.currency] = (round(low + line.low, 2), round(high + line.high, 2))
+        return sums
+
+    @property
+    def unpriced(self) -> list[RangeLine]:
+        return [line for line in self.lines if not line.priced]
+
+    @property
+    def material_unpriced(self) -> list[RangeLine]:
+        return [line for line in self.unpriced if line.material]
+
+    @property
+    def complete(self) -> bool:
+        return not self.material_unpriced
+
+
+def bill_range_lines(bill: Bill, uplift: Uplift) -> list[RangeLine]:
+    """The bill of materials as range lines: a price stated for this region gives one figure (low =
+    high); a price read for another region spans that figure to figure x the sourced regional uplift."""
+    return [
+        RangeLine(
+            line.quantity.item,
+            line.quantity.category,
+            bill.currency,
+            line.amount,
+            None
+            if line.amount is None
+            else round(line.amount * (uplift.factor if line.price.basis == "other-region" else 1.0), 2),
+            line.price.basis,
+            line.price.sources + (uplift.sources if line.price.basis == "other-region" else ()),
+            # Compute, data and network lines carry the service itself: leaving one out changes the answer.
+            material=line.quantity.category in ("compute", "data", "network"),
+            note=line.price.note,
+            detail=unit_detail(line.billable, line.quantity.unit, line.price.price, line.price.unit),
+        )
+        for line in bill.lines
+    ]
+
+
+def unit_detail(quantity: float, unit: str, price: float | None, price_unit: str) -> str:
+    """'1,460 vCPU-hours x 0.03238 / vCPU-hour': prices at the precision the source gives them."""
+    shown = "not priced" if price is None else f"{price:.10f}".rstrip("0").rstrip(".")
+    return f"{quantity:,.2f} {unit} x {shown}{' / ' + price_unit if price_unit and price is not None else ''}"
+
+
+def support_charge(usage: float, minimum: float, tiers: tuple[tuple[float | None, float], ...]) -> float:
+    """A tiered support fee: the greater of the minimum or the sum of each usage band x its rate."""
+    charge, floor = 0.0, 0.0
+    for ceiling, rate in tiers:
+        top = usage if ceiling is None else min(usage, ceiling)
+        if top > floor:
+            charge += (top - floor) * rate
+        if ceiling is None or usage <= ceiling:
+            break
+        floor = ceiling
+    return round(max(minimum, charge), 2)
+
+
+def ownership_lines(lines: tuple[OwnershipLine, ...], a: Assumptions, usage: CostRange) -> list[RangeLine]:
+    """Ownership lines for one target; support is computed from the target's usage range in its currency."""
+    out: list[RangeLine] = []
+    for line in lines:
+        low: float | None = None
+        high: float | None = None
+        detail = ""
+        if line.monthly is not None:
+            low, high = line.monthly.low, line.monthly.high
+        elif line.unit_price is not None and line.quantity:
+            q_low = max(0.0, a.quantity(line.quantity, "low") - line.free)
+            q_high = max(0.0, a.quantity(line.quantity, "high") - line.free)
+            low, high = round(q_low * line.unit_price.low, 2), round(q_high * line.unit_price.high, 2)
+            detail = (
+                unit_detail(q_low, line.unit, line.unit_price.low, line.unit)
+                if q_low == q_high
+                else f"{unit_detail(q_low, line.unit, line.unit_price.low, line.unit)} .. "
+                f"{unit_detail(q_high, line.unit, line.unit_price.high, line.unit)}"
+            )
+        elif line.quantity:
+            detail = unit_detail(a.quantity(line.quantity, "high"), line.unit, None, line.unit)
+        elif line.support_tiers is not None:
+            spent = [r for r in (*usage.lines, *out) if r.currency == line.currency and r.priced]
+            base_low = sum(r.low or 0.0 for r in spent)
+            base_high = sum(r.high or 0.0 for r in spent)
+            low = support_charge(base_low, line.support_tiers.minimum, line.support_tiers.tiers)
+            high = support_charge(base_high, line.support_tiers.minimum, line.support_tiers.tiers)
+            detail = f"on {base_low:,.2f} .. {base_high:,.2f} {line.currency} of priced usage"
+        out.append(
+            RangeLine(
+                line.label,
+                line.category,
+                line.currency,
+                low,
+                high,
+                line.basis,
+                line.sources,
+                line.material,
+                line.note or "",
+                detail,
+            )
+        )
+    return out

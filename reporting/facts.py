@@ -1,359 +1,409 @@
-"""Versioned facts (data/facts/*.yaml) and prices (data/prices/*.yaml), loaded and checked.
+"""Versioned facts (data/facts/*.yaml) and prices (data/prices/*.yaml), loaded as pydantic models.
 
-One place for facts: the comparison report reads them here, and the policies' provider allow-list
-can read :func:`provider_allow_list`. Every fact names sources that must exist in
-``data/facts/sources.yaml``; a malformed file is a :class:`FactsError` naming the file and the key.
+One place for facts: the comparison report reads them here. Every statement names sources that must
+exist in ``data/facts/sources.yaml``; a malformed file is a :class:`FactsError` whose message is one
+line naming the file and the field.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import yaml
-
-from facts import providers as provider_facts
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-STATUSES = ("protected", "partly", "not-protected")
-PRICE_BASES = ("provider", "third-party", "other-region", "outdated")
+Basis = Literal["provider", "third-party", "other-region", "outdated", "none"]
+ThreatStatus = Literal["protected", "conditional", "partly", "not-protected"]
+Verdict = Literal["admissible", "conditional", "not-admissible"]
+Lang = Literal["en", "fr"]
+LANGS: tuple[Lang, ...] = ("en", "fr")
+_DATED = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 class FactsError(ValueError):
     """A data file is missing, malformed, or cites an unknown source."""
 
 
-@dataclass(frozen=True)
-class Source:
-    id: str
-    title: str
-    url: str
-    publisher: str
-    retrieved: str
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
-class Statement:
-    text: str
-    sources: tuple[str, ...]
+class Text(Model):
+    """A sentence in both report languages."""
+
+    en: str = Field(min_length=1)
+    fr: str = Field(min_length=1)
+
+    def __call__(self, lang: str) -> str:
+        return self.fr if lang == "fr" else self.en
 
 
-@dataclass(frozen=True)
-class Provider:
-    key: str
+class Cited(Text):
+    """A factual statement in both languages with the sources it rests on."""
+
+    sources: tuple[str, ...] = Field(min_length=1)
+
+
+class Source(Model):
+    title: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    publisher: str = Field(min_length=1)
+    retrieved: str = Field(min_length=1)
+
+    @field_validator("retrieved")
+    @classmethod
+    def _dated(cls, value: str) -> str:
+        # A public source says when it was read; only this project's own outputs are "generated".
+        if not _DATED.match(value) and value != "generated with the report":
+            raise ValueError("must start with a YYYY-MM-DD retrieval date")
+        return value
+
+
+class ProviderStatus(Model):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    status: str
+    detail: str
+    sources: tuple[str, ...] = Field(min_length=1)
+
+
+class PerimeterRow(Model):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    service: str
+    evidence: str
+    sources: tuple[str, ...] = Field(min_length=1)
+    types: tuple[str, ...] = ()
+
+
+class Provider(Model):
+    """A provider as data/facts/providers.yaml states it (owned with the policies' allow-lists; read
+    here, never copied): extra keys are kept so the file can grow without breaking the report."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
     name: str
     package: str
     engine: bool = False
-    legal_seat: Statement | None = None
-    jurisdictions: tuple[tuple[str, Statement], ...] = ()
-    hds_status: str = "unverified"
-    hds: Statement | None = None
-    secnumcloud_status: str = "unverified"
-    secnumcloud: Statement | None = None
+    legal_seat: str = ""
+    legal_seat_sources: tuple[str, ...] = ()
+    hds: ProviderStatus | None = None
+    secnumcloud: ProviderStatus | None = None
+    perimeter: tuple[PerimeterRow, ...] = ()
 
 
-@dataclass(frozen=True)
-class Price:
-    """One unit price and where it comes from.
-
-    basis says how far the figure can be trusted for this region:
-      provider     the provider's own publication (price page, documentation, API response) states it
-                   for this region, or states it for every region;
-      third-party  a third party states it for this region (e.g. read from the provider's price list);
-      other-region a figure for another region, or one whose region is not stated;
-      outdated     the provider's own figure for an earlier offer.
-    Only "provider" counts as verified in the report.
-    """
-
+class OptionDef(Model):
     key: str
-    price: float | None
+    target: str
+    stack: str
+    label: Text
+    short: Text
+    companion_stacks: tuple[str, ...] = ()
+
+
+class TargetFacts(Model):
+    provider: str
+    decrypt_at_rest: Cited | None = None
+    read_in_use: Cited | None = None
+    kill_switch: Cited | None = None
+    foreign_cut: Cited | None = None
+    xks_limits: Cited | None = None
+    dependencies: Cited | None = None
+    reversibility: Cited | None = None
+
+
+class OptionsFile(Model):
+    options: tuple[OptionDef, ...] = Field(min_length=1)
+    targets: dict[str, TargetFacts]
+
+
+class ThreatCell(Cited):
+    status: ThreatStatus
+
+
+class Threat(Model):
+    id: str
+    title: Text
+    cells: dict[str, ThreatCell]
+
+
+class ThreatsFile(Model):
+    threats: tuple[Threat, ...] = Field(min_length=1)
+
+
+class VerdictCell(Cited):
+    verdict: Verdict
+    condition: Text | None = None
+
+
+class LegalRule(Model):
+    id: str
+    title: Text
+    applies_when: Cited
+    policy_rules: tuple[str, ...] = ()
+    verdicts: dict[str, VerdictCell]
+
+
+class ContextFact(Cited):
+    id: str
+
+
+class LegalFile(Model):
+    rules: tuple[LegalRule, ...] = Field(min_length=1)
+    context: tuple[ContextFact, ...] = ()
+
+
+class ExitTarget(Model):
+    keys: Cited
+    swipo: Cited
+    standard_formats: bool
+    swipo_declared: bool
+    extra_custody_to_unwind: bool
+
+
+class ExitFile(Model):
+    rules: dict[str, Cited]
+    targets: dict[str, ExitTarget]
+
+
+class Criterion(Model):
+    key: str
+    weight: float = Field(ge=0)
+    label: Text
+    why: Text
+    source: dict[str, Any] = Field(alias="from")
+
+
+class WeightsFile(Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    status_scores: dict[ThreatStatus, float]
+    verdict_scores: dict[Verdict, float]
+    criteria: tuple[Criterion, ...] = Field(min_length=1)
+
+
+class SummaryFile(Model):
+    must_know: tuple[Cited, ...] = Field(min_length=1, max_length=3)
+
+
+class Range(Model):
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+
+class SupportTiers(Model):
+    minimum: float = Field(ge=0)
+    tiers: tuple[tuple[float | None, float], ...] = Field(min_length=1)
+
+
+class OwnershipLine(Model):
+    key: str
+    category: str
+    label: Text
+    currency: str
+    monthly: Range | None = None
+    unit_price: Range | None = None
+    unit: str = ""
+    quantity: str = ""
+    free: float = 0.0
+    support_tiers: SupportTiers | None = None
+    basis: Basis
+    material: bool
+    sources: tuple[str, ...] = Field(min_length=1)
+    note: Text | None = None
+
+
+class Uplift(Model):
+    factor: float = Field(ge=1)
+    sources: tuple[str, ...] = Field(min_length=1)
+
+
+class OwnershipFile(Model):
+    other_region_uplift: Uplift
+    lines: dict[str, tuple[OwnershipLine, ...]]
+
+
+class Price(Model):
+    """One unit price and where it comes from (basis: see data/prices/*.yaml headers)."""
+
+    key: str = ""
+    price: float | None = Field(default=None, ge=0)
     unit: str
-    basis: str
+    basis: Basis
     source: str
     url: str
     retrieved: str
     note: str = ""
     free_per_month: float = 0.0
-    also: tuple[str, ...] = ()  # further sources the note relies on
+    also: tuple[str, ...] = ()
 
     @property
     def sources(self) -> tuple[str, ...]:
         return (self.source, *self.also)
 
     @property
-    def status(self) -> str:
-        return "verified" if self.basis == "provider" else "unverified"
-
-    @property
-    def status_label(self) -> str:
-        if self.price is None:
-            return "no sourced price"
-        return {
-            "provider": "verified (provider)",
-            "third-party": "unverified (third party, this region)",
-            "other-region": "unverified (another region)",
-            "outdated": "unverified (outdated provider figure)",
-        }.get(self.basis, "no price")
+    def verified(self) -> bool:
+        return self.basis == "provider"
 
 
-@dataclass(frozen=True)
-class PriceBook:
+class PriceBook(Model):
     provider: str
     region: str
     currency: str
     prices: dict[str, Price]
 
     def get(self, key: str) -> Price:
-        """The price of ``key``; for a sized item ``base:variant`` (e.g. ``rds-instance-hour:db.m6g.large``)
-        a variant absent from the file is a line 'not priced', never another size's price."""
+        """The price of ``key``; a size absent from the file (``base:variant``) is 'not priced', never
+        another size's price; a key absent from the file is 'not priced' too."""
         if key in self.prices:
             return self.prices[key]
-        base, _, variant = key.partition(":")
-        known = sorted(k.partition(":")[2] for k in self.prices if k.startswith(base + ":"))
-        if not variant or not known:
-            raise FactsError(f"price {key!r} missing from the {self.provider} {self.region} price file")
         return Price(
-            key,
-            None,
-            self.prices[f"{base}:{known[0]}"].unit,
-            "none",
-            "project-cost-model",
-            "reporting/cost.py",
-            "",
-            f"No price for {variant!r} in the price file (it prices {', '.join(known)}): not priced.",
+            key=key,
+            price=None,
+            unit="",
+            basis="none",
+            source="project-cost-model",
+            url="reporting/cost.py",
+            retrieved="generated with the report",
+            note=f"No price for {key!r} in the {self.provider} price file: not priced.",
         )
 
 
-@dataclass(frozen=True)
-class ThreatCell:
-    status: str
-    why: str
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Threat:
-    id: str
-    title: str
-    cells: dict[str, ThreatCell]
-
-
-@dataclass(frozen=True)
-class Target:
-    key: str
-    label: str
-    provider: str
-    statements: dict[str, Statement] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Facts:
+class Facts(Model):
     sources: dict[str, Source]
     providers: dict[str, Provider]
-    targets: dict[str, Target]
-    threats: list[Threat]
+    options: tuple[OptionDef, ...]
+    targets: dict[str, TargetFacts]
+    threats: tuple[Threat, ...]
+    legal: LegalFile
+    exit: ExitFile
+    weights: WeightsFile
+    summary: SummaryFile
+    ownership: dict[str, tuple[OwnershipLine, ...]]
+    uplift: Uplift
     prices: dict[str, PriceBook]
 
     def price_book(self, provider: str) -> PriceBook:
-        if provider not in self.prices:
-            raise FactsError(f"no price file for provider {provider!r} in data/prices/")
-        return self.prices[provider]
+        """The provider's price book; a provider without a price file gets an empty one (every line 'not
+        priced'), so a new option still renders."""
+        return self.prices.get(provider) or PriceBook(provider=provider, region="", currency="EUR", prices={})
 
 
-def _read(path: Path) -> dict[str, Any]:
+M = TypeVar("M", bound=BaseModel)
+
+
+def _read(path: Path) -> Any:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise FactsError(f"{path}: cannot read ({error.strerror})") from error
     except yaml.YAMLError as error:
-        raise FactsError(f"{path}: not valid YAML ({error})") from error
-    if not isinstance(document, dict):
-        raise FactsError(f"{path}: must be a YAML mapping")
-    return document
+        raise FactsError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from error
 
 
-def _mapping(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise FactsError(f"{where}: must be a mapping")
-    return value
+def _parse(model: type[M], path: Path, document: Any | None = None, prefix: str = "") -> M:
+    raw = _read(path) if document is None else document
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join([*([prefix] if prefix else []), *(str(p) for p in first["loc"])]) or "(top level)"
+        raise FactsError(f"{path}: {where}: {first['msg']}") from error
 
 
-def _text(raw: dict[str, Any], key: str, where: str) -> str:
-    value = raw.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise FactsError(f"{where}: '{key}' must be a non-empty string")
-    return value
+def _cited_ids(value: Any) -> list[tuple[str, str]]:
+    """Every (field path, source id) a document cites, found by walking its 'sources'/'source'/'also'."""
+    found: list[tuple[str, str]] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if key in ("sources", "also", "legal_seat_sources") and isinstance(item, list):
+                    found.extend((f"{where}{key}", str(s)) for s in item)
+                elif key == "source" and isinstance(item, str):
+                    found.append((f"{where}{key}", item))
+                else:
+                    walk(item, f"{where}{key}.")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{where}{index}.")
+
+    walk(value, "")
+    return found
 
 
-def _sources(raw: Any, where: str, known: dict[str, Source]) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
-        raise FactsError(f"{where}: 'sources' must be a non-empty list of source ids")
-    unknown = [s for s in raw if s not in known]
-    if unknown:
-        raise FactsError(
-            f"{where}: unknown source id(s) {', '.join(unknown)} (not in data/facts/sources.yaml)"
-        )
-    return tuple(raw)
+def load_sources(data_dir: Path = DATA_DIR) -> dict[str, Source]:
+    """Every source of ``data/facts/sources.yaml`` by id, each with a dated retrieval."""
+    sources_path = data_dir / "facts" / "sources.yaml"
+    document = _read(sources_path)
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), dict):
+        raise FactsError(f"{sources_path}: sources: must be a mapping of source ids")
+    return {
+        key: _parse(Source, sources_path, value, f"sources.{key}")
+        if isinstance(value, dict)
+        else _bad(sources_path, key)
+        for key, value in document["sources"].items()
+    }
 
 
-def _statement(raw: Any, where: str, known: dict[str, Source], text_key: str = "text") -> Statement:
-    raw = _mapping(raw, where)
-    return Statement(_text(raw, text_key, where), _sources(raw.get("sources"), where, known))
-
-
-def load_sources(data_dir: Path) -> dict[str, Source]:
-    path = data_dir / "facts" / "sources.yaml"
-    raw = _mapping(_read(path).get("sources"), f"{path}: sources")
-    sources: dict[str, Source] = {}
-    for key, entry in raw.items():
-        where = f"{path}: sources.{key}"
-        entry = _mapping(entry, where)  # noqa: PLW2901
-        sources[key] = Source(
-            key,
-            _text(entry, "title", where),
-            _text(entry, "url", where),
-            _text(entry, "publisher", where),
-            _text(entry, "retrieved", where),
-        )
-    return sources
-
-
-def load_providers(data_dir: Path, sources: dict[str, Source]) -> dict[str, Provider]:
-    path = data_dir / "facts" / "providers.yaml"
-    raw = _mapping(_read(path).get("providers"), f"{path}: providers")
-    providers: dict[str, Provider] = {}
-    for key, entry in raw.items():
-        where = f"{path}: providers.{key}"
-        entry = _mapping(entry, where)  # noqa: PLW2901
-        name, package = _text(entry, "name", where), _text(entry, "package", where)
-        if entry.get("engine"):
-            providers[key] = Provider(key, name, package, engine=True)
-            continue
-        seat = Statement(
-            _text(entry, "legal_seat", where), _sources(entry.get("legal_seat_sources"), where, sources)
-        )
-        laws = entry.get("jurisdictions")
-        if not isinstance(laws, list) or not laws:
-            raise FactsError(f"{where}: 'jurisdictions' must be a non-empty list")
-        jurisdictions = tuple(
-            (
-                _text(_mapping(law, f"{where}.jurisdictions"), "law", f"{where}.jurisdictions"),
-                _statement(law, f"{where}.jurisdictions", sources, "reach"),
-            )
-            for law in laws
-        )
-        hds = _mapping(entry.get("hds"), f"{where}.hds")
-        snc = _mapping(entry.get("secnumcloud"), f"{where}.secnumcloud")
-        providers[key] = Provider(
-            key,
-            name,
-            package,
-            legal_seat=seat,
-            jurisdictions=jurisdictions,
-            hds_status=_text(hds, "status", f"{where}.hds"),
-            hds=_statement(hds, f"{where}.hds", sources, "detail"),
-            secnumcloud_status=_text(snc, "status", f"{where}.secnumcloud"),
-            secnumcloud=_statement(snc, f"{where}.secnumcloud", sources, "detail"),
-        )
-    return providers
-
-
-def load_targets(data_dir: Path, sources: dict[str, Source]) -> dict[str, Target]:
-    path = data_dir / "facts" / "options.yaml"
-    raw = _mapping(_read(path).get("targets"), f"{path}: targets")
-    targets: dict[str, Target] = {}
-    for key, entry in raw.items():
-        where = f"{path}: targets.{key}"
-        entry = _mapping(entry, where)  # noqa: PLW2901
-        statements = {
-            name: _statement(value, f"{where}.{name}", sources)
-            for name, value in entry.items()
-            if name not in ("label", "provider")
-        }
-        targets[key] = Target(key, _text(entry, "label", where), _text(entry, "provider", where), statements)
-    return targets
-
-
-def load_threats(data_dir: Path, sources: dict[str, Source]) -> list[Threat]:
-    path = data_dir / "facts" / "threats.yaml"
-    raw = _read(path).get("threats")
-    if not isinstance(raw, list) or not raw:
-        raise FactsError(f"{path}: 'threats' must be a non-empty list")
-    threats = []
-    for index, entry in enumerate(raw):
-        where = f"{path}: threats[{index}]"
-        entry = _mapping(entry, where)  # noqa: PLW2901
-        cells = {}
-        for target, cell in _mapping(entry.get("cells"), f"{where}.cells").items():
-            cell_where = f"{where}.cells.{target}"
-            cell = _mapping(cell, cell_where)  # noqa: PLW2901
-            status = _text(cell, "status", cell_where)
-            if status not in STATUSES:
-                raise FactsError(f"{cell_where}: status {status!r} is not one of {', '.join(STATUSES)}")
-            cells[target] = ThreatCell(
-                status, _text(cell, "why", cell_where), _sources(cell.get("sources"), cell_where, sources)
-            )
-        threats.append(Threat(_text(entry, "id", where), _text(entry, "title", where), cells))
-    return threats
-
-
-def load_price_book(path: Path, sources: dict[str, Source]) -> PriceBook:
-    raw = _read(path)
-    prices: dict[str, Price] = {}
-    for key, entry in _mapping(raw.get("prices"), f"{path}: prices").items():
-        where = f"{path}: prices.{key}"
-        entry = _mapping(entry, where)  # noqa: PLW2901
-        value = entry.get("price")
-        if value is not None and (
-            not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0
-        ):
-            raise FactsError(f"{where}: 'price' must be a non-negative number or null, not {value!r}")
-        basis = _text(entry, "basis", where)
-        if basis not in PRICE_BASES:
-            raise FactsError(f"{where}: basis must be one of {', '.join(PRICE_BASES)}, not {basis!r}")
-        source = _sources([entry.get("source")], where, sources)[0]
-        url = _text(entry, "url", where)
-        if url != sources[source].url:
-            raise FactsError(f"{where}: url {url!r} differs from source {source!r} ({sources[source].url})")
-        prices[key] = Price(
-            key,
-            float(value) if value is not None else None,
-            _text(entry, "unit", where),
-            basis,
-            source,
-            url,
-            _text(entry, "retrieved", where),
-            str(entry.get("note", "")),
-            float(entry.get("free_per_month", 0) or 0),
-            _sources(entry["also"], f"{where}.also", sources) if "also" in entry else (),
-        )
-    return PriceBook(
-        _text(raw, "provider", str(path)),
-        _text(raw, "region", str(path)),
-        _text(raw, "currency", str(path)),
-        prices,
-    )
-
-
-def load(data_dir: Path = DATA_DIR) -> Facts:
-    """Loads and cross-checks every data file under ``data_dir``."""
+def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
+    """Loads and cross-checks every data file; ``weights`` replaces data/facts/weights.yaml."""
+    facts_dir = data_dir / "facts"
+    sources_path = facts_dir / "sources.yaml"
     sources = load_sources(data_dir)
-    books = [load_price_book(p, sources) for p in sorted((data_dir / "prices").glob("*.yaml"))]
+    paths = {
+        "options": facts_dir / "options.yaml",
+        "threats": facts_dir / "threats.yaml",
+        "legal": facts_dir / "legal.yaml",
+        "exit": facts_dir / "exit.yaml",
+        "summary": facts_dir / "summary.yaml",
+        "weights": weights or facts_dir / "weights.yaml",
+        "ownership": data_dir / "prices" / "ownership.yaml",
+        "providers": facts_dir / "providers.yaml",
+    }
+    docs = {name: _read(path) for name, path in paths.items()}
+    price_paths = sorted(p for p in (data_dir / "prices").glob("*.yaml") if p.name != "ownership.yaml")
+    docs.update({f"price:{p.name}": _read(p) for p in price_paths})
+    for name, document in docs.items():
+        path = paths.get(name) or data_dir / "prices" / name.split(":", 1)[1]
+        for where, ident in _cited_ids(document):
+            if ident not in sources:
+                raise FactsError(f"{path}: {where}: unknown source id {ident!r} (not in {sources_path})")
+    options = _parse(OptionsFile, paths["options"], docs["options"])
+    providers_doc = docs["providers"] if isinstance(docs["providers"], dict) else {}
+    providers = {
+        key: _parse(Provider, paths["providers"], value, f"providers.{key}")
+        for key, value in (providers_doc.get("providers") or {}).items()
+        if isinstance(value, dict)
+    }
+    books = {}
+    for path in price_paths:
+        raw = docs[f"price:{path.name}"]
+        if isinstance(raw, dict) and isinstance(raw.get("prices"), dict):
+            raw = {
+                **raw,
+                "prices": {k: {**v, "key": k} for k, v in raw["prices"].items() if isinstance(v, dict)},
+            }
+        book = _parse(PriceBook, path, raw)
+        for key, price in book.prices.items():
+            if price.url != sources[price.source].url:
+                raise FactsError(f"{path}: prices.{key}.url: differs from source {price.source!r}")
+        books[book.provider] = book
+    ownership = _parse(OwnershipFile, paths["ownership"], docs["ownership"])
     return Facts(
-        sources,
-        load_providers(data_dir, sources),
-        load_targets(data_dir, sources),
-        load_threats(data_dir, sources),
-        {book.provider: book for book in books},
+        sources=sources,
+        providers=providers,
+        options=options.options,
+        targets=options.targets,
+        threats=_parse(ThreatsFile, paths["threats"], docs["threats"]).threats,
+        legal=_parse(LegalFile, paths["legal"], docs["legal"]),
+        exit=_parse(ExitFile, paths["exit"], docs["exit"]),
+        weights=_parse(WeightsFile, paths["weights"], docs["weights"]),
+        summary=_parse(SummaryFile, paths["summary"], docs["summary"]),
+        ownership=ownership.lines,
+        uplift=ownership.other_region_uplift,
+        prices=books,
     )
 
 
-def provider_allow_list(*, secnumcloud: bool = False, data_dir: Path = DATA_DIR) -> tuple[str, ...]:
-    """Provider packages allowed to host health data, from data/facts/providers.yaml.
-
-    HDS-certified providers (``secnumcloud=False``) or SecNumCloud-qualified ones (``True``), plus the
-    engine's own packages, which create nothing in a cloud. For the policies' allow-list.
-    """
-    load_sources(data_dir)  # the allow-list is only as good as the sources its statuses cite
-    return provider_facts.allow_list(secnumcloud=secnumcloud, path=data_dir / "facts" / "providers.yaml")
+def _bad(path: Path, key: str) -> Source:
+    raise FactsError(f"{path}: sources.{key}: must be a mapping with title, url, publisher, retrieved")

@@ -1,56 +1,59 @@
-"""Writes the side-by-side comparison of the hosting options: compare.html and compare.md.
+"""Writes the comparison of the hosting options for ministries: full report and one-page summary,
+in English and French, as HTML and PDF.
 
-    uv run --frozen python scripts/compare.py [--stacks A,B,...] [--appointments-per-month N] [--out DIR]
+    uv run --frozen python scripts/compare.py [--lang en|fr|all] [--stacks A,B,...]
+        [--appointments-per-month N] [--weights FILE] [--out DIR] [--no-pdf] [--debug]
 
-Reads the offline previews of the stacks (stacks/), the policy audit (policies/, when present) and
-the versioned facts and prices in data/. --out is checked before any work; both files are written
-atomically.
+Reads the offline previews of the stacks (stacks/), the policy audit and the facts and prices in data/.
+--out and the arguments are checked before any preview starts; every file is written atomically.
+A summary that does not print on exactly one A4 page is an internal error (exit 4).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
-from reporting.analysis import Assumptions, PreviewError
-from reporting.facts import FactsError, load
-from reporting.report import build, policy_auditor, render_html, render_markdown
-from stacks.offline import StackFileError, StackNotFoundError
-from tooling.cli import BadInputError, Exit, Parser, atomic_write_text, check_out_dir, run
+from tooling.cli import BadInputError, Exit, Parser, atomic_write_bytes, check_out_dir, run
 
 DEFAULT_OUT = Path("reports/compare")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = Parser(prog="compare", description=__doc__.split("\n", 1)[0])
+    parser = Parser(prog="compare", description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--lang", choices=("en", "fr", "all"), default="all", help="report language(s)")
     parser.add_argument("--stacks", help="comma-separated stacks (default: every stack in stacks/)")
     parser.add_argument(
-        "--appointments-per-month",
-        type=int,
-        default=5_000_000,
-        help="load used to size the cost (default 5,000,000)",
+        "--appointments-per-month", type=int, default=5_000_000, help="load (default 5,000,000)"
     )
+    parser.add_argument(
+        "--weights", type=Path, help="decision-matrix weights (default data/facts/weights.yaml)"
+    )
+    parser.add_argument("--data", type=Path, help="data folder (default data/)")
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
     )
-    parser.add_argument("--data", type=Path, default=None, help="data folder (default data/)")
+    parser.add_argument("--no-pdf", action="store_true", help="write HTML only")
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    bad_input = (FactsError, PreviewError, StackNotFoundError, StackFileError)
-    return run("compare", lambda: _compare(args), debug=args.debug, bad_input=bad_input)
-
-
 def _compare(args: argparse.Namespace) -> int:
-    from stacks.offline import run_preview, stack_names
+    from reporting.analysis import PreviewError
+    from reporting.bom import Assumptions
+    from reporting.facts import DATA_DIR, FactsError, load
+    from reporting.model import build, policy_auditor
+    from reporting.pdf import page_count, print_pdf
+    from reporting.render import render
+    from stacks.offline import StackFileError, StackNotFoundError, run_preview, stack_names
 
     if args.appointments_per_month < 0:
         raise BadInputError(
             f"--appointments-per-month must be zero or more, not {args.appointments_per_month}"
         )
+    if args.weights is not None and not args.weights.is_file():
+        raise BadInputError(f"--weights {args.weights}: no such file")
     known = stack_names()
     stacks = [s.strip() for s in args.stacks.split(",") if s.strip()] if args.stacks else known
     unknown = [s for s in stacks if s not in known]
@@ -59,21 +62,51 @@ def _compare(args: argparse.Namespace) -> int:
             f"--stacks: unknown stack(s) {', '.join(unknown) or '(none given)'} (known: {', '.join(known)})"
         )
     check_out_dir(args.out)
-    facts = load(args.data) if args.data else load()
-    previews = {stack: run_preview(stack).document for stack in stacks}
-    report = build(
-        previews, facts, Assumptions(appointments_per_month=args.appointments_per_month), policy_auditor()
-    )
-    atomic_write_text(args.out / "compare.html", render_html(report))
-    atomic_write_text(args.out / "compare.md", render_markdown(report))
-    print(f"wrote {args.out / 'compare.html'} and {args.out / 'compare.md'}")
-    from reporting.report import total_text
-
+    try:
+        facts = load(args.data or DATA_DIR, weights=args.weights)
+        previews = {stack: run_preview(stack).document for stack in stacks}
+        report = build(
+            previews, facts, Assumptions(appointments_per_month=args.appointments_per_month), policy_auditor()
+        )
+    except (FactsError, PreviewError, StackNotFoundError, StackFileError) as error:
+        raise BadInputError(str(error)) from error
+    langs = ("en", "fr") if args.lang == "all" else (args.lang,)
+    for lang in langs:
+        suffix = "" if lang == "en" else ".fr"
+        for template, name in (("report.html.j2", "compare"), ("summary.html.j2", "summary")):
+            html, _cited = render(report, template, lang)
+            page = args.out / f"{name}{suffix}.html"
+            atomic_write_bytes(page, html.encode("utf-8"))
+            print(f"wrote {page}")
+            if args.no_pdf:
+                continue
+            with tempfile.TemporaryDirectory(dir=args.out, prefix=".pdf-") as tmp:
+                pdf_tmp = Path(tmp) / f"{name}{suffix}.pdf"
+                print_pdf(page, pdf_tmp)
+                pages = page_count(pdf_tmp)
+                if name == "summary" and pages != 1:
+                    raise RuntimeError(f"{page}: the one-page summary prints on {pages} A4 pages")
+                atomic_write_bytes(args.out / pdf_tmp.name, pdf_tmp.read_bytes())
+            print(f"wrote {args.out / pdf_tmp.name} ({pages} page{'s' if pages > 1 else ''})")
     for column in report.columns:
-        print(f"  {column.option.stack}: {total_text(column)} per month for the priced lines")
-        if column.unpriced_items:
-            print(f"    not priced (no sourced price): {'; '.join(column.unpriced_items)}")
+        totals = "; ".join(
+            f"{cur} {lo:,.2f}-{hi:,.2f}" for cur, (lo, hi) in sorted(column.cost.totals().items())
+        )
+        state = "total" if column.cost.complete else "priced part only, not a total"
+        print(
+            f"  option {column.key} ({column.definition.stack}): {totals or 'nothing priced'} per month ({state})"
+        )
+        for line in column.cost.material_unpriced:
+            print(f"    not priced: {line.label.en if hasattr(line.label, 'en') else line.label}")
     return Exit.PASS
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parse_args(argv)
+    except SystemExit as done:  # usage error (one line already printed) or --help
+        return int(done.code or 0)
+    return run("compare", lambda: _compare(args), debug=args.debug)
 
 
 if __name__ == "__main__":

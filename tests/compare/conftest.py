@@ -1,4 +1,4 @@
-"""Fixtures for the comparison report: the shipped stacks' previews and one report built from them."""
+"""Fixtures for the comparison report: the shipped stacks' previews and reports built from them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from reporting.analysis import Assumptions
+from reporting.bom import Assumptions
 from reporting.facts import Facts, load
-from reporting.report import Report, build, policy_auditor, render_html, render_markdown
+from reporting.model import Report, build, policy_auditor
+from reporting.render import render
 from stacks.offline import run_preview, stack_names
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports" / "compare"
@@ -27,14 +28,15 @@ def facts() -> Facts:
 
 @pytest.fixture(scope="session")
 def report(previews: dict[str, dict[str, Any]], facts: Facts) -> Report:
-    return build(previews, facts, Assumptions(), policy_auditor(), generated="2026-11-23")
+    return build(previews, facts, Assumptions(), policy_auditor(), generated="2026-12-02")
 
 
 @pytest.fixture(scope="session")
-def html(report: Report) -> str:
-    return render_html(report)
-
-
-@pytest.fixture(scope="session")
-def markdown(report: Report) -> str:
-    return render_markdown(report)
+def pages(report: Report) -> dict[str, tuple[str, list[str]]]:
+    """name -> (html, cited source ids): compare/summary in en/fr."""
+    out = {}
+    for lang in ("en", "fr"):
+        suffix = "" if lang == "en" else ".fr"
+        out[f"compare{suffix}"] = render(report, "report.html.j2", lang)
+        out[f"summary{suffix}"] = render(report, "summary.html.j2", lang)
+    return out

@@ -1,0 +1,100 @@
+"""Cost arithmetic on hand-checked cases: bills, support tiers, ranges, withheld totals, precision."""
+
+from __future__ import annotations
+
+from reporting.bom import Assumptions, Quantity
+from reporting.cost import CostRange, RangeLine, price_bill, support_charge, unit_detail
+from reporting.facts import Price, PriceBook
+from reporting.model import Report
+from reporting.render import money, money_range
+
+
+def price(key: str, value: float | None, free: float = 0.0) -> Price:
+    return Price(
+        key=key,
+        price=value,
+        unit="unit",
+        basis="provider",
+        source="project-cost-model",
+        url="reporting/cost.py",
+        retrieved="generated with the report",
+        free_per_month=free,
+    )
+
+
+def test_hand_checked_bill() -> None:
+    book = PriceBook(
+        provider="test",
+        region="here",
+        currency="EUR",
+        prices={
+            "cpu": price("cpu", 0.00001, free=200_000),
+            "req": price("req", 0.03, free=20_000),
+            "db": price("db", None),
+        },
+    )
+    quantities = [
+        Quantity("compute", "a", 150_000, "vCPU-s", "cpu", ""),  # inside the free tier
+        Quantity("compute", "b", 150_000, "vCPU-s", "cpu", ""),  # 100,000 left over x 0.00001 = 1.00
+        Quantity("keys", "kms", 1_000, "10k requests", "req", ""),  # (1,000 - 2 free) x 0.03 = 29.94
+        Quantity("data", "db", 2, "node-months", "db", ""),  # not priced
+        Quantity("data", "x", 1, "things", "absent-key", ""),  # not in the file: not priced
+    ]
+    bill = price_bill("s", quantities, book)
+    assert [line.amount for line in bill.lines] == [0.0, 1.0, 29.94, None, None]
+    assert bill.total == 30.94
+    assert len(bill.unpriced) == 2
+
+
+def test_support_tiers_match_the_providers_worked_example() -> None:
+    tiers = ((10_000.0, 0.10), (80_000.0, 0.07), (250_000.0, 0.05), (None, 0.03))
+    assert support_charge(85_000, 100, tiers) == 6_150.0  # AWS's own example on its pricing page
+    assert support_charge(500, 100, tiers) == 100.0  # the minimum applies
+
+
+def line(currency: str, low: float | None, high: float | None, material: bool = True) -> RangeLine:
+    return RangeLine("x", "data", currency, low, high, "provider", ("project-cost-model",), material)
+
+
+def test_currencies_are_never_added_and_material_gaps_withhold_the_total() -> None:
+    cost = CostRange([line("USD", 10, 20), line("EUR", 1, 2), line("EUR", 3, 3)])
+    assert cost.totals() == {"USD": (10, 20), "EUR": (4, 5)}
+    assert cost.complete
+    cost.lines.append(line("EUR", None, None, material=False))
+    assert cost.complete
+    cost.lines.append(line("EUR", None, None, material=True))
+    assert not cost.complete and len(cost.material_unpriced) == 1
+
+
+def test_unit_prices_keep_their_real_precision() -> None:
+    assert unit_detail(1460, "GB-hours", 0.00356, "GB-hour") == "1,460.00 GB-hours x 0.00356 / GB-hour"
+    assert unit_detail(2, "x", 0.000001, "GB-second").endswith("0.000001 / GB-second")
+
+
+def test_money_in_both_languages() -> None:
+    assert money(1234.5, "USD") == "$1,234.50"
+    assert money(1234.5, "EUR", "fr") == "1\u202f234,50\u00a0€"
+    assert money_range(None, None, "EUR", "fr") == "sans prix"
+
+
+def test_report_lines_multiply_out(report: Report) -> None:
+    """Every priced bill line equals quantity x unit price (rounded to the cent)."""
+    for column in report.columns:
+        for bill in column.bills:
+            for bill_line in bill.lines:
+                if bill_line.amount is not None and bill_line.price.price is not None:
+                    assert bill_line.amount == round(bill_line.billable * bill_line.price.price, 2)
+
+
+def test_egress_is_priced_from_the_reports_own_traffic(report: Report) -> None:
+    a = Assumptions()
+    assert round(a.egress_gb) == 2384  # 5 M appointments x 500 KB
+    option_a = next(c for c in report.columns if c.key == "A")
+    egress = next(r for r in option_a.cost.lines if str(r.label).startswith("en='Internet egress"))
+    assert egress.low == round((a.egress_gb - 100) * 0.09, 2)
+
+
+def test_no_option_shows_a_total_while_a_material_line_is_unpriced(report: Report) -> None:
+    for column in report.columns:
+        if column.cost.material_unpriced:
+            assert not column.cost.complete
