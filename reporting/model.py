@@ -6,7 +6,6 @@ come from data/, and every figure that needs the preview says it is missing.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -84,7 +83,7 @@ def policy_auditor() -> Auditor:
             # The qualified-perimeter question is "what if this stack's data required SecNumCloud": rerun
             # with the SecNumCloud-only switch on and keep those rules' findings.
             strict = audit_preview(
-                document, stack, config=dataclasses.replace(PolicyConfig(), secnumcloud_only=True)
+                document, stack, config=PolicyConfig().model_copy(update={"secnumcloud_only": True})
             )
             for rule_id in rule_ids:
                 if rule_id in known:
