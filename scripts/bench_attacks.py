@@ -34,10 +34,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+from scripts.xks_check import XksClient, request_metadata
 
-from xks_check import XksClient, request_metadata  # type: ignore[import-not-found]  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PORT, OPS_PORT = 18743, 19743
 

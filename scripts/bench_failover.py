@@ -40,11 +40,8 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from xks_check import XksClient  # type: ignore[import-not-found]
-
 from components.keystore.host import HEALTH_CHECK_DELAY_S, HEALTH_CHECK_MAX_RETRIES, HEALTH_CHECK_TIMEOUT_S
+from scripts.xks_check import XksClient
 from xks_proxy.devsetup import dev_setup
 
 KEY_ID = "failover-key"

@@ -33,10 +33,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from killswitch_local import DrillError, run_local  # type: ignore[import-not-found]
-from killswitch_report import OutputDir, OutputDirError, write_report  # type: ignore[import-not-found]
+from scripts.killswitch_local import DrillError, run_local
+from scripts.killswitch_report import OutputDir, OutputDirError, write_report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         out = OutputDir(Path(args.out))  # checked before any long work
         result: dict[str, Any]
         if args.live:
-            from killswitch_live import live_drill  # type: ignore[import-not-found]
+            from scripts.killswitch_live import live_drill
 
             result = live_drill(args.custom_key_store_id, args.key_id, args.region, args.wait_s)
         else:

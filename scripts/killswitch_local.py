@@ -31,10 +31,7 @@ from typing import Any
 import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from xks_check import XksClient  # type: ignore[import-not-found]
-
+from scripts.xks_check import XksClient
 from xks_proxy.devsetup import dev_setup, random_access_key_id, random_secret
 
 KEY_ID = "booking-records-2026"

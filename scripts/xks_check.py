@@ -33,8 +33,6 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from tooling.cli import Parser, run
 
 

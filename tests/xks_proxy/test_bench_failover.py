@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-
-import bench_failover  # type: ignore[import-not-found]
+from scripts import bench_failover
 
 
 @pytest.mark.skipif(

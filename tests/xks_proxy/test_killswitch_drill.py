@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,11 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
+from scripts import killswitch_drill
+from scripts.killswitch_live import live_drill
+from scripts.killswitch_local import DrillError
 
-import killswitch_drill  # type: ignore[import-not-found]  # noqa: E402
-from killswitch_live import live_drill  # type: ignore[import-not-found]  # noqa: E402
-from killswitch_local import DrillError  # type: ignore[import-not-found]  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 STORE = "cks-1234567890abcdef0"
 KEY = "arn:aws:kms:eu-west-3:111122223333:key/0d5e1f8c-2b3a-4c5d-8e9f-a0b1c2d3e4f5"
