@@ -6,7 +6,8 @@ audited. Reports go to --out (default reports/): junit.xml, results.sarif, findi
 index.html, and checkov's own JUnit and SARIF (checkov/) when its environment (.venv-checkov) is
 there. Exit status: 0 when no mandatory rule fails, 1 when one does (or checkov finds an untriaged
 failure), 2 when an input, the config, the signing key or the exceptions register cannot be read
-(one line naming the file and field), 3 when checkov could not run, 4 on an internal error.
+(one line naming the file and field), 3 when checkov could not run (its environment missing
+included; --no-checkov skips the cross-check explicitly), 4 on an internal error.
 --out is checked before any work, and every report is written atomically.
 
 Examples:
@@ -284,6 +285,7 @@ def _audit(args: argparse.Namespace) -> int:
     checkov_summary: dict[str, str] = {}
     checkov_untriaged = 0
     checkov_failures: list[checkov_runner.CheckovFailure] = []
+    checkov_missing = False
     written: list[Path] = []
     if not args.no_checkov:
         plans = args.out / "checkov" / "plans"
@@ -302,6 +304,9 @@ def _audit(args: argparse.Namespace) -> int:
         print("\n".join(outcome.lines()))
         checkov_untriaged = len(outcome.untriaged)
         checkov_failures = outcome.failures
+        # Fail closed: a cross-check that was asked for and did not run is an incomplete audit, not a
+        # pass (--no-checkov is the explicit way to audit without it).
+        checkov_missing = not outcome.available
         if outcome.available:
             record.add("checkov-skip-list", checkov_runner.SKIP_LIST)
             record.checkov_version = outcome.version
@@ -330,7 +335,16 @@ def _audit(args: argparse.Namespace) -> int:
         print(
             f"audit: {checkov_untriaged} untriaged checkov failure(s): fix them or record them in the register"
         )
-    return Exit.PASS if all(r.passed for r in results) and not checkov_untriaged else Exit.FINDING
+    if not all(r.passed for r in results) or checkov_untriaged:
+        return Exit.FINDING
+    if checkov_missing:
+        print(
+            "audit: incomplete: checkov did not run (.venv-checkov missing: run scripts/bootstrap.sh, "
+            "or pass --no-checkov to audit without the cross-check)",
+            file=sys.stderr,
+        )
+        return Exit.INCOMPLETE
+    return Exit.PASS
 
 
 if __name__ == "__main__":

@@ -156,3 +156,16 @@ def test_a_failure_only_checkov_built_ins_catch_fails_the_audit(tmp_path: Path) 
     assert len(untriaged) == 1 and "CKV_AWS_118" in untriaged[0], completed.stdout
     triage = json.loads((tmp_path / "out" / "checkov" / "triage.json").read_text())
     assert triage["untriaged"] == 1 and triage["excepted"] == triage["failed"] - 1
+
+
+def test_a_cross_check_that_cannot_run_makes_the_audit_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scripts import audit
+
+    monkeypatch.setattr(checkov_runner, "CHECKOV", tmp_path / "no-checkov" / "bin" / "checkov")
+    code = audit.main(["--stack", "scaleway-paris", "--out", str(tmp_path / "out")])
+    assert code == 3
+    assert "checkov did not run" in capsys.readouterr().err
+    # The explicit opt-out audits without the cross-check and passes on the compliant stack.
+    assert audit.main(["--stack", "scaleway-paris", "--no-checkov", "--out", str(tmp_path / "out2")]) == 0
