@@ -85,6 +85,14 @@ def allowed_regions(path: Path = PROVIDERS_FILE) -> dict[str, tuple[str, ...]]:
     return regions
 
 
+def home_region(target: str, path: Path = PROVIDERS_FILE) -> str:
+    """The first allowed region of a provider package or stack target: the default where one is needed."""
+    try:
+        return allowed_regions(path)[target][0]
+    except (KeyError, IndexError) as error:
+        raise FactsFileError(f"{path}: no allowed region for {target!r}") from error
+
+
 def by_package(path: Path = PROVIDERS_FILE) -> dict[str, Provider]:
     """Providers keyed by their Pulumi package (``gcp`` for S3NS)."""
     return {p.package: p for p in load(path).values()}

@@ -6,8 +6,10 @@ import pulumi
 import pulumiverse_scaleway as scw
 
 from components.keystore import KeystoreHost, KeystoreHostArgs, KeystoreStackConfig
+from facts.providers import home_region
 
-REGION = "fr-par"
+#: The key store runs where the Scaleway option runs (data/facts/providers.yaml).
+REGION = home_region("scaleway")
 
 
 def build() -> None:

@@ -27,6 +27,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from facts import tokens
+from facts.providers import home_region
 from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY
 from stacks import config as stack_config
 from tooling.cli import BadInputError, read_yaml
@@ -192,7 +193,7 @@ class OfflineMocks(mocks.Mocks):
         if args.typ.startswith("pulumi:providers:"):
             return resource_id, state
         if args.typ.startswith("aws:"):
-            region = str(args.inputs.get("region") or "eu-west-3")
+            region = str(args.inputs.get("region") or home_region("aws"))
             service = args.typ.split(":")[1].split("/")[0]
             state.setdefault("arn", f"arn:aws:{service}:{region}:{FAKE_ACCOUNT}:{args.name}/{resource_id}")
             if args.typ == KMS_KEY:

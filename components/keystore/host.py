@@ -12,12 +12,13 @@ script (cloud_init.py) installs the proxy from a signed commit with hash-pinned 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumiverse_scaleway as scaleway
 
 from facts import xks
+from facts.providers import home_region
 
 from .cloud_init import BACKEND_PORT, METRICS_PORT, render_cloud_init
 from .config import KeystoreStackConfig
@@ -36,7 +37,7 @@ class KeystoreHostArgs:
     """Inputs of :class:`KeystoreHost`; see :class:`KeystoreStackConfig` for each field's meaning."""
 
     config: KeystoreStackConfig
-    region: str = "fr-par"
+    region: str = field(default_factory=lambda: home_region("scaleway"))
     project_id: pulumi.Input[str] | None = None
 
 

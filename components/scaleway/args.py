@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from facts.providers import allowed_regions
+from facts.providers import allowed_regions, home_region
 
 #: Scaleway regions in scope (data/facts/providers.yaml: its HDS certificate covers Paris, fr-par).
 ALLOWED_REGIONS: tuple[str, ...] = allowed_regions()["scaleway"]
@@ -63,8 +63,8 @@ class ScalewayBookingPlatformArgs:
     api: ScalewayContainerSpec
     web: ScalewayContainerSpec
     environment: str = "production"
-    #: Region of every regional resource. Only fr-par is accepted (HDS scope).
-    region: str = "fr-par"
+    #: Region of every regional resource; the default is the first allowed region (data/facts/providers.yaml).
+    region: str = field(default_factory=lambda: home_region("scaleway"))
     #: Zone of zonal resources (the load balancer and its IP).
     zone: str = "fr-par-1"
     #: Scaleway project holding every resource; None means the provider's default project.

@@ -46,7 +46,7 @@ from policies.model import Resource
 
 PROJECT: Final = "sovereign-booking"
 #: Where the account-level calls (STS, region list, bucket list) are made when no region is set.
-HOME_REGION: Final = "eu-west-3"
+HOME_REGION: Final = provider_facts.home_region("aws")
 
 Progress = Callable[[str], None]
 

@@ -21,6 +21,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from facts.providers import home_region
 from facts.tokens import CUSTOM_KEY_STORE
 from policies.inputs.live.errors import VerifyError
 from policies.model import Stack
@@ -101,7 +102,7 @@ def check_stores(stack: Stack, credential: ProxyCredential, progress: Callable[[
             endpoint = str(resource.get("xksProxyUriEndpoint", default=""))
             path = credential.uri_path or str(resource.get("xksProxyUriPath", default=""))
             progress(f"xks proxy health: {endpoint}{path}")
-            result = health(endpoint, path, resource.region or "eu-west-3", credential)
+            result = health(endpoint, path, resource.region or home_region("aws"), credential)
             resource = replace(resource, properties={**resource.properties, "proxyHealth": result})
         resources.append(resource)
     return Stack(stack.name, resources, stack.config, stack.secret_config_keys)
