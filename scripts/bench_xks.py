@@ -38,11 +38,17 @@ from typing import Any
 
 import yaml
 
+from scripts.xks_check import XksClient, request_metadata
+from xks_proxy.devsetup import dev_setup
+
 ROOT = Path(__file__).resolve().parent.parent
 
-from xks_check import XksClient, request_metadata  # type: ignore[import-not-found]  # noqa: E402
 
-from xks_proxy.devsetup import dev_setup  # noqa: E402
+class _ProxyUnderTest(XksClient):
+    """A signed client that also knows the proxy process it measures (for its CPU time)."""
+
+    server_pid: int = 0
+
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -242,7 +248,7 @@ def calibrate(setup: Any) -> str:
 
 
 @contextlib.contextmanager
-def running_proxy(setup: Any, tmp: Path, sessions: int, workers: int) -> Iterator[XksClient]:
+def running_proxy(setup: Any, tmp: Path, sessions: int, workers: int) -> Iterator[_ProxyUnderTest]:
     cfg = yaml.safe_load(setup.config.read_text())
     cfg["server"].update(listen="127.0.0.1:18443", workers=workers)
     cfg["metrics"]["listen"] = "127.0.0.1:19464"
@@ -259,7 +265,7 @@ def running_proxy(setup: Any, tmp: Path, sessions: int, workers: int) -> Iterato
         )
     creds = json.loads(setup.credentials.read_text())
     cred = creds["XksProxyAuthenticationCredential"]
-    client = XksClient(
+    client = _ProxyUnderTest(
         "https://localhost:18443",
         creds["XksProxyUriPath"],
         cred["AccessKeyId"],
@@ -298,7 +304,7 @@ def process_tree_cpu(pid: int) -> float:
 
 
 def run_wrk(
-    client: XksClient, size: int, args: argparse.Namespace, tmp: Path, rate: float = 0.0
+    client: _ProxyUnderTest, size: int, args: argparse.Namespace, tmp: Path, rate: float = 0.0
 ) -> dict[str, float]:
     """One wrk run; with ``rate``, paced: each connection waits a fixed delay before each request.
 
@@ -320,7 +326,7 @@ def run_wrk(
 
 
 def _wrk(  # noqa: PLR0917
-    client: XksClient,
+    client: _ProxyUnderTest,
     reqs: list[tuple[str, dict[str, str], str]],
     args: argparse.Namespace,
     tmp: Path,

@@ -54,7 +54,7 @@ def live_drill(  # noqa: PLR0917
     kms: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    from killswitch_local import DrillError  # type: ignore[import-not-found]
+    from scripts.killswitch_local import DrillError
 
     kms = kms or botocore.session.get_session().create_client("kms", region_name=region)
     steps: list[dict[str, Any]] = []
