@@ -1,8 +1,8 @@
 """Recorded Scaleway API answers, in the shape of Scaleway's API documentation, served over real HTTP.
 
 Shapes: Managed Databases for PostgreSQL and MySQL API v1 (``GET /rdb/v1/regions/{region}/instances``,
-``.../snapshots``) and Key Manager API v1alpha1 (``GET /key-manager/v1alpha1/regions/{region}/keys``),
-with ``total_count`` as the list endpoints return it. A route may hold several answers, served in
+``.../snapshots``), Key Manager API v1alpha1 (``GET /key-manager/v1alpha1/regions/{region}/keys``)
+and the list calls of the products the reader lists as unread (:data:`UNREAD_ROUTES`), with ``total_count`` as the list endpoints return it. A route may hold several answers, served in
 order (the last one repeats), to record throttling; every request is logged.
 """
 
@@ -91,6 +91,49 @@ def key(region: str = "fr-par", **changes: Any) -> dict[str, Any]:
     return entry
 
 
+#: List routes of the products listed as unread: (path template, list key); zonal ones take {zone}.
+UNREAD_ROUTES: tuple[tuple[str, str], ...] = (
+    ("/instance/v1/zones/{zone}/servers", "servers"),
+    ("/instance/v1/zones/{zone}/volumes", "volumes"),
+    ("/instance/v1/zones/{zone}/snapshots", "snapshots"),
+    ("/block/v1alpha1/zones/{zone}/volumes", "volumes"),
+    ("/block/v1alpha1/zones/{zone}/snapshots", "snapshots"),
+    ("/redis/v1/zones/{zone}/clusters", "clusters"),
+    ("/secret-manager/v1beta1/regions/{region}/secrets", "secrets"),
+    ("/secret-manager/v1beta1/regions/{region}/secrets#scheduled_for_deletion", "secrets"),
+    ("/containers/v1beta1/regions/{region}/namespaces", "namespaces"),
+    ("/functions/v1beta1/regions/{region}/namespaces", "namespaces"),
+)
+ZONES = {"fr-par": 3, "nl-ams": 3, "pl-waw": 3, "it-mil": 1}
+
+
+def server(zone: str = "fr-par-1", **changes: Any) -> dict[str, Any]:
+    """One Instance as ``GET /instance/v1/zones/{zone}/servers`` lists it (fields the SDK needs)."""
+    entry: dict[str, Any] = {
+        "id": "6e5d4c3b-2a19-4f8e-9d7c-6b5a4f3e2d1c",
+        "name": "forgotten-debug-vm",
+        "organization": ORGANIZATION,
+        "project": PROJECT,
+        "allowed_actions": ["poweroff"],
+        "tags": [],
+        "commercial_type": "DEV1-S",
+        "creation_date": "2026-11-02T10:00:00Z",
+        "dynamic_ip_required": False,
+        "routed_ip_enabled": True,
+        "enable_ipv6": False,
+        "hostname": "forgotten-debug-vm",
+        "protected": False,
+        "public_ips": [],
+        "mac_address": "de:00:00:5a:1b:2c",
+        "state": "running",
+        "volumes": {},
+        "private_nics": [],
+        "zone": zone,
+    }
+    entry.update(changes)
+    return entry
+
+
 def listing(name: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     return {name: items, "total_count": len(items)}
 
@@ -101,6 +144,10 @@ def compliant_routes(regions: tuple[str, ...] = ("fr-par",)) -> dict[str, Any]:
         routes[f"/rdb/v1/regions/{region}/instances"] = listing("instances", [])
         routes[f"/rdb/v1/regions/{region}/snapshots"] = listing("snapshots", [])
         routes[f"/key-manager/v1alpha1/regions/{region}/keys"] = listing("keys", [])
+        zones = [f"{region}-{n}" for n in range(1, ZONES[region] + 1)]
+        for template, name in UNREAD_ROUTES:
+            for zone in zones if "{zone}" in template else [""]:
+                routes[template.format(zone=zone, region=region)] = listing(name, [])
     routes["/rdb/v1/regions/fr-par/instances"] = listing("instances", [database()])
     routes["/key-manager/v1alpha1/regions/fr-par/keys"] = listing("keys", [key()])
     return routes
@@ -125,9 +172,8 @@ class RecordedScaleway:
                 query = parse_qs(urlsplit(self.path).query)
                 if [v.lower() for v in query.get("scheduled_for_deletion", [])] == ["true"]:
                     path += "#scheduled_for_deletion"  # keys pending deletion are listed apart
-                answer = owner.routes.get(
-                    path, listing("keys", []) if path.endswith("#scheduled_for_deletion") else None
-                )
+                pending_keys = path.startswith("/key-manager/") and path.endswith("#scheduled_for_deletion")
+                answer = owner.routes.get(path, listing("keys", []) if pending_keys else None)
                 if isinstance(answer, list):
                     answer = answer.pop(0) if len(answer) > 1 else answer[0]
                 if answer is None:

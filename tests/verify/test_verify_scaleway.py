@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,11 @@ import pytest
 from scaleway import Client
 
 from policies.audit import audit_stack
+from policies.exceptions import PolicyException, load
 from policies.inputs.live.errors import CredentialError, UnknownRegionError
 from policies.inputs.live.guard import ReadOnlyViolationError
 from policies.inputs.live.scaleway import ScalewayReader, read_only_api
+from policies.inputs.live.scaleway_inventory import UNREAD
 from tests.verify.conftest import admin, verify_module
 from tests.verify.scaleway_api import (
     ACCESS_KEY,
@@ -25,6 +28,7 @@ from tests.verify.scaleway_api import (
     error,
     key,
     listing,
+    server,
 )
 
 BUCKET = "booking-documents-fr-par"
@@ -87,6 +91,11 @@ def test_compliant_project_passes_with_the_recorded_database_exception(
     # No customer key for the managed database: Scaleway's limit, a recorded exception (policies/exceptions.yaml).
     assert [f.rule_id for f in result.excepted] == ["BK-ENC-004"]
     assert all(method == "GET" for method, _ in reader.requests)  # type: ignore[attr-defined]
+    # The products not read in detail were listed, in every zone of the region, and held nothing.
+    paths = {path for _, path in reader.requests}  # type: ignore[attr-defined]
+    assert {f"/instance/v1/zones/fr-par-{n}/servers" for n in (1, 2, 3)} <= paths
+    assert "/secret-manager/v1beta1/regions/fr-par/secrets" in paths and not reader.coverage.gaps
+    assert not stack.of_type(UNREAD) and not reader.coverage.not_read
 
 
 def test_database_without_encryption_at_rest(scw: tuple[dict[str, Any], str]) -> None:
@@ -151,6 +160,99 @@ def test_denied_permission_names_the_permission_set_and_the_rest_is_read(
     assert any("KeyManagerReadOnly" in f.message for f in failed(audit_stack(stack), "BK-LIVE-004"))
 
 
+SERVER_ID = server()["id"]
+
+
+def test_an_unread_product_resource_fails_naming_its_type_and_id(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    routes["/instance/v1/zones/fr-par-2/servers"] = listing("servers", [server("fr-par-2")])
+    reader, stack = read(routes, s3_url, ["fr-par"])
+    result = audit_stack(stack)
+    [finding] = failed(result, "BK-LIVE-005")
+    assert finding.message.startswith(f"instance:server fr-par-2/{SERVER_ID} in fr-par was seen but not read")
+    assert not result.passed and [f.rule_id for f in result.failed] == ["BK-LIVE-005"]
+    assert reader.coverage.not_read == [f"instance:server fr-par-2/{SERVER_ID}"]
+
+
+def test_an_exception_covers_an_unread_resource(scw: tuple[dict[str, Any], str]) -> None:
+    routes, s3_url = scw
+    routes["/instance/v1/zones/fr-par-1/servers"] = listing("servers", [server()])
+    _, stack = read(routes, s3_url, ["fr-par"])
+    [unread] = stack.of_type(UNREAD)
+    register = [
+        *load(),  # the project's register (the database's BK-ENC-004 exception)
+        PolicyException(
+            rule="BK-LIVE-005",
+            resource=unread.urn,
+            justification="debug server being decommissioned; holds no data",
+            owner="platform-security@booking.example.fr",
+            expires=dt.date(2099, 1, 1),
+        ),
+    ]
+    result = audit_stack(stack, exceptions=register)
+    assert result.passed, [f.message for f in result.failed]
+    assert sorted(f.rule_id for f in result.excepted) == ["BK-ENC-004", "BK-LIVE-005"]
+
+
+def test_a_secret_pending_deletion_outside_fr_par_is_unread_and_outside(
+    scw: tuple[dict[str, Any], str],
+) -> None:
+    routes, s3_url = scw
+    secret = {"id": "4b3a2918-0f1e-4d2c-8b3a-291807f6e5d4", "name": "old-db-password", "region": "nl-ams"}
+    routes["/secret-manager/v1beta1/regions/nl-ams/secrets#scheduled_for_deletion"] = listing(
+        "secrets", [secret]
+    )
+    _, stack = read(routes, s3_url, ["fr-par", "nl-ams"])
+    result = audit_stack(stack)
+    [finding] = failed(result, "BK-LIVE-005")
+    assert finding.message.startswith(f"secret:secret nl-ams/{secret['id']} in nl-ams")
+    assert [f.resource_urn for f in failed(result, "BK-REGION-001")] == [finding.resource_urn]
+
+
+@pytest.mark.parametrize(
+    ("route", "answer", "permission"),
+    [
+        ("/redis/v1/zones/fr-par-1/clusters", error(403, "insufficient permissions", "permissions_denied"),
+         "RedisReadOnly"),
+        ("/block/v1alpha1/zones/fr-par-3/volumes", error(500, "internal error", "internal"), ""),
+        ("/containers/v1beta1/regions/fr-par/namespaces", None, ""),  # 404: the call failed
+    ],
+)  # fmt: skip
+def test_a_failing_list_call_is_a_gap_never_a_pass(
+    scw: tuple[dict[str, Any], str], route: str, answer: Any, permission: str
+) -> None:
+    routes, s3_url = scw
+    if answer is None:
+        del routes[route]
+    else:
+        routes[route] = answer
+    reader, stack = read(routes, s3_url, ["fr-par"])
+    [gap] = reader.coverage.gaps
+    assert gap.region == "fr-par" and gap.permission == permission
+    result = audit_stack(stack)
+    assert [f.rule_id for f in result.failed] == ["BK-LIVE-004"]  # the rest passes, but not the gap
+
+
+def test_cli_failing_list_call_makes_the_audit_incomplete(
+    scw: tuple[dict[str, Any], str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    routes, s3_url = scw
+    routes["/functions/v1beta1/regions/fr-par/namespaces"] = error(500, "internal error", "internal")
+    code, output = run_cli(routes, s3_url, monkeypatch, tmp_path, capsys)
+    assert code == 3, output
+    assert "INCOMPLETE" in output and "Serverless Functions namespaces not checked" in output
+
+
+def test_cli_unread_resource_fails(
+    scw: tuple[dict[str, Any], str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    routes, s3_url = scw
+    routes["/instance/v1/zones/fr-par-1/servers"] = listing("servers", [server()])
+    code, output = run_cli(routes, s3_url, monkeypatch, tmp_path, capsys)
+    assert code == 1, output
+    assert "BK-LIVE-005" in output and "FAIL" in output
+
+
 def test_throttling_is_retried_with_backoff(scw: tuple[dict[str, Any], str]) -> None:
     routes, s3_url = scw
     answer = routes["/rdb/v1/regions/fr-par/instances"]
@@ -196,10 +298,9 @@ def test_sdk_writes_are_refused_before_any_request(scw: tuple[dict[str, Any], st
         assert server.requests == []
 
 
-def test_cli_compliant_project(
-    scw: tuple[dict[str, Any], str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
-) -> None:
-    routes, s3_url = scw
+def run_cli(
+    routes: dict[str, Any], s3_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> tuple[int, str]:
     with RecordedScaleway(routes) as server:
         for name, value in {
             "SCW_ACCESS_KEY": ACCESS_KEY,
@@ -220,7 +321,14 @@ def test_cli_compliant_project(
             str(tmp_path),
         ]
         code = verify_module().main([*args, "--s3-endpoint-url", s3_url, "--quiet"])
-    output = capsys.readouterr().out
+    return code, capsys.readouterr().out
+
+
+def test_cli_compliant_project(
+    scw: tuple[dict[str, Any], str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    routes, s3_url = scw
+    code, output = run_cli(routes, s3_url, monkeypatch, tmp_path, capsys)
     assert code == 0, output
     assert "live-scaleway-11111111: PASS" in output and "EXCEPTED BK-ENC-004" in output
     assert (tmp_path / "results.sarif").is_file()

@@ -4,6 +4,8 @@ Databases (``encryption.enabled`` -> ``encryptionAtRest``, endpoints -> ``privat
 ``loadBalancer``), their snapshots and Key Manager keys come from the ``scaleway`` SDK; Object
 Storage has no SDK API (it is S3-compatible), so buckets and their encryption, ACL and policy are
 read with boto3 against ``https://s3.<region>.scw.cloud`` through the same read-only guard as AWS.
+The other products are listed, not read in detail (:mod:`policies.inputs.live.scaleway_inventory`):
+each of their resources fails BK-LIVE-005.
 
 Read-only by construction: every SDK API object the reader uses has its ``_request`` replaced by
 one that refuses any method but GET (:func:`read_only_api`), and the S3 client is a guarded boto3
@@ -29,6 +31,7 @@ from facts import providers as provider_facts
 from facts.tokens import SCALEWAY_KEY
 from policies.inputs.live.errors import DENIED_CODES, Coverage, CredentialError, Gap, UnknownRegionError
 from policies.inputs.live.guard import ReadOnlyViolationError, iam_action, read_only_session
+from policies.inputs.live.scaleway_inventory import product_apis, read_unread_products
 from policies.model import Resource, Stack
 
 PROJECT: Final = "sovereign-booking"
@@ -51,6 +54,12 @@ PERMISSION_SETS: Final[Mapping[str, str]] = {
     "rdb": "RelationalDatabasesReadOnly",
     "key_manager": "KeyManagerReadOnly",
     "s3": "ObjectStorageBucketsRead",
+    "instance": "InstancesReadOnly",
+    "block": "BlockStorageReadOnly",
+    "redis": "RedisReadOnly",
+    "secret": "SecretManagerReadOnly",
+    "container": "ContainersReadOnly",
+    "function": "FunctionsReadOnly",
 }
 _RETRY_STATUS: Final = frozenset({429, 503})
 _S3_ABSENT: Final = frozenset({"ServerSideEncryptionConfigurationNotFoundError", "NoSuchBucketPolicy"})
@@ -58,8 +67,8 @@ _S3_ABSENT: Final = frozenset({"ServerSideEncryptionConfigurationNotFoundError",
 Progress = Callable[[str], None]
 
 
-class _UnreadableError(Exception):
-    """Internal: a read failed and was recorded as a gap."""
+class UnreadableError(Exception):
+    """A read failed and was recorded as a gap."""
 
 
 class ScalewayHTTPError(Exception):
@@ -166,7 +175,7 @@ class ScalewayReader:
         except ValueError as error:  # the SDK's own credential format checks
             raise CredentialError(f"Scaleway credentials are not valid: {error}") from error
 
-    def _guarded(self, kind: str, region: str, what: str, call: Callable[[], Any]) -> Any:
+    def guarded(self, kind: str, region: str, what: str, call: Callable[[], Any]) -> Any:
         try:
             return call()
         except ScalewayHTTPError as error:
@@ -189,10 +198,10 @@ class ScalewayReader:
                 self.coverage.add(Gap("scaleway", region, what, "", f"still throttled ({error.message})"))
             else:
                 self.coverage.add(Gap("scaleway", region, what, "", str(error)))
-            raise _UnreadableError from error
+            raise UnreadableError from error
         except requests.RequestException as error:
             self.coverage.add(Gap("scaleway", region, what, "", f"{type(error).__name__}: {error}"))
-            raise _UnreadableError from error
+            raise UnreadableError from error
 
     def add(
         self, type_token: str, name: str, region: str, properties: dict[str, Any], ident: str = ""
@@ -233,13 +242,15 @@ class ScalewayReader:
         regions = self.regions(wanted)
         self.coverage.regions = regions
         rdb, keys = self._api("rdb"), self._api("key_manager")
+        products = product_apis(self)
         for index, region in enumerate(regions, 1):
             before = len(self._resources)
             for step in (self._databases, self._snapshots, self._keys):
-                with contextlib.suppress(_UnreadableError):
+                with contextlib.suppress(UnreadableError):
                     step(rdb if step != self._keys else keys, region)
-            with contextlib.suppress(_UnreadableError):
+            with contextlib.suppress(UnreadableError):
                 self._buckets(region)
+            read_unread_products(self, products, region)
             self.progress(f"[{index}/{len(regions)}] {region}: {len(self._resources) - before} resource(s)")
         config = {
             "scaleway:region": self.allowed_regions[0] if self.allowed_regions else "fr-par",
@@ -247,7 +258,7 @@ class ScalewayReader:
         return Stack(self.stack_name, list(self._resources), config, gaps=tuple(self.coverage.gaps))
 
     def _databases(self, rdb: Any, region: str) -> None:
-        instances = self._guarded(
+        instances = self.guarded(
             "rdb",
             region,
             "Managed Databases",
@@ -287,7 +298,7 @@ class ScalewayReader:
                 )
 
     def _snapshots(self, rdb: Any, region: str) -> None:
-        snapshots = self._guarded(
+        snapshots = self.guarded(
             "rdb",
             region,
             "database snapshots",
@@ -305,7 +316,7 @@ class ScalewayReader:
     def _keys(self, km: Any, region: str) -> None:
         keys: list[tuple[Any, bool]] = []
         for scheduled in (False, True):  # the API lists keys pending deletion only when asked
-            listed = self._guarded(
+            listed = self.guarded(
                 "key_manager",
                 region,
                 "Key Manager keys",
@@ -376,10 +387,10 @@ class ScalewayReader:
                 f"{PERMISSION_SETS['s3']} ({iam_action('s3', operation)})" if code in DENIED_CODES else ""
             )
             self.coverage.add(Gap("scaleway", region, what, permission, code or str(error)))
-            raise _UnreadableError from error
+            raise UnreadableError from error
         except BotoCoreError as error:
             self.coverage.add(Gap("scaleway", region, what, "", f"{type(error).__name__}: {error}"))
-            raise _UnreadableError from error
+            raise UnreadableError from error
 
     def _buckets(self, region: str) -> None:
         client = self._s3(region)
@@ -388,13 +399,13 @@ class ScalewayReader:
         buckets = self._s3_call(client, region, "ListBuckets", "Object Storage buckets").get("Buckets", [])
         for bucket in buckets:
             name = bucket["Name"]
-            with contextlib.suppress(_UnreadableError):
+            with contextlib.suppress(UnreadableError):
                 sse = self._s3_call(
                     client, region, "GetBucketEncryption", f"bucket {name} encryption", Bucket=name
                 )
                 acl = self._s3_call(client, region, "GetBucketAcl", f"bucket {name} ACL", Bucket=name)
                 policy: dict[str, Any] = {}
-                with contextlib.suppress(_UnreadableError):  # a gap, but the bucket is still judged
+                with contextlib.suppress(UnreadableError):  # a gap, but the bucket is still judged
                     policy = self._s3_call(
                         client, region, "GetBucketPolicy", f"bucket {name} policy", Bucket=name
                     )
