@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from components.args_checks import Problems, refuse_invalid
 from facts.providers import allowed_regions
 
 #: Cloud de Confiance runs one stand-alone region (data/facts/providers.yaml, target s3ns).
@@ -109,17 +110,12 @@ class S3nsBookingPlatformArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise ValueError("invalid S3nsBookingPlatformArgs: " + "; ".join(problems))
+        refuse_invalid("S3nsBookingPlatformArgs", self.problems())
 
     def problems(self) -> list[str]:
         """Every invalid field, each as ``<field>: <what is allowed>``."""
-        p: list[str] = []
-
-        def check(ok: bool, name: str, allowed: str, value: object) -> None:
-            if not ok:
-                p.append(f"{name}: must be {allowed} (got {value!r})")
+        p = Problems()
+        check = p.check
 
         check(
             bool(_NAME.match(self.name_prefix)),

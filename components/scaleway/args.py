@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from components.args_checks import Problems, refuse_invalid
 from facts.providers import allowed_regions, home_region
 
 #: Scaleway regions in scope (data/facts/providers.yaml: its HDS certificate covers Paris, fr-par).
@@ -118,17 +119,12 @@ class ScalewayBookingPlatformArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise ValueError("invalid ScalewayBookingPlatformArgs: " + "; ".join(problems))
+        refuse_invalid("ScalewayBookingPlatformArgs", self.problems())
 
     def problems(self) -> list[str]:
         """Every invalid field, each as ``<field>: <what is allowed>``."""
-        p: list[str] = []
-
-        def check(ok: bool, name: str, allowed: str, value: object) -> None:
-            if not ok:
-                p.append(f"{name}: must be {allowed} (got {value!r})")
+        p = Problems()
+        check = p.check
 
         check(
             bool(_NAME.match(self.name_prefix)),
