@@ -33,12 +33,17 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from facts.providers import home_region
 from scripts.killswitch_local import DrillError, run_local
 from scripts.killswitch_report import OutputDir, OutputDirError, write_report
+from tooling.cli import Parser
+
+HOME = home_region("aws")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="killswitch_drill.py", description=__doc__.split("\n\n")[0])
+    # The shared contract's parser: one-line usage errors (exit 2), --debug, the exit codes in --help.
+    p = Parser(prog="killswitch_drill.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="directory for drill.json and drill.md (created if absent)")
     p.add_argument("--records", type=int, default=12, help="synthetic booking records (1-500, default 12)")
     p.add_argument(
@@ -50,9 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--live", action="store_true", help="perform switch (b) on a real AWS account instead")
     p.add_argument("--custom-key-store-id", help="--live: the external key store (cks-...)")
     p.add_argument("--key-id", help="--live: a KMS key in that key store (ARN or id)")
-    p.add_argument("--region", default="eu-west-3", help="--live: AWS region (default eu-west-3)")
+    p.add_argument("--region", default=HOME, help=f"--live: AWS region (default {HOME})")
     p.add_argument("--wait-s", type=float, default=900.0, help="--live: longest wait for a state change")
-    p.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     return p
 
 
@@ -67,7 +71,10 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # usage error (one line already printed) or --help
+        return int(done.code or 0)
     try:
         problem = _usage_problem(args)
         if problem:
