@@ -1,57 +1,20 @@
-"""Legal verdicts (facts + policy rule results), the exit plan figures and the weighted matrix."""
+"""The exit plan figures and the weighted decision matrix.
+
+The matrix has one 0-1 scale and one derivation per criterion; each fact feeds one criterion only, and
+each score carries the facts it was computed from (so a test can check that a criterion equal for every
+option rests on equal facts). The legal requirements are a gate, not a criterion: an option answered
+"no" (reporting/answer.py) is not eligible, and its score is shown apart, never ranked.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from facts.tokens import GCP_SQL_INSTANCE
-from reporting.facts import Cited, LegalRule, Text, VerdictCell
+from reporting.analysis import Option
+from reporting.answer import Answer, answers
+from reporting.facts import Cited, Text
 from reporting.model import Column, Report
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    """What the policy rules implementing a legal rule found on the option's stack."""
-
-    status: str  # "passed" | "failed" | "not-run"
-    rule_ids: tuple[str, ...]
-    failures: int
-
-
-@dataclass(frozen=True)
-class Judgement:
-    verdict: str
-    cell: VerdictCell | None
-    rule: RuleResult | None
-
-    @property
-    def overridden(self) -> bool:
-        return self.cell is not None and self.verdict != self.cell.verdict
-
-
-def judge(rule: LegalRule, column: Column) -> Judgement:
-    """The data's verdict, tightened by the policy rules: a failed rule makes it not admissible; a stack
-    that could not be checked makes an 'admissible' verdict conditional (fail closed)."""
-    cell = rule.verdicts.get(column.target)
-    verdict = cell.verdict if cell else "conditional"
-    result: RuleResult | None = None
-    if rule.policy_rules:
-        ran = {
-            i: column.policy.perimeter[i]
-            for i in rule.policy_rules
-            if column.policy and i in column.policy.perimeter
-        }
-        if not ran:
-            result = RuleResult("not-run", rule.policy_rules, 0)
-            if verdict == "admissible":
-                verdict = "conditional"
-        else:
-            failed = [f for findings in ran.values() for f in findings]
-            failing = tuple(sorted({i for i, findings in ran.items() if findings}))
-            result = RuleResult("failed" if failed else "passed", failing or tuple(ran), len(failed))
-            if failed:
-                verdict = "not-admissible"
-    return Judgement(verdict, cell, result)
 
 
 @dataclass(frozen=True)
@@ -99,61 +62,144 @@ def exit_figures(report: Report, column: Column) -> ExitFigures:
 @dataclass(frozen=True)
 class Score:
     value: float | None  # 0..1; None: left out (cost not comparable)
-    basis: str
+    facts: tuple[object, ...]  # what the score was computed from
 
 
 @dataclass(frozen=True)
 class Matrix:
     criteria: list[tuple[str, Text, Text, float, float]]  # key, label, why, weight given, weight used
     scores: dict[str, dict[str, Score]]  # option key -> criterion key -> score
-    totals: dict[str, float]
+    totals: dict[str, float]  # 0..100
+    eligible: dict[str, bool]  # the legal gate: False when the option is answered "no"
+    ranking: list[str]  # eligible options, best first
     notes: list[str]
 
 
-def matrix(report: Report) -> Matrix:
+#: Key protection levels of the S3NS stack (booking:keyProtectionLevel) whose key material stays with
+#: the customer, outside the provider (Cloud EKM through a VPC); SOFTWARE keys are the provider's.
+CUSTOMER_HELD_LEVELS = frozenset({"EXTERNAL_VPC", "EXTERNAL"})
+
+
+def key_holder(option: Option | None) -> str:
+    """Who holds the key material: the customer's HSM (an XKS key store, or S3NS keys under an external
+    protection level) or the provider's key service; unknown (no preview) counts as the provider."""
+    if option is None:
+        return "unknown"
+    if any(
+        (s.get("inputs") or {}).get("customKeyStoreType") == "EXTERNAL_KEY_STORE"
+        for s in option.of_type("aws:kms/customKeyStore:CustomKeyStore")
+    ):
+        return "customer-hsm"
+    if option.config.get("booking:keyProtectionLevel", "").upper() in CUSTOMER_HELD_LEVELS:
+        return "customer-hsm"
+    return "provider"
+
+
+def custody_facts(column: Column) -> tuple[str, str, int, int]:
+    """(key holder, who can cut access, data stores under a key of the stack, data stores in all)."""
+    holder = key_holder(column.option)
+    cutter = "customer" if holder == "customer-hsm" else ("unknown" if holder == "unknown" else "provider-api")
+    if column.custody is None:
+        return holder, cutter, 0, 0
+    keyed = {store for key in column.custody.keys for store in key.protects if "Container" not in store}
+    return holder, cutter, len(keyed), len(keyed) + len(column.custody.unkeyed)
+
+
+def custody_score(facts: tuple[str, str, int, int]) -> float:
+    holder, cutter, keyed, total = facts
+    return round(
+        (
+            (1.0 if holder == "customer-hsm" else 0.0)
+            + {"customer": 1.0, "provider-api": 0.5}.get(cutter, 0.0)
+            + (keyed / total if total else 0.0)
+        )
+        / 3,
+        3,
+    )
+
+
+def request_path(report: Report, column: Column) -> tuple[str, ...]:
+    """The operators every request that decrypts depends on: the platform's provider, and with a
+    customer-held key store, the host of the key store proxy and the key custodian's HSM."""
+    operators = [column.facts.provider]
+    if key_holder(column.option) == "customer-hsm":
+        for companion in column.definition.companion_stacks:
+            operators.append(f"{companion} host")
+        operators.append("key custodian HSM")
+    return tuple(operators)
+
+
+def availability_facts(report: Report, column: Column) -> tuple[tuple[str, ...], str]:
+    """(operators in the request path, key-store failover: n/a | measured-ok | measured-failed | unmeasured)."""
+    operators = request_path(report, column)
+    if len(operators) == 1:
+        return operators, "n/a"
+    measured = column.facts.keystore_failover
+    if measured is None:
+        return operators, "unmeasured"
+    ok = measured.failed_after_kill == 0 and measured.over_kms_timeout == 0
+    return operators, "measured-ok" if ok else "measured-failed"
+
+
+def availability_score(facts: tuple[tuple[str, ...], str]) -> float:
+    operators, failover = facts
+    path = 1.0 / len(operators)
+    if failover == "n/a":
+        return round(path, 3)
+    return round((path + {"measured-ok": 1.0, "measured-failed": 0.5}.get(failover, 0.0)) / 2, 3)
+
+
+def matrix(report: Report, found: dict[str, Answer] | None = None) -> Matrix:
     w = report.facts.weights
-    rules = {r.id: r for r in report.facts.legal.rules}
-    threats = {t.id: t for t in report.facts.threats}
+    found = found if found is not None else answers(report)
+    laws = report.facts.legal.exposures
     cost_ok = _costs_comparable(report)
     scores: dict[str, dict[str, Score]] = {c.key: {} for c in report.columns}
     notes: list[str] = []
     for column in report.columns:
+        row = scores[column.key]
         for criterion in w.criteria:
-            values: list[float] = []
-            spec = criterion.source
-            for rule_id in spec.get("verdicts", []):
-                values.append(w.verdict_scores[judge(rules[rule_id], column).verdict])  # type: ignore[index]
-            for threat_id in spec.get("threats", []):
-                cell = threats[threat_id].cells.get(column.target)
-                values.append(w.status_scores[cell.status] if cell else 0.0)
-            if spec.get("exit"):
-                plan = report.facts.exit.targets.get(column.target)
-                values.append(
-                    0.0
-                    if plan is None
-                    else (plan.standard_formats + plan.swipo_declared + (not plan.extra_custody_to_unwind))
-                    / 3
+            if criterion.key == "jurisdiction":
+                statuses = tuple(
+                    law.cells[column.target].status if column.target in law.cells else "exposed"
+                    for law in laws
                 )
-            if spec.get("cost"):
-                scores[column.key][criterion.key] = Score(cost_ok.get(column.key), "cost")
-                continue
-            scores[column.key][criterion.key] = Score(sum(values) / len(values) if values else 0.0, "data")
+                value = sum(w.exposure_scores[s] for s in statuses) / len(statuses)
+                row["jurisdiction"] = Score(round(value, 3), statuses)
+            elif criterion.key == "custody":
+                facts = custody_facts(column)
+                row["custody"] = Score(custody_score(facts), facts)
+            elif criterion.key == "availability":
+                avail = availability_facts(report, column)
+                row["availability"] = Score(availability_score(avail), avail)
+            elif criterion.key == "exit":
+                plan = report.facts.exit.targets.get(column.target)
+                exit_facts = (
+                    ()
+                    if plan is None
+                    else (plan.standard_formats, plan.swipo_declared, not plan.extra_custody_to_unwind)
+                )
+                value = sum(exit_facts) / 3 if exit_facts else 0.0
+                row["exit"] = Score(round(value, 3), exit_facts)
+            else:
+                row["cost"] = Score(cost_ok.get(column.key), (cost_ok.get(column.key),))
     used = {c.key: c.weight for c in w.criteria}
     if not cost_ok:
         used = {k: (0.0 if k == "cost" else v) for k, v in used.items()}
         notes.append("cost-withheld")
     total_weight = sum(used.values()) or 1.0
     totals = {
-        key: round(
-            100 * sum((s.value or 0.0) * used[crit] for crit, s in row.items()) / total_weight,
-            1,
-        )
+        key: round(100 * sum((s.value or 0.0) * used[crit] for crit, s in row.items()) / total_weight, 1)
         for key, row in scores.items()
     }
+    eligible = {c.key: found[c.key].verdict != "no" for c in report.columns}
+    ranking = sorted((k for k, ok in eligible.items() if ok), key=lambda k: -totals[k])
+    if not any(a.verdict == "yes" for a in found.values()):
+        notes.append("none-yes")
     criteria = [
         (c.key, c.label, c.why, c.weight, round(100 * used[c.key] / total_weight, 1)) for c in w.criteria
     ]
-    return Matrix(criteria, scores, totals, notes)
+    return Matrix(criteria, scores, totals, eligible, ranking, notes)
 
 
 def _costs_comparable(report: Report) -> dict[str, float]:

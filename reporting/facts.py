@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 Basis = Literal["provider", "third-party", "other-region", "outdated", "none"]
 ThreatStatus = Literal["protected", "conditional", "partly", "not-protected"]
-Verdict = Literal["admissible", "conditional", "not-admissible"]
+Exposure = Literal["exposed", "exposed-under-conditions", "not-exposed"]
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -101,8 +101,21 @@ class OptionDef(Model):
     companion_stacks: tuple[str, ...] = ()
 
 
+class FailoverMeasure(Model):
+    """A measured zone failover of the key store (scripts/bench_failover.py), with its date and load."""
+
+    measured: str
+    requests: int = Field(ge=1)
+    failed_after_kill: int = Field(ge=0)
+    over_kms_timeout: int = Field(ge=0)
+    longest_gap_ms: float = Field(ge=0)
+    max_latency_ms: float = Field(ge=0)
+    sources: tuple[str, ...] = Field(min_length=1)
+
+
 class TargetFacts(Model):
     provider: str
+    keystore_failover: FailoverMeasure | None = None
     decrypt_at_rest: Cited | None = None
     read_in_use: Cited | None = None
     kill_switch: Cited | None = None
@@ -131,17 +144,27 @@ class ThreatsFile(Model):
     threats: tuple[Threat, ...] = Field(min_length=1)
 
 
-class VerdictCell(Cited):
-    verdict: Verdict
+class Requirement(Model):
+    """A legal requirement; its status per option is derived (reporting/answer.py), never written."""
+
+    id: str
+    test: Literal["secnumcloud", "hds"]
+    title: Text
+    applies_when: Cited
+
+
+class ExposureCell(Cited):
+    status: Exposure
     condition: Text | None = None
 
 
-class LegalRule(Model):
+class ExposureLaw(Model):
+    """A foreign law that can reach the data: exposed / exposed under conditions / not exposed."""
+
     id: str
     title: Text
     applies_when: Cited
-    policy_rules: tuple[str, ...] = ()
-    verdicts: dict[str, VerdictCell]
+    cells: dict[str, ExposureCell]
 
 
 class ContextFact(Cited):
@@ -149,8 +172,56 @@ class ContextFact(Cited):
 
 
 class LegalFile(Model):
-    rules: tuple[LegalRule, ...] = Field(min_length=1)
+    requirements: tuple[Requirement, ...] = Field(min_length=1)
+    exposures: tuple[ExposureLaw, ...] = Field(min_length=1)
     context: tuple[ContextFact, ...] = ()
+
+
+class SensitivityCriterion(Cited):
+    id: str
+    met: bool
+
+
+class Sensitivity(Model):
+    data: Cited
+    criteria: tuple[SensitivityCriterion, ...] = Field(min_length=1)
+
+
+class HdsActivities(Model):
+    used: dict[str, tuple[int, ...]]
+    sources: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("used")
+    @classmethod
+    def _six(cls, value: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        for target, activities in value.items():
+            if not activities or any(a not in range(1, 7) for a in activities):
+                raise ValueError(f"{target}: HDS activities are numbered 1 to 6 (got {list(activities)})")
+        return value
+
+
+class Recommended(Model):
+    option: str
+    why: Cited
+    conditions: tuple[Cited, ...] = ()
+
+
+class Fallback(Model):
+    option: str
+    when: Cited
+
+
+class Decision(Model):
+    asked: Text
+    recommended: Recommended
+    fallback: Fallback
+
+
+class DecisionFile(Model):
+    question: Text
+    sensitivity: Sensitivity
+    hds_activities: HdsActivities
+    decision: Decision
 
 
 class ExitTarget(Model):
@@ -166,19 +237,39 @@ class ExitFile(Model):
     targets: dict[str, ExitTarget]
 
 
+CriterionKey = Literal["jurisdiction", "custody", "availability", "exit", "cost"]
+
+
 class Criterion(Model):
-    key: str
+    """One weighted criterion; how its 0-1 score is computed from the facts is fixed in
+    reporting/decision.py (one derivation per key, each fact feeding one criterion only)."""
+
+    key: CriterionKey
     weight: float = Field(ge=0)
     label: Text
     why: Text
-    source: dict[str, Any] = Field(alias="from")
 
 
 class WeightsFile(Model):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    status_scores: dict[ThreatStatus, float]
-    verdict_scores: dict[Verdict, float]
+    exposure_scores: dict[Exposure, float]
     criteria: tuple[Criterion, ...] = Field(min_length=1)
+
+    @field_validator("exposure_scores")
+    @classmethod
+    def _one_scale(cls, value: dict[str, float]) -> dict[str, float]:
+        if set(value) != {"exposed", "exposed-under-conditions", "not-exposed"}:
+            raise ValueError("must score exposed, exposed-under-conditions and not-exposed")
+        if any(not 0.0 <= v <= 1.0 for v in value.values()):
+            raise ValueError("scores are on the one 0-1 scale")
+        return value
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique(cls, value: tuple[Criterion, ...]) -> tuple[Criterion, ...]:
+        keys = [c.key for c in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"each criterion once (got {keys})")
+        return value
 
 
 class SummaryFile(Model):
@@ -278,6 +369,7 @@ class Facts(Model):
     exit: ExitFile
     weights: WeightsFile
     summary: SummaryFile
+    decision: DecisionFile
     ownership: dict[str, tuple[OwnershipLine, ...]]
     uplift: Uplift
     prices: dict[str, PriceBook]
@@ -356,6 +448,7 @@ def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
         "legal": facts_dir / "legal.yaml",
         "exit": facts_dir / "exit.yaml",
         "summary": facts_dir / "summary.yaml",
+        "decision": facts_dir / "decision.yaml",
         "weights": weights or facts_dir / "weights.yaml",
         "ownership": data_dir / "prices" / "ownership.yaml",
         "providers": facts_dir / "providers.yaml",
@@ -399,6 +492,7 @@ def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
         exit=_parse(ExitFile, paths["exit"], docs["exit"]),
         weights=_parse(WeightsFile, paths["weights"], docs["weights"]),
         summary=_parse(SummaryFile, paths["summary"], docs["summary"]),
+        decision=_parse(DecisionFile, paths["decision"], docs["decision"]),
         ownership=ownership.lines,
         uplift=ownership.other_region_uplift,
         prices=books,

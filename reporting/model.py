@@ -28,6 +28,9 @@ class PolicySummary:
     perimeter: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
+#: The qualified-perimeter rule, rerun in SecNumCloud-only mode for the SREN / circular test.
+PERIMETER_RULES: tuple[str, ...] = ("BK-PROV-002",)
+
 Auditor = Callable[[Mapping[str, Any], str, tuple[str, ...]], PolicySummary | None]
 
 
@@ -100,7 +103,7 @@ def build(
     auditor: Auditor,
     generated: str | None = None,
 ) -> Report:
-    rule_ids = tuple(sorted({i for r in facts.legal.rules for i in r.policy_rules}))
+    rule_ids = PERIMETER_RULES
     columns = []
     for definition in facts.options:
         target_facts = facts.targets.get(definition.target) or TargetFacts(provider=definition.target)
