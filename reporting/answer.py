@@ -89,7 +89,7 @@ def sensitive_because(facts: Facts) -> tuple[Cited, ...]:
     return tuple(c for c in facts.decision.sensitivity.criteria if c.met)
 
 
-def secnumcloud_test(report: Report, column: Column) -> TestResult:
+def secnumcloud_test(report: Report, column: Column) -> TestResult:  # noqa: PLR0911 (one return per outcome)
     """SREN art. 31 / circular 6519/SG: a qualified provider, every resource inside its qualified
     perimeter, when the data is sensitive."""
     if not sensitive_because(report.facts):
@@ -125,7 +125,7 @@ def secnumcloud_test(report: Report, column: Column) -> TestResult:
         )
     # Qualified and every resource inside the recorded perimeter; the perimeter rows rest on the offer's
     # documentation, so the contract must confirm them (a condition, not a gap).
-    condition = Gap("cond_perimeter_contract", (), "ministry", False, tuple(r for p in provider.perimeter for r in p.sources) if provider else ())
+    condition = Gap("cond_perimeter_contract", (), "ministry", False, status.sources)
     return TestResult("compliant-under-conditions", (), (condition,))
 
 

@@ -6,17 +6,23 @@ list holds exactly what the page cites, and the tests can check that nothing is 
 
 from __future__ import annotations
 
+import datetime as dt
+import html as html_lib
+import re
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_compact_decimal, format_currency, format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from reporting.analysis import CATEGORIES
+from reporting.answer import Answer, answers, check_decision, short_name
 from reporting.cost import RangeLine
-from reporting.decision import exit_figures, judge, matrix
-from reporting.diagrams import bars, custody_layout
+from reporting.decision import exit_figures, matrix
+from reporting.diagrams import Diagram, bars, custody_layout
 from reporting.facts import Text
-from reporting.i18n import item, ui
+from reporting.i18n import UI, item, ui
 from reporting.model import Column, Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -38,20 +44,34 @@ class Citations:
         return out
 
 
+LOCALES = {"en": "en_GB", "fr": "fr_FR"}
+
+
 def num(value: float, lang: str = "en", digits: int = 0) -> str:
-    """A number with the language's grouping and decimal marks (5,000,000.0 / 5 000 000,0)."""
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
+    """A number in the language's locale (Babel): 5,000,000.0 / 5 000 000,0."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=LOCALES.get(lang, "en_GB"))
+
+
+def count_words(value: float, lang: str = "en") -> str:
+    """A large count in words where the locale has them (Babel): '5 million' / '5 millions'."""
+    if value >= 1_000_000 and value % 100_000 == 0:
+        return format_compact_decimal(
+            value, format_type="long", fraction_digits=1, locale=LOCALES.get(lang, "en_GB")
+        )
+    return num(value, lang)
+
+
+def publisher(name: str) -> str:
+    """The publisher's name without the annotations the sources file adds ('(third party)', a date)."""
+    return name.split(" (")[0].split(", ")[0].strip()
 
 
 def money(amount: float | None, currency: str, lang: str = "en") -> str:
+    """An amount with its currency in the language's locale (Babel): €1,460.00 / 1 460,00 €."""
     if amount is None:
         return ui("not_priced", lang)
-    text = f"{amount:,.2f}"
-    if lang == "fr":
-        text = text.replace(",", "\u202f").replace(".", ",")
-        return f"{text}\u00a0{SYMBOLS.get(currency, currency)}"
-    return f"{SYMBOLS.get(currency, currency + ' ')}{text}"
+    return format_currency(amount, currency, locale=LOCALES.get(lang, "en_GB"))
 
 
 def money_range(low: float | None, high: float | None, currency: str, lang: str) -> str:
@@ -59,7 +79,48 @@ def money_range(low: float | None, high: float | None, currency: str, lang: str)
         return ui("not_priced", lang)
     if low == high:
         return money(low, currency, lang)
-    return f"{money(low, currency, lang)} - {money(high, currency, lang)}"
+    return f"{money(low, currency, lang)} \u2013 {money(high, currency, lang)}"
+
+
+def long_date(iso: str, lang: str) -> str:
+    """'5 December 2026' / '5 décembre 2026' from an ISO date; anything else is returned as read."""
+    try:
+        day = dt.date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    return format_date(day, format="long", locale=LOCALES.get(lang, "en_GB"))
+
+
+_TAG = re.compile(r"(<[^>]+>)")
+_RAW = ("a", "code", "style", "script", "title")
+
+
+def french_typography(page: str) -> str:
+    """French typography on the text of a rendered page (never inside tags, links, code or styles): a
+    no-break space before : and a narrow no-break space before ; ? !, and no-break spaces inside « »."""
+    out: list[str] = []
+    raw: list[str] = []
+    for part in _TAG.split(page):
+        if part.startswith("<"):
+            name = part[1:].split()[0].rstrip(">/").lower() if len(part) > 2 else ""
+            if name.lstrip("/") in _RAW and not part.endswith("/>"):
+                if name.startswith("/"):
+                    if raw:
+                        raw.pop()
+                else:
+                    raw.append(name)
+            out.append(part)
+            continue
+        if raw or not part.strip():
+            out.append(part)
+            continue
+        text = html_lib.unescape(part)
+        text = re.sub(r"(?<=\S)[ \u00a0\u202f]?:(?=\s|$)", "\u00a0:", text)
+        text = re.sub(r"(?<=\S)[ \u00a0\u202f]?([;?!])(?=\s|$)", "\u202f\\1", text)
+        text = re.sub(r"«[ \u00a0\u202f]*", "«\u00a0", text)
+        text = re.sub(r"[ \u00a0\u202f]*»", "\u00a0»", text)
+        out.append(html_lib.escape(text, quote=False))
+    return "".join(out)
 
 
 def environment() -> Environment:
@@ -70,7 +131,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(ui=ui, num=num, money=money, money_range=money_range, CATEGORIES=CATEGORIES)
+    env.globals.update(
+        UI=UI, ui=ui, num=num, count_words=count_words, publisher=publisher, money=money, money_range=money_range, long_date=long_date, CATEGORIES=CATEGORIES
+    )
     return env
 
 
@@ -83,9 +146,57 @@ def _label(value: Text | str, lang: str) -> str:
     return value(lang) if isinstance(value, Text) else item(value, lang)
 
 
+def gap_text(gap: Any, lang: str) -> str:
+    return ui(gap.key, lang, **dict(gap.values))
+
+
+def if_nothing(found: dict[str, Answer], lang: str) -> str:
+    """What happens if nothing is decided: derived from the answers, never written by hand."""
+    states = ", ".join(
+        f"{key}\u00a0: {ui(a.verdict, lang).lower()}"
+        if lang == "fr"
+        else f"{key}: {ui(a.verdict, lang).lower()}"
+        for key, a in found.items()
+    )
+    yes = [k for k, a in found.items() if a.verdict == "yes"]
+    if yes:
+        return ui("if_nothing_some", lang, yes=", ".join(yes), states=states)
+    return ui("if_nothing_none", lang, states=states)
+
+
+def grouped(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per exceptions-register entry (same rule and justification) with its resource list."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for f in findings:
+        key = (
+            str(f.get("rule_id")),
+            str(f.get("justification") or f.get("message") or ""),
+            str(f.get("status")),
+        )
+        group = groups.setdefault(
+            key,
+            {
+                "rule_id": key[0],
+                "title": f.get("title", ""),
+                "text": key[1],
+                "status": key[2],
+                "owner": f.get("owner", ""),
+                "expires": str(f.get("expires") or ""),
+                "resources": [],
+            },
+        )
+        name = str(f.get("resource_urn", "")).rsplit("::", 1)[-1]
+        if name not in group["resources"]:
+            group["resources"].append(name)
+    return list(groups.values())
+
+
 def context(report: Report, lang: str) -> dict[str, Any]:
-    rules = report.facts.legal.rules
-    judgements = {(r.id, c.key): judge(r, c) for r in rules for c in report.columns}
+    found = answers(report)
+    check_decision(report, found)
+    custody = {c.key: _custody(c, lang) for c in report.columns if c.custody is not None}
+    # One text size for every diagram: each is drawn in a box as wide as the widest one.
+    width = max((d.width for d in custody.values()), default=0.0)
     return {
         "r": report,
         "lang": lang,
@@ -93,18 +204,26 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "label": lambda value: _label(value, lang),
         "cite": Citations(),
         "cols": report.columns,
-        "rules": rules,
-        "judgements": judgements,
-        "matrix": matrix(report),
+        "answers": found,
+        "gap": lambda g: gap_text(g, lang),
+        "if_nothing": if_nothing(found, lang),
+        "short_name": short_name,
+        "option_label": lambda key: next(c.definition.label for c in report.columns if c.key == key),
+        "requirements": report.facts.legal.requirements,
+        "exposures": report.facts.legal.exposures,
+        "matrix": matrix(report, found),
         "exits": {c.key: exit_figures(report, c) for c in report.columns},
-        "custody": {c.key: _custody(c, lang) for c in report.columns if c.custody is not None},
+        "custody": custody,
+        "diagram_width": width,
         "charts": {c.key: _chart(c.cost.lines, lang) for c in report.columns},
         "scaleway_lb": _lb_types(report),
+        "grouped": grouped,
         "a": report.assumptions,
+        "established": long_date(report.generated, lang),
     }
 
 
-def _custody(c: Column, lang: str) -> Any:
+def _custody(c: Column, lang: str) -> Diagram:
     assert c.custody is not None
     label = c.custody.store if c.custody.store != "none" else "Provider key service"
     return custody_layout(c.custody, label, (ui("key_store", lang), ui("key", lang), ui("store", lang)))
@@ -126,9 +245,9 @@ def _chart(lines: list[RangeLine], lang: str) -> list[tuple[str, Any]]:
                 per[line.category] += line.high
         values = [
             (
-                cat + (" *" if cat in incomplete else ""),
+                ui("cat_" + cat, lang) if ("cat_" + cat) in UI else cat,
                 amount,
-                money(amount, currency, lang) + (" + ?" if cat in incomplete else ""),
+                (ui("priced_part", lang) + " " if cat in incomplete else "") + money(amount, currency, lang),
             )
             for cat, amount in per.items()
         ]
@@ -149,6 +268,8 @@ def render(report: Report, template: str, lang: str) -> tuple[str, list[str]]:
     """The page's HTML and the source ids it cites, in order."""
     ctx = context(report, lang)
     html = environment().get_template(template).render(**ctx)
+    if lang == "fr":
+        html = french_typography(html)
     return html, list(ctx["cite"].order)
 
 

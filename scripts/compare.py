@@ -41,6 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _compare(args: argparse.Namespace) -> int:
     from reporting.analysis import PreviewError
+    from reporting.answer import DecisionError, check_decision
     from reporting.bom import Assumptions
     from reporting.facts import DATA_DIR, FactsError, load
     from reporting.model import build, policy_auditor
@@ -68,7 +69,9 @@ def _compare(args: argparse.Namespace) -> int:
         report = build(
             previews, facts, Assumptions(appointments_per_month=args.appointments_per_month), policy_auditor()
         )
-    except (FactsError, PreviewError, StackNotFoundError, StackFileError) as error:
+        # The recommendation must agree with the derived answers before anything is written.
+        check_decision(report)
+    except (FactsError, PreviewError, StackNotFoundError, StackFileError, DecisionError) as error:
         raise BadInputError(str(error)) from error
     langs = ("en", "fr") if args.lang == "all" else (args.lang,)
     for lang in langs:
@@ -88,11 +91,21 @@ def _compare(args: argparse.Namespace) -> int:
                     raise RuntimeError(f"{page}: the one-page summary prints on {pages} A4 pages")
                 atomic_write_bytes(args.out / pdf_tmp.name, pdf_tmp.read_bytes())
             print(f"wrote {args.out / pdf_tmp.name} ({pages} page{'s' if pages > 1 else ''})")
+    from reporting.answer import answers
+    from reporting.decision import matrix
+
+    found = answers(report)
+    print("  question: " + facts.decision.question.en)
+    for key, found_answer in found.items():
+        print(f"  option {key}: {found_answer.verdict}")
+    ranked = matrix(report, found)
+    print(f"  recommended: option {facts.decision.decision.recommended.option}; fallback: option {facts.decision.decision.fallback.option}")
+    print("  matrix: " + "; ".join(f"{k} {v:.1f}{'' if ranked.eligible[k] else ' (not eligible)'}" for k, v in ranked.totals.items()))
     for column in report.columns:
         totals = "; ".join(
             f"{cur} {lo:,.2f}-{hi:,.2f}" for cur, (lo, hi) in sorted(column.cost.totals().items())
         )
-        state = "total" if column.cost.complete else "priced part only, not a total"
+        state = "total" if column.cost.complete else "from: priced part only, not a total"
         print(
             f"  option {column.key} ({column.definition.stack}): {totals or 'nothing priced'} per month ({state})"
         )
