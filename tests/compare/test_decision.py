@@ -1,63 +1,125 @@
-"""Verdicts follow the policy results (fail closed), the matrix recomputes from an edited weights file."""
+"""The matrix: one scale, a legal gate, each fact feeding one criterion, recomputed from edited weights."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from reporting.answer import answers
 from reporting.bom import Assumptions
-from reporting.decision import judge, matrix
-from reporting.facts import DATA_DIR, Facts, load
-from reporting.model import PolicySummary, Report, build, policy_auditor
+from reporting.decision import matrix
+from reporting.facts import DATA_DIR, ExposureCell, FailoverMeasure, load
+from reporting.model import Column, Report, build, policy_auditor
 
 
-def column(report: Report, key: str):  # type: ignore[no-untyped-def]
+def column(report: Report, key: str) -> Column:
     return next(c for c in report.columns if c.key == key)
 
 
-def rule(facts: Facts, rule_id: str):  # type: ignore[no-untyped-def]
-    return next(r for r in facts.legal.rules if r.id == rule_id)
+def with_column(report: Report, changed: Column) -> Report:
+    return dataclasses.replace(
+        report, columns=[changed if c.key == changed.key else c for c in report.columns]
+    )
 
 
-def test_aws_fails_the_secnumcloud_perimeter_rule(report: Report, facts: Facts) -> None:
-    j = judge(rule(facts, "sren-31"), column(report, "A"))
-    assert j.verdict == "not-admissible"
-    assert j.rule is not None and j.rule.status == "failed" and j.rule.failures > 0
+def with_facts(report: Report, **changes: Any) -> Report:
+    return dataclasses.replace(report, facts=report.facts.model_copy(update=changes))
 
 
-def test_a_failed_perimeter_rule_overrides_an_admissible_verdict(report: Report, facts: Facts) -> None:
-    failing = PolicySummary(1, False, [], [], {"BK-PROV-002": [{"rule_id": "BK-PROV-002"}]})
-    c = dataclasses.replace(column(report, "C"), policy=failing)
-    j = judge(rule(facts, "sren-31"), c)
-    assert j.verdict == "not-admissible" and j.overridden
+def moved(before: Report, after: Report) -> set[tuple[str, str]]:
+    """(option, criterion) pairs whose score changed."""
+    a, b = matrix(before), matrix(after)
+    return {
+        (option, crit)
+        for option, row in a.scores.items()
+        for crit, score in row.items()
+        if score.value != b.scores[option][crit].value
+    }
 
 
-def test_an_unchecked_stack_cannot_be_admissible(report: Report, facts: Facts) -> None:
-    c = dataclasses.replace(column(report, "C"), policy=None)
-    j = judge(rule(facts, "circ-6519"), c)
-    assert j.verdict == "conditional" and j.rule is not None and j.rule.status == "not-run"
+def test_an_option_answered_no_is_not_ranked(report: Report) -> None:
+    result = matrix(report)
+    found = answers(report)
+    for key, ans in found.items():
+        assert result.eligible[key] == (ans.verdict != "no")
+        assert (key in result.ranking) == result.eligible[key]
+    assert result.ranking == sorted(result.ranking, key=lambda k: -result.totals[k])
 
 
-def test_a_passing_perimeter_rule_keeps_the_verdict(report: Report, facts: Facts) -> None:
-    passing = PolicySummary(1, True, [], [], {"BK-PROV-002": []})
-    c = dataclasses.replace(column(report, "C"), policy=passing)
-    assert judge(rule(facts, "circ-6519"), c).verdict == "admissible"
+def test_no_weighted_criterion_is_equal_for_all_options_unless_its_facts_are(report: Report) -> None:
+    result = matrix(report)
+    weights = {key: used for key, _l, _w, _g, used in result.criteria}
+    for crit, used in weights.items():
+        if not used:
+            continue
+        values = {result.scores[k][crit].value for k in result.scores}
+        facts = {result.scores[k][crit].facts for k in result.scores}
+        if len(values) == 1:
+            assert len(facts) == 1, crit
+
+
+def test_an_exposure_moves_jurisdiction_only(report: Report) -> None:
+    laws = list(report.facts.legal.exposures)
+    cell = laws[0].cells["aws"]
+    flipped = cell.model_copy(update={"status": "not-exposed"})
+    assert isinstance(flipped, ExposureCell)
+    laws[0] = laws[0].model_copy(update={"cells": {**laws[0].cells, "aws": flipped}})
+    legal = report.facts.legal.model_copy(update={"exposures": tuple(laws)})
+    assert moved(report, with_facts(report, legal=legal)) == {("A", "jurisdiction")}
+
+
+def test_a_store_without_a_customer_key_moves_custody_only(report: Report) -> None:
+    c = column(report, "C")
+    assert c.custody is not None
+    custody = dataclasses.replace(c.custody, unkeyed=[*c.custody.unkeyed, "logs (Bucket)"])
+    assert moved(report, with_column(report, dataclasses.replace(c, custody=custody))) == {("C", "custody")}
+
+
+def test_a_failed_failover_measurement_moves_availability_only(report: Report) -> None:
+    a = column(report, "A")
+    measured = a.facts.keystore_failover
+    assert isinstance(measured, FailoverMeasure)
+    worse = a.facts.model_copy(
+        update={"keystore_failover": measured.model_copy(update={"failed_after_kill": 12})}
+    )
+    assert moved(report, with_column(report, dataclasses.replace(a, facts=worse))) == {("A", "availability")}
+
+
+def test_an_unmeasured_failover_scores_lowest(report: Report) -> None:
+    a = column(report, "A")
+    unmeasured = a.facts.model_copy(update={"keystore_failover": None})
+    after = matrix(with_column(report, dataclasses.replace(a, facts=unmeasured)))
+    assert after.scores["A"]["availability"].value < matrix(report).scores["A"]["availability"].value
+
+
+def test_external_key_custody_moves_custody_and_the_request_path(report: Report) -> None:
+    """S3NS keys under EXTERNAL_VPC: the customer holds the material and can cut access (custody), and
+    the external key manager joins the request path (availability); nothing else moves."""
+    c = column(report, "C")
+    assert c.option is not None
+    option = dataclasses.replace(
+        c.option, config={**c.option.config, "booking:keyProtectionLevel": "EXTERNAL_VPC"}
+    )
+    after = with_column(report, dataclasses.replace(c, option=option))
+    assert moved(report, after) == {("C", "custody"), ("C", "availability")}
+    assert matrix(after).scores["C"]["custody"].value == 1.0
 
 
 def test_matrix_recomputes_from_an_edited_weights_file(tmp_path: Path, previews, report: Report) -> None:  # type: ignore[no-untyped-def]
     before = matrix(report)
     document = yaml.safe_load((DATA_DIR / "facts/weights.yaml").read_text(encoding="utf-8"))
     for criterion in document["criteria"]:
-        criterion["weight"] = 1 if criterion["key"] == "availability" else 0
+        criterion["weight"] = 1 if criterion["key"] == "custody" else 0
     edited = tmp_path / "weights.yaml"
     edited.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    other = build(previews, load(weights=edited), Assumptions(), policy_auditor(), generated="2026-12-02")
+    other = build(previews, load(weights=edited), Assumptions(), policy_auditor(), generated="2026-12-05")
     after = matrix(other)
     assert after.totals != before.totals
     for key, row in after.scores.items():
-        assert after.totals[key] == round(100 * (row["availability"].value or 0.0), 1)
+        assert after.totals[key] == round(100 * (row["custody"].value or 0.0), 1)
 
 
 def test_cost_is_left_out_while_no_total_is_complete(report: Report) -> None:

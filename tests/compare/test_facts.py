@@ -46,18 +46,39 @@ def test_source_without_retrieval_date(data: Path) -> None:
 def test_unknown_source_id(data: Path) -> None:
     edit(
         data / "facts/legal.yaml",
-        lambda d: d["rules"][0]["verdicts"]["aws"].update(sources=["no-such-source"]),
+        lambda d: d["exposures"][0]["cells"]["aws"].update(sources=["no-such-source"]),
     )
     message = error_of(data)
     assert (
-        "legal.yaml" in message and "rules.0.verdicts.aws.sources" in message and "no-such-source" in message
+        "legal.yaml" in message and "exposures.0.cells.aws.sources" in message and "no-such-source" in message
     )
 
 
-def test_bad_verdict_value(data: Path) -> None:
-    edit(data / "facts/legal.yaml", lambda d: d["rules"][1]["verdicts"]["scaleway"].update(verdict="maybe"))
+def test_an_exposure_is_never_an_admissibility_verdict(data: Path) -> None:
+    edit(
+        data / "facts/legal.yaml",
+        lambda d: d["exposures"][1]["cells"]["scaleway"].update(status="admissible"),
+    )
     message = error_of(data)
-    assert "legal.yaml" in message and "rules.1.verdicts.scaleway.verdict" in message
+    assert "legal.yaml" in message and "exposures.1.cells.scaleway.status" in message
+
+
+def test_a_requirement_status_cannot_be_written_by_hand(data: Path) -> None:
+    edit(data / "facts/legal.yaml", lambda d: d["requirements"][0].update(verdicts={"aws": "compliant"}))
+    message = error_of(data)
+    assert "legal.yaml" in message and "requirements.0.verdicts" in message
+
+
+def test_hds_activities_are_numbered_one_to_six(data: Path) -> None:
+    edit(data / "facts/decision.yaml", lambda d: d["hds_activities"]["used"].update(s3ns=[1, 7]))
+    message = error_of(data)
+    assert "decision.yaml" in message and "hds_activities.used" in message and "1 to 6" in message
+
+
+def test_weights_have_one_scale(data: Path) -> None:
+    edit(data / "facts/weights.yaml", lambda d: d["exposure_scores"].update(exposed=-0.5))
+    message = error_of(data)
+    assert "weights.yaml" in message and "exposure_scores" in message
 
 
 def test_statement_without_sources(data: Path) -> None:
