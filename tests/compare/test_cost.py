@@ -72,8 +72,10 @@ def test_unit_prices_keep_their_real_precision() -> None:
 
 
 def test_money_in_both_languages() -> None:
-    assert money(1234.5, "USD") == "$1,234.50"
-    assert money(1234.5, "EUR", "fr") == "1\u202f234,50\u00a0€"
+    assert money(1234.5, "USD") == "US$1,234.50"
+    assert money(1234.5, "EUR") == "€1,234.50"
+    # French administrative typography through Babel's fr_FR locale: 1 460,00 €.
+    assert money(1460, "EUR", "fr") == "1\u202f460,00\u00a0€"
     assert money_range(None, None, "EUR", "fr") == "sans prix"
 
 

@@ -1,57 +1,125 @@
-"""What a ministry must find: every rule for every option, the summary's four parts, gaps named."""
+"""What a cabinet must find: the decision, one answer per option, two tables with two vocabularies, the
+summary's parts, gaps named, exceptions grouped."""
 
 from __future__ import annotations
 
 import re
 
+from reporting.answer import answers
 from reporting.facts import Facts
 from reporting.model import Report
 
 
-def test_every_rule_has_a_verdict_for_every_option(
+def test_every_option_has_its_answer_on_every_page(
+    pages: dict[str, tuple[str, list[str]]], report: Report
+) -> None:
+    found = answers(report)
+    for name, (html, _cited) in pages.items():
+        for key, ans in found.items():
+            assert f'class="fact answer" data-option="{key}" data-answer="{ans.verdict}"' in html, (name, key)
+
+
+def test_requirements_and_exposures_use_their_own_vocabularies(
     pages: dict[str, tuple[str, list[str]]], facts: Facts
 ) -> None:
-    for name in ("compare", "compare.fr", "summary", "summary.fr"):
+    for name in ("compare", "compare.fr"):
         html = pages[name][0]
-        for rule in facts.legal.rules:
-            for option in ("A", "B", "C"):
-                cell = re.search(
-                    rf'data-option="{option}" (?:data-rule="{rule.id}" )?data-verdict="([a-z-]+)"', html
-                )
-                assert cell is not None, (name, rule.id, option)
-        assert len(re.findall(r'class="fact verdict"', html)) == 3 * len(facts.legal.rules)
+        statuses = re.findall(
+            r'class="fact requirement" data-option="\w" data-requirement="[\w-]+" data-status="([\w-]+)"',
+            html,
+        )
+        assert len(statuses) == 3 * len(facts.legal.requirements)
+        assert set(statuses) <= {"compliant", "compliant-under-conditions", "not-compliant"}
+        exposures = re.findall(
+            r'class="fact exposure" data-option="\w" data-law="[\w-]+" data-status="([\w-]+)"', html
+        )
+        assert len(exposures) == 3 * len(facts.legal.exposures)
+        assert set(exposures) <= {"exposed", "exposed-under-conditions", "not-exposed"}
+    text = pages["compare"][0] + pages["summary"][0]
+    assert "dmissible" not in text and "recevable" not in pages["compare.fr"][0].lower()
+    assert "Conforme sous conditions" in pages["compare.fr"][0] and "Exposé" in pages["compare.fr"][0]
 
 
-def test_summary_has_the_four_parts(pages: dict[str, tuple[str, list[str]]], facts: Facts) -> None:
+def test_summary_has_the_parts_a_cabinet_needs(pages: dict[str, tuple[str, list[str]]], facts: Facts) -> None:
     for name, heads in (
-        ("summary", ("Three things a minister must know", "Verdict per rule", "Monthly cost", "matrix")),
-        ("summary.fr", ("Trois choses", "Verdict par règle", "Coût mensuel", "Matrice")),
+        (
+            "summary",
+            (
+                "The decision asked",
+                "Recommendation",
+                "Fallback",
+                "If nothing is decided",
+                "The answer per option",
+                "Three facts",
+                "Monthly cost",
+                "matrix",
+                "Sources",
+            ),
+        ),
+        (
+            "summary.fr",
+            (
+                "La décision demandée",
+                "Recommandation",
+                "Solution de repli",
+                "À défaut de décision",
+                "La réponse par option",
+                "Trois faits",
+                "Coût mensuel",
+                "Matrice",
+                "Sources",
+            ),
+        ),
     ):
         html = pages[name][0]
         for head in heads:
             assert head in html, (name, head)
-        assert len(re.findall(r'class="num score"', html)) == 3
+        assert len(re.findall(r'class="num score fact"', html)) == 3
         for point in facts.summary.must_know:
-            assert point(name.partition(".")[2] or "en") in html.replace("&#39;", "'")
+            assert point(name.partition(".")[2] or "en").split(" ")[0] in html
+        # No resource type names on the cabinet's page.
+        assert not re.search(r"\b(aws|scaleway|gcp):[a-z]", html)
+        assert not re.search(r"\b\d+ (Bucket|Service|DatabaseInstance|ForwardingRule)\b", html)
 
 
-def test_unpriced_material_lines_are_named_next_to_the_figures(
+def test_the_recommendation_is_on_both_pages(pages: dict[str, tuple[str, list[str]]], facts: Facts) -> None:
+    option = facts.decision.decision.recommended.option
+    for html, _cited in pages.values():
+        assert f'class="fact recommendation" data-option="{option}"' in html
+
+
+def test_an_incomplete_cost_is_shown_from_its_priced_part(
     pages: dict[str, tuple[str, list[str]]], report: Report
 ) -> None:
-    html = pages["summary"][0]
+    for name, word in (("summary", "from"), ("summary.fr", "à partir de")):
+        html = pages[name][0]
+        for column in report.columns:
+            cell = re.search(
+                rf'class="fact cost-total" data-option="{column.key}" data-complete="(yes|no)">(.*?)</td>',
+                html,
+                re.S,
+            )
+            assert cell is not None
+            assert cell.group(1) == ("yes" if column.cost.complete else "no")
+            if not column.cost.complete:
+                assert cell.group(2).startswith(word) and "Total" not in cell.group(2)
+
+
+def test_exceptions_are_grouped_one_entry_per_register_entry(
+    pages: dict[str, tuple[str, list[str]]], report: Report
+) -> None:
+    html = pages["compare"][0]
     for column in report.columns:
-        cell = re.search(
-            rf'class="fact cost-total" data-option="{column.key}" data-complete="(yes|no)">(.*?)</td>',
-            html,
-            re.S,
+        if column.policy is None:
+            continue
+        entries = {(f["rule_id"], f.get("justification")) for f in column.policy.excepted}
+        section = html.split(f"<h3>{column.definition.label.en}</h3>")[-1].split("</table>")[0]
+        assert (
+            section.count('<tr class="exception">')
+            == len(entries) + len({f["rule_id"] for f in column.policy.failed})
+            or not entries
         )
-        assert cell is not None
-        assert cell.group(1) == ("yes" if column.cost.complete else "no")
-        for line in column.cost.material_unpriced:
-            label = line.label if isinstance(line.label, str) else line.label.en
-            assert label.replace("'", "&#39;") in cell.group(2)
-        if not column.cost.complete:
-            assert "NOT a total" in cell.group(2)
+    assert "code marker" not in pages["summary"][0]
 
 
 def test_conseil_detat_ruling_is_stated_as_a_rejection(pages: dict[str, tuple[str, list[str]]]) -> None:
