@@ -99,7 +99,9 @@ def secnumcloud_test(report: Report, column: Column) -> TestResult:  # noqa: PLR
     sources = status.sources if status else ("project-policies",)
     name = short_name(provider, column.target)
     if status is None:
-        return TestResult("not-compliant", (Gap("gap_snc_unknown", (("provider", name),), "ministry", False, sources),))
+        return TestResult(
+            "not-compliant", (Gap("gap_snc_unknown", (("provider", name),), "ministry", False, sources),)
+        )
     if status.status in EXCLUDED_SNC:
         return TestResult(
             "not-compliant",
@@ -121,7 +123,15 @@ def secnumcloud_test(report: Report, column: Column) -> TestResult:  # noqa: PLR
     if outside:
         return TestResult(
             "not-compliant",
-            (Gap("gap_perimeter", (("n", str(len(outside))),), "platform-team", False, ("project-policies",)),),
+            (
+                Gap(
+                    "gap_perimeter",
+                    (("n", str(len(outside))),),
+                    "platform-team",
+                    False,
+                    ("project-policies",),
+                ),
+            ),
         )
     # Qualified and every resource inside the recorded perimeter; the perimeter rows rest on the offer's
     # documentation, so the contract must confirm them (a condition, not a gap).
@@ -150,21 +160,36 @@ def hds_test(report: Report, column: Column) -> TestResult:
     name = short_name(provider, column.target)
     sources = (*(status.sources if status else ()), *report.facts.decision.hds_activities.sources)
     if needed is None:
-        return TestResult(
-            "not-compliant", (Gap("gap_hds_scope_unknown", (), "ministry", False, sources),)
-        )
+        return TestResult("not-compliant", (Gap("gap_hds_scope_unknown", (), "ministry", False, sources),))
     listed = ", ".join(str(a) for a in needed)
     if status is None or status.status in LOST_HDS:
         final = status is not None
         return TestResult(
             "not-compliant",
-            (Gap("gap_hds_lost" if final else "gap_hds_missing", (("provider", name), ("activities", listed)), "provider", False, sources),),
+            (
+                Gap(
+                    "gap_hds_lost" if final else "gap_hds_missing",
+                    (("provider", name), ("activities", listed)),
+                    "provider",
+                    False,
+                    sources,
+                ),
+            ),
         )
     if status.status != CERTIFIED:
         when = getattr(status, "expected", None)
         return TestResult(
             "not-compliant",
-            (Gap("gap_hds_missing", (("provider", name), ("activities", listed)), "provider", False, sources, when),),
+            (
+                Gap(
+                    "gap_hds_missing",
+                    (("provider", name), ("activities", listed)),
+                    "provider",
+                    False,
+                    sources,
+                    when,
+                ),
+            ),
         )
     covered = _activities(status)
     if covered is None:
@@ -172,13 +197,29 @@ def hds_test(report: Report, column: Column) -> TestResult:
         return TestResult(
             "compliant-under-conditions",
             (),
-            (Gap("cond_hds_activities", (("provider", name), ("activities", listed)), "ministry", False, sources),),
+            (
+                Gap(
+                    "cond_hds_activities",
+                    (("provider", name), ("activities", listed)),
+                    "ministry",
+                    False,
+                    sources,
+                ),
+            ),
         )
     missing = [a for a in needed if a not in covered]
     if missing:
         return TestResult(
             "not-compliant",
-            (Gap("gap_hds_activities", (("provider", name), ("activities", ", ".join(map(str, missing)))), "provider", False, sources),),
+            (
+                Gap(
+                    "gap_hds_activities",
+                    (("provider", name), ("activities", ", ".join(map(str, missing)))),
+                    "provider",
+                    False,
+                    sources,
+                ),
+            ),
         )
     return TestResult("compliant", ())
 
@@ -202,7 +243,9 @@ def requirement_status(report: Report, column: Column, requirement: Requirement)
 
 def answer(report: Report, column: Column) -> Answer:
     """The option's answer: "no" when a gap is final, "not yet" when any gap remains, else "yes"."""
-    tests = {r.test: requirement_status(report, column, r) for r in report.facts.legal.requirements}
+    tests: dict[str, TestResult] = {
+        str(r.test): requirement_status(report, column, r) for r in report.facts.legal.requirements
+    }
     gaps = [g for t in tests.values() for g in t.gaps]
     gaps += audit_gaps(column)
     if column.missing_stacks:
@@ -225,7 +268,10 @@ def check_decision(report: Report, found: dict[str, Answer] | None = None) -> No
     d = report.facts.decision.decision
     found = found if found is not None else answers(report)
     where = "data/facts/decision.yaml: decision"
-    for field, option in (("recommended.option", d.recommended.option), ("fallback.option", d.fallback.option)):
+    for field, option in (
+        ("recommended.option", d.recommended.option),
+        ("fallback.option", d.fallback.option),
+    ):
         if option not in found:
             raise DecisionError(f"{where}.{field}: {option!r} is not an option (known: {', '.join(found)})")
         if found[option].verdict == "no":

@@ -86,7 +86,9 @@ class RangeLine:
     sources: tuple[str, ...]
     material: bool
     note: Text | str = ""
-    detail: str = ""  # quantity x unit price, at real precision
+    detail: str = ""  # quantity x unit price, at real precision (English units, as the price files say)
+    #: The same as numbers, (quantity, unit price) at the low and high ends, for pages in other languages.
+    figures: tuple[tuple[float, float | None], ...] = ()
 
     @property
     def priced(self) -> bool:
@@ -138,6 +140,7 @@ def bill_range_lines(bill: Bill, uplift: Uplift) -> list[RangeLine]:
             material=line.quantity.category in ("compute", "data", "network"),
             note=line.price.note,
             detail=unit_detail(line.billable, line.quantity.unit, line.price.price, line.price.unit),
+            figures=((line.billable, line.price.price),),
         )
         for line in bill.lines
     ]
@@ -169,12 +172,14 @@ def ownership_lines(lines: tuple[OwnershipLine, ...], a: Assumptions, usage: Cos
         low: float | None = None
         high: float | None = None
         detail = ""
+        figures: tuple[tuple[float, float | None], ...] = ()
         if line.monthly is not None:
             low, high = line.monthly.low, line.monthly.high
         elif line.unit_price is not None and line.quantity:
             q_low = max(0.0, a.quantity(line.quantity, "low") - line.free)
             q_high = max(0.0, a.quantity(line.quantity, "high") - line.free)
             low, high = round(q_low * line.unit_price.low, 2), round(q_high * line.unit_price.high, 2)
+            figures = ((q_low, line.unit_price.low), (q_high, line.unit_price.high))
             detail = (
                 unit_detail(q_low, line.unit, line.unit_price.low, line.unit)
                 if q_low == q_high
@@ -202,6 +207,7 @@ def ownership_lines(lines: tuple[OwnershipLine, ...], a: Assumptions, usage: Cos
                 line.material,
                 line.note or "",
                 detail,
+                figures,
             )
         )
     return out

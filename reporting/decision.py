@@ -98,7 +98,9 @@ def key_holder(option: Option | None) -> str:
 def custody_facts(column: Column) -> tuple[str, str, int, int]:
     """(key holder, who can cut access, data stores under a key of the stack, data stores in all)."""
     holder = key_holder(column.option)
-    cutter = "customer" if holder == "customer-hsm" else ("unknown" if holder == "unknown" else "provider-api")
+    cutter = (
+        "customer" if holder == "customer-hsm" else ("unknown" if holder == "unknown" else "provider-api")
+    )
     if column.custody is None:
         return holder, cutter, 0, 0
     keyed = {store for key in column.custody.keys for store in key.protects if "Container" not in store}
@@ -183,7 +185,7 @@ def matrix(report: Report, found: dict[str, Answer] | None = None) -> Matrix:
                 row["exit"] = Score(round(value, 3), exit_facts)
             else:
                 row["cost"] = Score(cost_ok.get(column.key), (cost_ok.get(column.key),))
-    used = {c.key: c.weight for c in w.criteria}
+    used: dict[str, float] = {str(c.key): c.weight for c in w.criteria}
     if not cost_ok:
         used = {k: (0.0 if k == "cost" else v) for k, v in used.items()}
         notes.append("cost-withheld")
@@ -197,7 +199,7 @@ def matrix(report: Report, found: dict[str, Answer] | None = None) -> Matrix:
     if not any(a.verdict == "yes" for a in found.values()):
         notes.append("none-yes")
     criteria = [
-        (c.key, c.label, c.why, c.weight, round(100 * used[c.key] / total_weight, 1)) for c in w.criteria
+        (str(c.key), c.label, c.why, c.weight, round(100 * used[c.key] / total_weight, 1)) for c in w.criteria
     ]
     return Matrix(criteria, scores, totals, eligible, ranking, notes)
 

@@ -109,8 +109,9 @@ class Bar:
 
 def bars(values: list[tuple[str, float, str]], width: float = 420.0) -> tuple[float, float, list[Bar]]:
     """Horizontal bars: (label, amount, shown value) -> bars scaled to the largest amount."""
-    left = max((len(label) for label, _, _ in values), default=8) * CHAR_W + 8
-    room = width - left - 110
+    left = max((len(label) for label, _, _ in values), default=8) * CHAR_W + 10
+    # Room for the longest value label after its bar, so no value runs out of the drawing.
+    room = width - left - max((len(shown) for _, _, shown in values), default=10) * CHAR_W - 16
     top = max((v for _, v, _ in values), default=0.0) or 1.0
     out = [
         Bar(label, 26 + i * 22, max(1.0, room * v / top), shown) for i, (label, v, shown) in enumerate(values)

@@ -141,7 +141,10 @@ UI: dict[str, tuple[str, str]] = {
     "this_repo": ("this project", "ce projet"),
     "lines_unpriced": ("lines not priced: {n}", "postes sans prix : {n}"),
     "established": ("Established on {date}", "Établi le {date}"),
-    "load_line": ("load assumption: {n} appointments per month", "hypothèse de charge : {n} de rendez-vous par mois"),
+    "load_line": (
+        "load assumption: {n} appointments per month",
+        "hypothèse de charge : {n} de rendez-vous par mois",
+    ),
     "three_facts": ("Three facts to keep in mind", "Trois faits à retenir"),
     "s_decision": ("The decision asked", "La décision demandée"),
     "decision_asked": ("Decision asked", "Décision demandée"),
@@ -349,6 +352,10 @@ def item(text: str, lang: str) -> str:
     """A bill-of-materials item name in the page's language."""
     if lang != "fr":
         return text
+    category, colon, rest = text.partition(": ")
+    if colon and f"cat_{category}" in UI:
+        # A line of a target without a priced bill: "compute: 2 Service" names resource kinds.
+        return f"{UI[f'cat_{category}'][1]}\u00a0: {rest}"
     for english, french in ITEM_PHRASES:
         text = text.replace(english, french)
     return text

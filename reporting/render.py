@@ -64,7 +64,21 @@ def count_words(value: float, lang: str = "en") -> str:
 
 def publisher(name: str) -> str:
     """The publisher's name without the annotations the sources file adds ('(third party)', a date)."""
-    return name.split(" (")[0].split(", ")[0].strip()
+    return name.split(" (", maxsplit=1)[0].split(", ", maxsplit=1)[0].strip()
+
+
+def figures(line: RangeLine, lang: str) -> str:
+    """A cost line's quantity x unit price in the page's language: the English detail as the price
+    files word it, or the bare figures (locale numbers, no English unit names) for other languages."""
+    if lang == "en":
+        return line.detail
+    shown = []
+    for quantity, price in dict.fromkeys(line.figures):
+        unit = (
+            "—" if price is None else format_decimal(price, format="#,##0.00########", locale=LOCALES[lang])
+        )
+        shown.append(f"{num(quantity, lang, 2)} \u00d7 {unit}")
+    return " \u2013 ".join(shown)
 
 
 def money(amount: float | None, currency: str, lang: str = "en") -> str:
@@ -132,7 +146,16 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        UI=UI, ui=ui, num=num, count_words=count_words, publisher=publisher, money=money, money_range=money_range, long_date=long_date, CATEGORIES=CATEGORIES
+        UI=UI,
+        ui=ui,
+        num=num,
+        figures=figures,
+        count_words=count_words,
+        publisher=publisher,
+        money=money,
+        money_range=money_range,
+        long_date=long_date,
+        CATEGORIES=CATEGORIES,
     )
     return env
 
@@ -247,9 +270,11 @@ def _chart(lines: list[RangeLine], lang: str) -> list[tuple[str, Any]]:
             (
                 ui("cat_" + cat, lang) if ("cat_" + cat) in UI else cat,
                 amount,
-                (ui("priced_part", lang) + " " if cat in incomplete else "") + money(amount, currency, lang),
+                ("\u2265\u00a0" if cat in incomplete else "") + money(amount, currency, lang),
             )
             for cat, amount in per.items()
+            # A category with nothing priced draws no bar: the table lists its lines as not priced.
+            if amount > 0 or cat not in incomplete
         ]
         charts.append((currency, bars(values)))
     return charts

@@ -15,6 +15,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from tooling.cli import BadInputError, Exit, Parser, atomic_write_bytes, check_out_dir, run
 
@@ -91,16 +92,29 @@ def _compare(args: argparse.Namespace) -> int:
                     raise RuntimeError(f"{page}: the one-page summary prints on {pages} A4 pages")
                 atomic_write_bytes(args.out / pdf_tmp.name, pdf_tmp.read_bytes())
             print(f"wrote {args.out / pdf_tmp.name} ({pages} page{'s' if pages > 1 else ''})")
+    _print_outcome(report)
+    return Exit.PASS
+
+
+def _print_outcome(report: Any) -> None:
+    """The answers, the recommendation, the matrix and each option's monthly cost, one line each."""
     from reporting.answer import answers
     from reporting.decision import matrix
 
     found = answers(report)
-    print("  question: " + facts.decision.question.en)
+    print("  question: " + report.facts.decision.question.en)
     for key, found_answer in found.items():
         print(f"  option {key}: {found_answer.verdict}")
     ranked = matrix(report, found)
-    print(f"  recommended: option {facts.decision.decision.recommended.option}; fallback: option {facts.decision.decision.fallback.option}")
-    print("  matrix: " + "; ".join(f"{k} {v:.1f}{'' if ranked.eligible[k] else ' (not eligible)'}" for k, v in ranked.totals.items()))
+    print(
+        f"  recommended: option {report.facts.decision.decision.recommended.option}; fallback: option {report.facts.decision.decision.fallback.option}"
+    )
+    print(
+        "  matrix: "
+        + "; ".join(
+            f"{k} {v:.1f}{'' if ranked.eligible[k] else ' (not eligible)'}" for k, v in ranked.totals.items()
+        )
+    )
     for column in report.columns:
         totals = "; ".join(
             f"{cur} {lo:,.2f}-{hi:,.2f}" for cur, (lo, hi) in sorted(column.cost.totals().items())
@@ -111,7 +125,6 @@ def _compare(args: argparse.Namespace) -> int:
         )
         for line in column.cost.material_unpriced:
             print(f"    not priced: {line.label.en if hasattr(line.label, 'en') else line.label}")
-    return Exit.PASS
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import yaml
 from reporting.answer import DecisionError, answers, check_decision
 from reporting.bom import Assumptions
 from reporting.facts import DATA_DIR, load
-from reporting.model import PolicySummary, Report, build, policy_auditor
+from reporting.model import PolicySummary, Report, build
 from scripts.compare import main
 
 
@@ -54,8 +54,8 @@ def test_shipped_answers(report: Report) -> None:
 
 
 def test_an_hds_certificate_recorded_for_the_activities_makes_c_yes(
-    tmp_path: Path, previews, report: Report
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, previews: dict[str, Any], report: Report
+) -> None:
     def certify(d: dict[str, Any]) -> None:
         s3ns(d)["hds"] = {
             "status": "certified",
@@ -67,7 +67,9 @@ def test_an_hds_certificate_recorded_for_the_activities_makes_c_yes(
     assert verdicts(rebuilt(tmp_path, previews, report, providers=certify))["C"] == "yes"
 
 
-def test_a_certificate_missing_an_activity_is_not_yet(tmp_path: Path, previews, report: Report) -> None:  # type: ignore[no-untyped-def]
+def test_a_certificate_missing_an_activity_is_not_yet(
+    tmp_path: Path, previews: dict[str, Any], report: Report
+) -> None:
     def partial(d: dict[str, Any]) -> None:
         s3ns(d)["hds"] = {
             "status": "certified",
@@ -82,7 +84,7 @@ def test_a_certificate_missing_an_activity_is_not_yet(tmp_path: Path, previews, 
     assert dict(c.gaps[0].values)["activities"] == "4, 6"
 
 
-def test_a_lost_qualification_makes_c_no(tmp_path: Path, previews, report: Report) -> None:  # type: ignore[no-untyped-def]
+def test_a_lost_qualification_makes_c_no(tmp_path: Path, previews: dict[str, Any], report: Report) -> None:
     def lose(d: dict[str, Any]) -> None:
         s3ns(d)["secnumcloud"]["status"] = "withdrawn"
         s3ns(d)["hds"] = {
@@ -95,7 +97,7 @@ def test_a_lost_qualification_makes_c_no(tmp_path: Path, previews, report: Repor
     assert verdicts(rebuilt(tmp_path, previews, report, providers=lose))["C"] == "no"
 
 
-def test_an_unknown_status_is_never_yes(tmp_path: Path, previews, report: Report) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_status_is_never_yes(tmp_path: Path, previews: dict[str, Any], report: Report) -> None:
     def odd(d: dict[str, Any]) -> None:
         d["providers"]["scaleway"]["secnumcloud"]["status"] = "announced"
 
@@ -103,7 +105,9 @@ def test_an_unknown_status_is_never_yes(tmp_path: Path, previews, report: Report
     assert b.verdict == "not-yet" and b.gaps[0].key == "gap_snc_unknown"
 
 
-def test_data_that_is_not_sensitive_needs_no_qualification(tmp_path: Path, previews, report: Report) -> None:  # type: ignore[no-untyped-def]
+def test_data_that_is_not_sensitive_needs_no_qualification(
+    tmp_path: Path, previews: dict[str, Any], report: Report
+) -> None:
     def not_sensitive(d: dict[str, Any]) -> None:
         for criterion in d["sensitivity"]["criteria"]:
             criterion["met"] = False
@@ -137,7 +141,6 @@ def test_a_stack_that_was_not_audited_is_not_yet(report: Report) -> None:
 
 
 def test_resources_outside_the_qualified_perimeter_are_not_yet(report: Report) -> None:
-    c = next(col for col in report.columns if col.key == "C")
     outside = PolicySummary(1, True, [], [], {"BK-PROV-002": [{"rule_id": "BK-PROV-002"}]})
     changed = dataclasses.replace(
         report,
@@ -168,7 +171,9 @@ def test_a_recommendation_that_contradicts_the_answers_is_refused(
         check_decision(changed)
 
 
-def test_recommending_not_yet_beside_a_yes_is_refused(tmp_path: Path, previews, report: Report) -> None:  # type: ignore[no-untyped-def]
+def test_recommending_not_yet_beside_a_yes_is_refused(
+    tmp_path: Path, previews: dict[str, Any], report: Report
+) -> None:
     def not_sensitive(d: dict[str, Any]) -> None:
         for criterion in d["sensitivity"]["criteria"]:
             criterion["met"] = False

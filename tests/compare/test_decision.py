@@ -92,7 +92,9 @@ def test_an_unmeasured_failover_scores_lowest(report: Report) -> None:
     a = column(report, "A")
     unmeasured = a.facts.model_copy(update={"keystore_failover": None})
     after = matrix(with_column(report, dataclasses.replace(a, facts=unmeasured)))
-    assert after.scores["A"]["availability"].value < matrix(report).scores["A"]["availability"].value
+    assert (after.scores["A"]["availability"].value or 0.0) < (
+        matrix(report).scores["A"]["availability"].value or 0.0
+    )
 
 
 def test_external_key_custody_moves_custody_and_the_request_path(report: Report) -> None:
