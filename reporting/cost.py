@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reporting.bom import Assumptions, Quantity
-from reporting.facts import OwnershipLine, Price, PriceBook, Text, Uplift
+from reporting.facts import ExchangeRate, OwnershipLine, Price, PriceBook, Text, Uplift
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,32 @@ class CostRange:
     @property
     def complete(self) -> bool:
         return not self.material_unpriced
+
+    def in_eur(self, rates: dict[str, ExchangeRate | None]) -> EurTotal:
+        """The monthly range in euros: other currencies converted at their sourced rate; a line in a
+        currency without one is left out and counted, so the figure is only a floor ("from")."""
+        low = high = 0.0
+        unconverted = 0
+        for line in self.lines:
+            if line.low is None or line.high is None:
+                continue
+            rate = 1.0 if line.currency == "EUR" else (r.per_eur if (r := rates.get(line.currency)) else None)
+            if rate is None:
+                unconverted += 1
+                continue
+            low += line.low / rate
+            high += line.high / rate
+        return EurTotal(round(low, 2), round(high, 2), unconverted, self.complete and not unconverted)
+
+
+@dataclass(frozen=True)
+class EurTotal:
+    """An option's monthly cost in euros; ``complete`` False means the figures are a floor ("from")."""
+
+    low: float
+    high: float
+    unconverted: int
+    complete: bool
 
 
 def bill_range_lines(bill: Bill, uplift: Uplift) -> list[RangeLine]:

@@ -205,18 +205,15 @@ def matrix(report: Report, found: dict[str, Answer] | None = None) -> Matrix:
 
 
 def _costs_comparable(report: Report) -> dict[str, float]:
-    """Cost scores (cheapest 1, others by ratio of high ends) only when every option has a complete total
-    in one and the same single currency; otherwise empty."""
+    """Cost scores (cheapest 1, others by ratio of high ends) only when every option has a complete
+    total in euros on the common scope; otherwise empty (cost left out)."""
     highs: dict[str, float] = {}
-    currencies = set()
     for column in report.columns:
-        totals = column.cost.totals()
-        if not column.cost.complete or len(totals) != 1:
+        total = column.cost.in_eur(report.facts.exchange_rates)
+        if not total.complete:
             return {}
-        ((currency, (_low, high)),) = totals.items()
-        currencies.add(currency)
-        highs[column.key] = high
-    if len(currencies) != 1 or not highs:
+        highs[column.key] = total.high
+    if not highs:
         return {}
     cheapest = min(highs.values()) or 1.0
     return {k: round(cheapest / v, 3) if v else 1.0 for k, v in highs.items()}

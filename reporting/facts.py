@@ -308,7 +308,19 @@ class Uplift(Model):
     sources: tuple[str, ...] = Field(min_length=1)
 
 
+class ExchangeRate(Model):
+    """Units of a currency per euro on a date, from a source (ECB reference rate)."""
+
+    per_eur: float = Field(gt=0)
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    sources: tuple[str, ...] = Field(min_length=1)
+
+
 class OwnershipFile(Model):
+    #: currency -> rate; None: no sourced rate, the currency's lines stay unconverted (not priced in EUR).
+    exchange_rates: dict[str, ExchangeRate | None] = {}
+    #: Cost categories every option is costed on (all or none).
+    scope: tuple[str, ...] = ()
     other_region_uplift: Uplift
     lines: dict[str, tuple[OwnershipLine, ...]]
 
@@ -373,6 +385,8 @@ class Facts(Model):
     ownership: dict[str, tuple[OwnershipLine, ...]]
     uplift: Uplift
     prices: dict[str, PriceBook]
+    exchange_rates: dict[str, ExchangeRate | None] = {}
+    scope: tuple[str, ...] = ()
 
     def price_book(self, provider: str) -> PriceBook:
         """The provider's price book; a provider without a price file gets an empty one (every line 'not
@@ -495,6 +509,8 @@ def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
         decision=_parse(DecisionFile, paths["decision"], docs["decision"]),
         ownership=ownership.lines,
         uplift=ownership.other_region_uplift,
+        exchange_rates=ownership.exchange_rates,
+        scope=ownership.scope,
         prices=books,
     )
 

@@ -140,6 +140,14 @@ UI: dict[str, tuple[str, str]] = {
     "missing_today": ("Missing today", "Manque aujourd'hui"),
     "this_repo": ("this project", "ce projet"),
     "lines_unpriced": ("lines not priced: {n}", "postes sans prix : {n}"),
+    "scope_missing": (
+        "{category}: no line in this option's bill",
+        "{category} : aucun poste dans le devis de cette option",
+    ),
+    "unconverted": (
+        "{n} lines in US dollars not converted: no dated exchange rate in the sources read",
+        "{n} postes en dollars non convertis : aucun taux de change daté dans les sources lues",
+    ),
     "established": ("Established on {date}", "Établi le {date}"),
     "load_line": (
         "load assumption: {n} appointments per month",

@@ -13,8 +13,9 @@ from typing import Any
 
 from reporting.analysis import Custody, Option, custody, inventory, option_from_preview
 from reporting.bom import Assumptions, bill_of_materials
-from reporting.cost import Bill, CostRange, bill_range_lines, ownership_lines, price_bill
-from reporting.facts import Facts, OptionDef, TargetFacts
+from reporting.cost import Bill, CostRange, RangeLine, bill_range_lines, ownership_lines, price_bill
+from reporting.facts import Facts, OptionDef, TargetFacts, Text
+from reporting.i18n import ui
 
 
 @dataclass
@@ -96,6 +97,28 @@ def policy_auditor() -> Auditor:
     return audit
 
 
+def scope_gaps(cost: CostRange, scope: tuple[str, ...]) -> list[RangeLine]:
+    """A 'not priced' line for each category of the common scope the option has no line in, so an
+    option is never totalled on a narrower scope than the others."""
+    present = {line.category for line in cost.lines}
+    return [
+        RangeLine(
+            Text(
+                **{lang: ui("scope_missing", lang, category=ui(f"cat_{cat}", lang)) for lang in ("en", "fr")}
+            ),
+            cat,
+            "EUR",
+            None,
+            None,
+            "none",
+            ("project-cost-model",),
+            material=True,
+        )
+        for cat in scope
+        if cat not in present
+    ]
+
+
 def build(
     previews: Mapping[str, Mapping[str, Any]],
     facts: Facts,
@@ -130,6 +153,7 @@ def build(
         if definition.companion_stacks:
             companion_target = "keystore"
             cost.lines += ownership_lines(facts.ownership.get(companion_target, ()), assumptions, cost)
+        cost.lines += scope_gaps(cost, facts.scope)
         columns.append(
             Column(
                 definition,

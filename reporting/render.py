@@ -236,6 +236,7 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "exposures": report.facts.legal.exposures,
         "matrix": matrix(report, found),
         "exits": {c.key: exit_figures(report, c) for c in report.columns},
+        "eur": {c.key: c.cost.in_eur(report.facts.exchange_rates) for c in report.columns},
         "custody": custody,
         "diagram_width": width,
         "charts": {c.key: _chart(c.cost.lines, lang) for c in report.columns},

@@ -116,13 +116,13 @@ def _print_outcome(report: Any) -> None:
         )
     )
     for column in report.columns:
-        totals = "; ".join(
-            f"{cur} {lo:,.2f}-{hi:,.2f}" for cur, (lo, hi) in sorted(column.cost.totals().items())
+        eur = column.cost.in_eur(report.facts.exchange_rates)
+        figure = f"EUR {eur.low:,.2f}-{eur.high:,.2f}" if eur.complete else f"from EUR {eur.low:,.2f}"
+        state = "total" if eur.complete else "priced part only, not a total"
+        unconverted = (
+            f"; {eur.unconverted} USD lines not converted (no sourced rate)" if eur.unconverted else ""
         )
-        state = "total" if column.cost.complete else "from: priced part only, not a total"
-        print(
-            f"  option {column.key} ({column.definition.stack}): {totals or 'nothing priced'} per month ({state})"
-        )
+        print(f"  option {column.key} ({column.definition.stack}): {figure} per month ({state}{unconverted})")
         for line in column.cost.material_unpriced:
             print(f"    not priced: {line.label.en if hasattr(line.label, 'en') else line.label}")
 

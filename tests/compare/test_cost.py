@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from reporting.bom import Assumptions, Quantity
 from reporting.cost import CostRange, RangeLine, price_bill, support_charge, unit_detail
-from reporting.facts import Price, PriceBook
-from reporting.model import Report
+from reporting.facts import ExchangeRate, Price, PriceBook
+from reporting.model import Report, scope_gaps
 from reporting.render import money, money_range
 
 
@@ -100,3 +100,34 @@ def test_no_option_shows_a_total_while_a_material_line_is_unpriced(report: Repor
     for column in report.columns:
         if column.cost.material_unpriced:
             assert not column.cost.complete
+
+
+def test_euros_throughout_and_a_currency_without_a_sourced_rate_is_a_floor() -> None:
+    cost = CostRange([line("USD", 10, 20), line("EUR", 1, 2)])
+    floor = cost.in_eur({"USD": None})
+    assert (floor.low, floor.high, floor.unconverted, floor.complete) == (1, 2, 1, False)
+    rate = ExchangeRate(per_eur=1.25, date="2026-12-04", sources=("project-cost-model",))
+    total = cost.in_eur({"USD": rate})
+    assert (total.low, total.high, total.unconverted, total.complete) == (9.0, 18.0, 0, True)
+    assert not CostRange([line("GBP", 1, 1)]).in_eur({}).complete  # a currency with no entry at all
+
+
+def test_an_option_missing_a_scope_category_gets_a_not_priced_line() -> None:
+    cost = CostRange([line("EUR", 1, 1)])  # only "data"
+    added = scope_gaps(cost, ("data", "staff"))
+    assert [(g.category, g.priced, g.material) for g in added] == [("staff", False, True)]
+    cost.lines += added
+    assert not cost.in_eur({}).complete
+
+
+def test_every_option_is_costed_on_the_common_scope(report: Report) -> None:
+    for column in report.columns:
+        assert set(report.facts.scope) <= {line.category for line in column.cost.lines}, column.key
+        oncall = [line for line in column.cost.lines if line.category == "staff"]
+        assert oncall, f"option {column.key} carries no on-call staff"
+
+
+def test_no_option_shows_a_euro_total_while_a_line_is_missing(report: Report) -> None:
+    for column in report.columns:
+        total = column.cost.in_eur(report.facts.exchange_rates)
+        assert total.complete == (column.cost.complete and total.unconverted == 0)
