@@ -187,13 +187,28 @@ def if_nothing(found: dict[str, Answer], lang: str) -> str:
     return ui("if_nothing_none", lang, states=states)
 
 
+#: Developer references an exceptions register may carry, left out of a ministry's page (the register
+#: itself keeps them for engineers).
+_DEV_NOTES = (
+    re.compile(r"\s*\((?:code marker|data/|docs/|see docs/)[^)]*\)"),
+    re.compile(r",? then records it in .*?and deletes this entry"),
+)
+
+
+def plain(text: str) -> str:
+    """A register justification without file paths and code markers."""
+    for pattern in _DEV_NOTES:
+        text = pattern.sub("", text)
+    return text
+
+
 def grouped(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per exceptions-register entry (same rule and justification) with its resource list."""
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for f in findings:
         key = (
             str(f.get("rule_id")),
-            str(f.get("justification") or f.get("message") or ""),
+            plain(str(f.get("justification") or f.get("message") or "")),
             str(f.get("status")),
         )
         group = groups.setdefault(

@@ -126,3 +126,26 @@ def test_exceptions_are_grouped_one_entry_per_register_entry(
 def test_conseil_detat_ruling_is_stated_as_a_rejection(pages: dict[str, tuple[str, list[str]]]) -> None:
     assert "was rejected" in pages["compare"][0] and "urgency" in pages["compare"][0]
     assert "a été rejetée" in pages["compare.fr"][0]
+
+
+def test_no_developer_jargon_in_the_full_report(pages: dict[str, tuple[str, list[str]]]) -> None:
+    for name in ("compare", "compare.fr"):
+        text = re.sub(r"<code[^>]*>.*?</code>|<a [^>]*>.*?</a>|<[^>]+>", " ", pages[name][0], flags=re.S)
+        for word in (
+            "code marker",
+            "deletes this entry",
+            "providers.yaml",
+            "weights.yaml",
+            "exceptions.yaml",
+        ):
+            assert word not in text, (name, word)
+
+
+def test_identifiers_do_not_break_mid_word_and_diagrams_share_one_text_size(
+    pages: dict[str, tuple[str, list[str]]],
+) -> None:
+    html = pages["compare"][0]
+    assert re.search(r"code\.id \{[^}]*overflow-wrap: normal", html)
+    assert '<code class="id">' in html
+    widths = set(re.findall(r'<svg[^>]*class="custody"[^>]*viewBox="0 0 (\d+) ', html))
+    assert len(widths) == 1, widths  # one width, so every diagram is scaled alike
