@@ -147,5 +147,5 @@ def test_identifiers_do_not_break_mid_word_and_diagrams_share_one_text_size(
     html = pages["compare"][0]
     assert re.search(r"code\.id \{[^}]*overflow-wrap: normal", html)
     assert '<code class="id">' in html
-    widths = set(re.findall(r'<svg[^>]*class="custody"[^>]*viewBox="0 0 (\d+) ', html))
+    widths = set(re.findall(r'<svg[^>]*class="custody"[^>]*viewBox="0 0 ([\d.]+) ', html))
     assert len(widths) == 1, widths  # one width, so every diagram is scaled alike
