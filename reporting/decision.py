@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facts.tokens import GCP_SQL_INSTANCE
+from facts.tokens import CUSTOM_KEY_STORE, GCP_SQL_INSTANCE
 from reporting.analysis import Option
 from reporting.answer import Answer, answers
 from reporting.facts import Cited, Text
@@ -87,7 +87,7 @@ def key_holder(option: Option | None) -> str:
         return "unknown"
     if any(
         (s.get("inputs") or {}).get("customKeyStoreType") == "EXTERNAL_KEY_STORE"
-        for s in option.of_type("aws:kms/customKeyStore:CustomKeyStore")
+        for s in option.of_type(CUSTOM_KEY_STORE)
     ):
         return "customer-hsm"
     if option.config.get("booking:keyProtectionLevel", "").upper() in CUSTOMER_HELD_LEVELS:
