@@ -53,7 +53,9 @@ def free_allowance(quantity: Quantity, price: Price) -> float:
 
 def price_line(quantity: Quantity, price: Price, free: float = 0.0) -> CostLine:
     billable = max(0.0, quantity.quantity - free)
-    amount = None if price.price is None else round(billable * price.price, 2)
+    # A figure for an offer the provider has since replaced is not a price of today's offer: the line is
+    # listed with it, but not priced (fail closed), so no total rests on it.
+    amount = None if price.price is None or price.basis == "outdated" else round(billable * price.price, 2)
     return CostLine(quantity, price, billable, amount)
 
 
@@ -221,6 +223,8 @@ def ownership_lines(lines: tuple[OwnershipLine, ...], a: Assumptions, usage: Cos
             low = support_charge(base_low, line.support_tiers.minimum, line.support_tiers.tiers)
             high = support_charge(base_high, line.support_tiers.minimum, line.support_tiers.tiers)
             detail = f"on {base_low:,.2f} .. {base_high:,.2f} {line.currency} of priced usage"
+        if line.basis == "outdated":
+            low = high = None  # historical terms of a replaced offer: listed, not priced
         out.append(
             RangeLine(
                 line.label,

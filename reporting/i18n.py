@@ -367,3 +367,27 @@ def item(text: str, lang: str) -> str:
     for english, french in ITEM_PHRASES:
         text = text.replace(english, french)
     return text
+
+
+#: Key-custody phrases built from the preview in English (reporting/analysis.py), for the French pages.
+CUSTODY_PHRASES: tuple[tuple[str, str], ...] = (
+    (
+        "French key custodian (XKS proxy + HSM in France)",
+        "dépositaire français des clés (proxy XKS + HSM en France)",
+    ),
+    ("French key custodian; used by AWS KMS", "dépositaire français des clés ; utilisée par AWS KMS"),
+    ("Container: application-level field encryption", "Container : chiffrement applicatif des champs"),
+    ("Provider key service", "service de clés du fournisseur"),
+    ("HSM in France", "HSM en France"),
+    ("external key", "clé externe"),
+    (" at https://", " à https://"),
+)
+
+
+def custody_text(text: str, lang: str) -> str:
+    """A key-custody label in the page's language."""
+    if lang != "fr":
+        return text
+    for english, french in CUSTODY_PHRASES:
+        text = text.replace(english, french)
+    return text

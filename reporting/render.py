@@ -6,6 +6,7 @@ list holds exactly what the page cites, and the tests can check that nothing is 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html as html_lib
 import re
@@ -22,7 +23,7 @@ from reporting.cost import RangeLine
 from reporting.decision import exit_figures, matrix
 from reporting.diagrams import Diagram, bars, custody_layout
 from reporting.facts import Text
-from reporting.i18n import UI, item, ui
+from reporting.i18n import UI, custody_text, item, ui
 from reporting.model import Column, Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -147,6 +148,7 @@ def environment() -> Environment:
     )
     env.globals.update(
         UI=UI,
+        custody_text=custody_text,
         ui=ui,
         num=num,
         figures=figures,
@@ -265,7 +267,22 @@ def context(report: Report, lang: str) -> dict[str, Any]:
 def _custody(c: Column, lang: str) -> Diagram:
     assert c.custody is not None
     label = c.custody.store if c.custody.store != "none" else "Provider key service"
-    return custody_layout(c.custody, label, (ui("key_store", lang), ui("key", lang), ui("store", lang)))
+    custody = dataclasses.replace(
+        c.custody,
+        store_operator=custody_text(c.custody.store_operator, lang),
+        keys=[
+            dataclasses.replace(
+                k,
+                where=custody_text(k.where, lang),
+                operator=custody_text(k.operator, lang),
+                protects=[custody_text(p, lang) for p in k.protects],
+            )
+            for k in c.custody.keys
+        ],
+    )
+    return custody_layout(
+        custody, custody_text(label, lang), (ui("key_store", lang), ui("key", lang), ui("store", lang))
+    )
 
 
 def _chart(lines: list[RangeLine], lang: str) -> list[tuple[str, Any]]:
