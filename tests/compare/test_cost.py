@@ -131,3 +131,22 @@ def test_no_option_shows_a_euro_total_while_a_line_is_missing(report: Report) ->
     for column in report.columns:
         total = column.cost.in_eur(report.facts.exchange_rates)
         assert total.complete == (column.cost.complete and total.unconverted == 0)
+
+
+def test_a_figure_for_a_replaced_offer_is_listed_but_not_priced(report: Report) -> None:
+    for column in report.columns:
+        for bill in column.bills:
+            for bill_line in bill.lines:
+                if bill_line.price.basis == "outdated":
+                    assert bill_line.amount is None, bill_line.quantity.item
+        for range_line in column.cost.lines:
+            if range_line.basis == "outdated":
+                assert not range_line.priced
+    outdated = [
+        bill_line
+        for column in report.columns
+        for bill in column.bills
+        for bill_line in bill.lines
+        if bill_line.price.basis == "outdated"
+    ]
+    assert outdated, "the shipped price files hold a pre-2020 Scaleway Load Balancer figure"
