@@ -172,7 +172,9 @@ def _label(value: Text | str, lang: str) -> str:
 
 
 def gap_text(gap: Any, lang: str) -> str:
-    return ui(gap.key, lang, **dict(gap.values))
+    text = ui(gap.key, lang, **dict(gap.values))
+    # French elision before a provider's name: « d'Amazon Web Services », not « de Amazon ».
+    return re.sub(r"\bde (?=[AEIOUYÉ])", "d'", text) if lang == "fr" else text
 
 
 def if_nothing(found: dict[str, Answer], lang: str) -> str:

@@ -115,4 +115,5 @@ def test_french_vocabulary(pages: dict[str, tuple[str, list[str]]]) -> None:
         "1,460.00",
     ):
         assert avoided not in text, avoided
+    assert "de Amazon" not in text and "d'Amazon Web Services" in text
     assert "coupe-circuit" in text and "hébergement" in text.lower() and "environnement" in text
