@@ -63,8 +63,8 @@ UI: dict[str, tuple[str, str]] = {
     "passed": ("passed", "conforme"),
     "FAILED": ("FAILED", "NON CONFORME"),
     "cost_warn": (
-        "Each line keeps its currency; currencies are never added. A published unit price gives one figure; a range gives low and high. An option's total is shown only when none of its material lines is unpriced; otherwise the priced part is shown with the missing lines named, and no total is put beside another option's.",
-        "Chaque ligne garde sa devise ; les devises ne sont jamais additionnées. Un prix unitaire publié donne un seul chiffre ; une fourchette donne bas et haut. Le total d'une option n'est montré que si aucune de ses lignes importantes n'est sans prix ; sinon la part chiffrée est montrée avec les lignes manquantes nommées, et aucun total n'est mis à côté de celui d'une autre option.",
+        "Each line keeps the currency of its source. Totals are in euros: a line in another currency is converted only at a dated, sourced exchange rate, otherwise it counts as missing. A published unit price gives one figure; a range gives low and high. An option's total is shown only when every line of the common scope is priced; otherwise its euro floor is shown with the missing lines named.",
+        "Chaque poste garde la devise de sa source. Les totaux sont en euros : un poste dans une autre devise n'est converti qu'à un taux de change daté et sourcé, sinon il compte comme manquant. Un prix unitaire publié donne un seul chiffre ; une fourchette donne bas et haut. Le total d'une option n'est montré que si chaque poste du périmètre commun est chiffré ; sinon son plancher en euros est montré avec les postes manquants nommés.",
     ),
     "total": ("Total per month", "Total par mois"),
     "priced_part": ("from", "à partir de"),
@@ -169,7 +169,7 @@ UI: dict[str, tuple[str, str]] = {
     ),
     "conditions": ("Conditions", "Conditions"),
     "recommended_line": (
-        "{option}, answered « {answer} » today.",
+        "{option}, answered “{answer}” today.",
         "{option}, réponse aujourd'hui : « {answer} ».",
     ),
     "s_answer": ("The answer per option", "La réponse par option"),
@@ -308,7 +308,7 @@ UI: dict[str, tuple[str, str]] = {
     "cat_support": ("support", "assistance"),
     "cat_other": ("other", "autres"),
     "scope_note": (
-        "An option with lines not priced shows « from » its priced part; no partial figure is set beside a complete total.",
+        "An option with lines not priced shows “from” its priced part; no partial figure is set beside a complete total.",
         "Une option dont des postes sont sans prix est présentée « à partir de » sa part chiffrée ; aucun chiffre partiel n'est placé à côté d'un total complet.",
     ),
     "eur_note": (
