@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facts.tokens import CUSTOM_KEY_STORE, GCP_SQL_INSTANCE
+from facts.tokens import CUSTOM_KEY_STORE, GCP_KMS_KEY, GCP_SQL_INSTANCE
 from reporting.analysis import Option
 from reporting.answer import Answer, answers
 from reporting.facts import Cited, Text
@@ -91,6 +91,13 @@ def key_holder(option: Option | None) -> str:
     ):
         return "customer-hsm"
     if option.config.get("booking:keyProtectionLevel", "").upper() in CUSTOMER_HELD_LEVELS:
+        return "customer-hsm"
+    levels = {
+        str(((s.get("inputs") or {}).get("versionTemplate") or {}).get("protectionLevel", "")).upper()
+        for s in option.of_type(GCP_KMS_KEY)
+    }
+    # Every key of the stack external (Cloud EKM): the material is the customer's.
+    if levels and levels <= CUSTOMER_HELD_LEVELS:
         return "customer-hsm"
     return "provider"
 

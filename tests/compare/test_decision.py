@@ -129,3 +129,20 @@ def test_cost_is_left_out_while_no_total_is_complete(report: Report) -> None:
     assert "cost-withheld" in result.notes
     used = {key: weight for key, _label, _why, _given, weight in result.criteria}
     assert used["cost"] == 0.0 and round(sum(used.values())) == 100
+
+
+def test_external_protection_level_on_every_key_is_customer_custody(report: Report) -> None:
+    """Read from the keys themselves too: S3NS keys whose versions are EXTERNAL_VPC hold no provider
+    material, whatever the stack config says."""
+    c = column(report, "C")
+    assert c.option is not None
+    states = [
+        {**s, "inputs": {**s.get("inputs", {}), "versionTemplate": {"protectionLevel": "EXTERNAL_VPC"}}}
+        if s["type"] == "gcp:kms/cryptoKey:CryptoKey"
+        else s
+        for s in c.option.states
+    ]
+    option = dataclasses.replace(c.option, states=states)
+    after = matrix(with_column(report, dataclasses.replace(c, option=option)))
+    assert after.scores["C"]["custody"].facts[0] == "customer-hsm"
+    assert matrix(report).scores["C"]["custody"].facts[0] == "provider"
