@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from facts.tokens import GCP_KMS_KEY
 from reporting.answer import answers
 from reporting.bom import Assumptions
 from reporting.decision import matrix
@@ -138,7 +139,7 @@ def test_external_protection_level_on_every_key_is_customer_custody(report: Repo
     assert c.option is not None
     states = [
         {**s, "inputs": {**s.get("inputs", {}), "versionTemplate": {"protectionLevel": "EXTERNAL_VPC"}}}
-        if s["type"] == "gcp:kms/cryptoKey:CryptoKey"
+        if s["type"] == GCP_KMS_KEY
         else s
         for s in c.option.states
     ]
