@@ -312,8 +312,8 @@ UI: dict[str, tuple[str, str]] = {
         "Une option dont des postes sont sans prix est présentée « à partir de » sa part chiffrée ; aucun chiffre partiel n'est placé à côté d'un total complet.",
     ),
     "eur_note": (
-        "EUR throughout; USD prices converted at {rate} USD per euro ({date}).",
-        "En euros ; prix en dollars convertis à {rate} dollar pour un euro ({date}).",
+        "Totals in euros; US-dollar prices converted at the euro reference rate of {rate} US dollars per euro ({date}).",
+        "Totaux en euros ; prix en dollars des États-Unis convertis au taux de référence de l'euro, {rate} dollar pour un euro ({date}).",
     ),
 }
 

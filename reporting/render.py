@@ -256,6 +256,12 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "matrix": matrix(report, found),
         "exits": {c.key: exit_figures(report, c) for c in report.columns},
         "eur": {c.key: c.cost.in_eur(report.facts.exchange_rates) for c in report.columns},
+        # Each conversion rate used, printed with its date and source beside the euro totals.
+        "rates": [
+            (num(rate.per_eur, lang, 4), long_date(rate.date, lang), rate.sources)
+            for _, rate in sorted(report.facts.exchange_rates.items())
+            if rate is not None
+        ],
         "custody": custody,
         "diagram_width": width,
         "charts": {c.key: _chart(c.cost.lines, lang) for c in report.columns},

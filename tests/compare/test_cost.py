@@ -150,3 +150,22 @@ def test_a_figure_for_a_replaced_offer_is_listed_but_not_priced(report: Report) 
         if bill_line.price.basis == "outdated"
     ]
     assert outdated, "the shipped price files hold a pre-2020 Scaleway Load Balancer figure"
+
+
+def test_usd_lines_are_converted_at_the_ecbs_dated_reference_rate(
+    report: Report, pages: dict[str, tuple[str, list[str]]]
+) -> None:
+    rate = report.facts.exchange_rates["USD"]
+    assert rate is not None, "a dated USD rate is recorded in data/prices/ownership.yaml"
+    assert {report.facts.sources[s].publisher for s in rate.sources} == {"European Central Bank"}
+    option_a = next(c for c in report.columns if c.key == "A")
+    usd = [line for line in option_a.cost.lines if line.currency == "USD" and line.priced]
+    assert usd, "option A carries priced USD lines"
+    converted = option_a.cost.in_eur(report.facts.exchange_rates)
+    floor = option_a.cost.in_eur({"USD": None})
+    assert converted.unconverted == 0 and floor.unconverted == len(usd)
+    expected = floor.low + sum(line.low or 0.0 for line in usd) / rate.per_eur
+    assert abs(converted.low - expected) < 0.01 * len(usd)
+    # The rate and its date are printed beside the euro figures, in each language's own format.
+    assert "1.1761 US dollars per euro (8 May 2026)" in pages["summary"][0]
+    assert "1,1761 dollar pour un euro (8 mai 2026)" in pages["summary.fr"][0]
