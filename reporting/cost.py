@@ -152,26 +152,39 @@ class EurTotal:
 
 def bill_range_lines(bill: Bill, uplift: Uplift) -> list[RangeLine]:
     """The bill of materials as range lines: a price stated for this region gives one figure (low =
-    high); a price read for another region spans that figure to figure x the sourced regional uplift."""
-    return [
-        RangeLine(
-            line.quantity.item,
-            line.quantity.category,
-            bill.currency,
-            line.amount,
-            None
-            if line.amount is None
-            else round(line.amount * (uplift.factor if line.price.basis == "other-region" else 1.0), 2),
-            line.price.basis,
-            line.price.sources + (uplift.sources if line.price.basis == "other-region" else ()),
-            # Compute, data and network lines carry the service itself: leaving one out changes the answer.
-            material=line.quantity.category in ("compute", "data", "network"),
-            note=line.price.note,
-            detail=unit_detail(line.billable, line.quantity.unit, line.price.price, line.price.unit),
-            figures=((line.billable, line.price.price),),
-        )
-        for line in bill.lines
-    ]
+    high); a price read for another region spans that figure to figure x the sourced regional uplift; a
+    range read from the nearest analogues spans quantity x its low end to quantity x its high end."""
+    return [_range_line(line, bill.currency, uplift) for line in bill.lines]
+
+
+def _range_line(line: CostLine, currency: str, uplift: Uplift) -> RangeLine:
+    price = line.price
+    other_region = price.basis == "other-region"
+    if line.amount is None:
+        high = None
+    elif price.high is not None:
+        high = round(line.billable * price.high, 2)
+    else:
+        high = round(line.amount * (uplift.factor if other_region else 1.0), 2)
+    detail = unit_detail(line.billable, line.quantity.unit, price.price, price.unit)
+    figures: tuple[tuple[float, float | None], ...] = ((line.billable, price.price),)
+    if price.high is not None:
+        detail += f" .. {unit_detail(line.billable, line.quantity.unit, price.high, price.unit)}"
+        figures += ((line.billable, price.high),)
+    return RangeLine(
+        line.quantity.item,
+        line.quantity.category,
+        currency,
+        line.amount,
+        high,
+        price.basis,
+        price.sources + (uplift.sources if other_region else ()),
+        # Compute, data and network lines carry the service itself: leaving one out changes the answer.
+        material=line.quantity.category in ("compute", "data", "network"),
+        note=price.note,
+        detail=detail,
+        figures=figures,
+    )
 
 
 def unit_detail(quantity: float, unit: str, price: float | None, price_unit: str) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-Basis = Literal["provider", "third-party", "other-region", "outdated", "none"]
+Basis = Literal["provider", "third-party", "other-region", "analogue", "outdated", "none"]
 ThreatStatus = Literal["protected", "conditional", "partly", "not-protected"]
 Exposure = Literal["exposed", "exposed-under-conditions", "not-exposed"]
 Lang = Literal["en", "fr"]
@@ -338,6 +338,19 @@ class Price(Model):
     note: str = ""
     free_per_month: float = 0.0
     also: tuple[str, ...] = ()
+    #: With basis "analogue": the high end of a range read from the nearest analogues (another region or
+    #: architecture) when no figure for this exact item and region was found; ``price`` is the low end.
+    high: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _range_only_from_analogues(self) -> Price:
+        # A range is a claim about where the real price lies: it needs both ends and the analogue basis,
+        # so a single figure can never be widened silently, nor a range be passed off as one price.
+        if (self.basis == "analogue") != (self.high is not None):
+            raise ValueError("high: a range (high) is given with basis 'analogue', and only then")
+        if self.high is not None and (self.price is None or self.high < self.price):
+            raise ValueError("high: must be at least price (the low end of the range)")
+        return self
 
     @property
     def sources(self) -> tuple[str, ...]:

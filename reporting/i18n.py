@@ -80,6 +80,10 @@ UI: dict[str, tuple[str, str]] = {
         "another or unstated region (high end: +30% regional uplift)",
         "autre région ou région non précisée (haut : +30 % d'écart régional)",
     ),
+    "b_analogue": (
+        "no figure for this region: range from the nearest analogues",
+        "aucun chiffre pour cette région : fourchette tirée des analogues les plus proches",
+    ),
     "b_outdated": ("outdated provider figure", "chiffre ancien du fournisseur"),
     "b_none": ("no price", "aucun prix"),
     "peak": ("Peak sizing", "Dimensionnement de pointe"),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from reporting.bom import Assumptions, Quantity
-from reporting.cost import CostRange, RangeLine, price_bill, support_charge, unit_detail
-from reporting.facts import ExchangeRate, Price, PriceBook
+from reporting.cost import CostRange, RangeLine, bill_range_lines, price_bill, support_charge, unit_detail
+from reporting.facts import ExchangeRate, Facts, Price, PriceBook, Uplift
 from reporting.model import Report, scope_gaps
 from reporting.render import money, money_range
 
@@ -169,3 +171,40 @@ def test_usd_lines_are_converted_at_the_ecbs_dated_reference_rate(
     # The rate and its date are printed beside the euro figures, in each language's own format.
     assert "1.1761 US dollars per euro (8 May 2026)" in pages["summary"][0]
     assert "1,1761 dollar pour un euro (8 mai 2026)" in pages["summary.fr"][0]
+
+
+def test_a_range_from_analogues_spans_quantity_times_each_end() -> None:
+    """An 'analogue' price prices its line from quantity x low end to quantity x high end, never
+    through the regional uplift; a range without that basis, or a single figure with it, is refused."""
+    ranged = Price(
+        key="r",
+        price=0.03,
+        high=0.05,
+        unit="unit",
+        basis="analogue",
+        source="project-cost-model",
+        url="reporting/cost.py",
+        retrieved="generated with the report",
+    )
+    book = PriceBook(provider="t", region="here", currency="USD", prices={"r": ranged})
+    bill = price_bill("s", [Quantity("compute", "x", 100, "hours", "r", "")], book)
+    (line,) = bill_range_lines(bill, Uplift(factor=1.3, sources=("project-cost-model",)))
+    assert (line.low, line.high, line.basis) == (3.0, 5.0, "analogue")
+    assert line.figures == ((100, 0.03), (100, 0.05))
+    for bad in ({"basis": "other-region"}, {"high": None}, {"high": 0.01}):
+        try:
+            Price.model_validate({**ranged.model_dump(), **bad})
+        except ValidationError:
+            continue
+        raise AssertionError(f"accepted a malformed range: {bad}")
+
+
+def test_aws_paris_lines_use_paris_or_analogue_prices(facts: Facts) -> None:
+    """Fargate ARM and NAT have no eu-west-3 figure: each is a sourced range whose high end is a Paris or
+    European figure, not a us-east-1 figure widened by a rule of thumb."""
+    book = facts.prices["aws"]
+    for key in ("fargate-arm-vcpu-hour", "fargate-arm-gb-hour", "nat-hour", "nat-gb"):
+        price = book.prices[key]
+        assert price.basis == "analogue" and price.high is not None and price.price is not None, key
+        assert price.high > price.price, key
+    assert "fgcalc-fargate-regions" in book.prices["fargate-arm-vcpu-hour"].sources
