@@ -77,8 +77,8 @@ UI: dict[str, tuple[str, str]] = {
     "b_provider": ("provider's own figure", "chiffre du fournisseur"),
     "b_third-party": ("third party, this region", "tiers, cette région"),
     "b_other-region": (
-        "another or unstated region (high end: +30% regional uplift)",
-        "autre région ou région non précisée (haut : +30 % d'écart régional)",
+        "another or unstated region (high end: +{pct}% regional uplift)",
+        "autre région ou région non précisée (haut : +{pct} % d'écart régional)",
     ),
     "b_analogue": (
         "no figure for this region: range from the nearest analogues",

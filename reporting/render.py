@@ -256,6 +256,8 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "matrix": matrix(report, found),
         "exits": {c.key: exit_figures(report, c) for c in report.columns},
         "eur": {c.key: c.cost.in_eur(report.facts.exchange_rates) for c in report.columns},
+        # The regional uplift as the ownership file states it, never restated in a label.
+        "uplift_pct": num(round(100 * (report.facts.uplift.factor - 1)), lang),
         # Each conversion rate used, printed with its date and source beside the euro totals.
         "rates": [
             (num(rate.per_eur, lang, 4), long_date(rate.date, lang), rate.sources)
