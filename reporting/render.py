@@ -24,6 +24,7 @@ from reporting.decision import exit_figures, matrix
 from reporting.diagrams import Diagram, bars, custody_layout
 from reporting.facts import Text
 from reporting.i18n import UI, custody_text, item, ui
+from reporting.justifications import french
 from reporting.model import Column, Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -221,6 +222,10 @@ def grouped(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "rule_id": key[0],
                 "title": f.get("title", ""),
                 "text": key[1],
+                # French text of an exception's justification, when one matches the English as it is.
+                "fr": french(key[0], str(f.get("justification")))
+                if key[2] == "excepted" and f.get("justification")
+                else None,
                 "status": key[2],
                 "owner": f.get("owner", ""),
                 "expires": str(f.get("expires") or ""),
