@@ -115,10 +115,15 @@ def _print_outcome(report: Any) -> None:
             f"{k} {v:.1f}{'' if ranked.eligible[k] else ' (not eligible)'}" for k, v in ranked.totals.items()
         )
     )
+    for currency, rate in sorted(report.facts.exchange_rates.items()):
+        if rate is not None:
+            print(
+                f"  {currency} converted at {rate.per_eur} per euro ({rate.date}, {', '.join(rate.sources)})"
+            )
     for column in report.columns:
         eur = column.cost.in_eur(report.facts.exchange_rates)
         figure = f"EUR {eur.low:,.2f}-{eur.high:,.2f}" if eur.complete else f"from EUR {eur.low:,.2f}"
-        state = "total" if eur.complete else "priced part only, not a total"
+        state = "total" if eur.complete else f"priced part EUR {eur.low:,.2f}-{eur.high:,.2f}, not a total"
         unconverted = (
             f"; {eur.unconverted} USD lines not converted (no sourced rate)" if eur.unconverted else ""
         )
