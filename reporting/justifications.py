@@ -13,9 +13,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reporting.facts import FactsError
+from reporting.facts import DATA_DIR, FactsError
 
-PATH = Path(__file__).with_name("exceptions_fr.yaml")
+PATH = DATA_DIR / "facts" / "exceptions_fr.yaml"
 
 
 class Translation(BaseModel):
