@@ -274,7 +274,22 @@ def _gcp_outputs(typ: str, name: str, inputs: Mapping[str, Any], digest: str) ->
         email = f"{inputs.get('accountId')}@{project}.iam.gserviceaccount.com"
         out.update(email=email, member=f"serviceAccount:{email}")
     elif typ == tokens.GCP_SQL_INSTANCE:
-        out.update(connectionName=f"{project}:{location}:{name}", privateIpAddress="10.21.0.3")
+        out.update(
+            connectionName=f"{project}:{location}:{name}",
+            privateIpAddress="10.21.0.3",
+            # A placeholder, not a certificate: what the instance reports once created.
+            serverCaCerts=[{"cert": "-----BEGIN CERTIFICATE-----\n(preview)\n-----END CERTIFICATE-----\n"}],
+        )
+    elif typ == "gcp:secretmanager/regionalSecret:RegionalSecret":
+        out["id"] = f"projects/{project}/locations/{location}/secrets/{inputs.get('secretId')}"
+        out["name"] = out["id"]
+    elif typ == "gcp:kms/ekmConnection:EkmConnection":
+        out["id"] = f"projects/{project}/locations/{location}/ekmConnections/{inputs.get('name') or name}"
+    elif typ == "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy":
+        out["selfLink"] = (
+            f"https://compute.s3nsapis.fr/compute/v1/projects/{project}/regions/{location}/securityPolicies/{name}"
+        )
+        out["id"] = f"projects/{project}/regions/{location}/securityPolicies/{name}"
     elif typ == tokens.GCP_SECRET:
         out["id"] = f"projects/{project}/secrets/{inputs.get('secretId')}"
     elif typ == "gcp:compute/address:Address":
