@@ -135,7 +135,7 @@ def project_prefix() -> str:
 def project_pattern() -> str:
     """The whole prefixed project id, as a regular expression body (no anchors)."""
     value = capability("project_id").value
-    return re.escape(value["prefix"]) + str(value["pattern"]).lstrip("^").rstrip("$")
+    return re.escape(str(value["prefix"])) + str(value["pattern"]).lstrip("^").rstrip("$")
 
 
 def key_protection_levels() -> tuple[str, ...]:
@@ -166,4 +166,4 @@ def apis() -> tuple[str, ...]:
 
 
 def refused(name: str) -> bool:
-    return capability(name).value == REFUSED
+    return bool(capability(name).value == REFUSED)

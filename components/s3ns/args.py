@@ -256,7 +256,12 @@ class S3nsBookingPlatformArgs:
             "between 10 and 100000",
             self.rate_limit_per_minute,
         )
-        check(self.tls_profile in TLS_PROFILES, "tls_profile", f"one of {TLS_PROFILES}", self.tls_profile)
+        check(
+            self.tls_profile == TLS_REQUIRED_PROFILE,
+            "tls_profile",
+            f"{TLS_REQUIRED_PROFILE}, the one profile of {TLS_PROFILES} without CBC-SHA suites ({universe.cite('ssl_policy')})",
+            self.tls_profile,
+        )
         check(
             self.tls_min_version in TLS_MIN_VERSIONS,
             "tls_min_version",

@@ -64,7 +64,7 @@ class Service(pulumi.ComponentResource):
             # its own identity: the password is never in the service's spec. (Cloud Run's secret
             # references name global secrets, which the universe does not document.)
             gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(
-                name="DB_PASSWORD_SECRET", value=args.db_secret_name
+                name="DB_PASSWORD_SECRET_NAME", value=args.db_secret_name
             ),
         ]
         self.api = self._run(f"{name}-api", args, args.api, args.api_service_account, api_env)
