@@ -23,6 +23,9 @@ from facts.providers import FactsFileError
 S3NS_FILE: Final = Path(__file__).resolve().parent.parent / "data" / "facts" / "s3ns.yaml"
 SOURCES_FILE: Final = S3NS_FILE.parent / "sources.yaml"
 _DATED: Final = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: Cloud KMS's name for the external-over-VPC protection level (an API enum value, not a capability:
+#: whether the universe offers it is the ``kms_protection_levels`` row).
+EXTERNAL_VPC: Final = "EXTERNAL_VPC"
 #: The value a row takes when the capability could not be established from a source.
 REFUSED: Final = "refused"
 

@@ -28,6 +28,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from facts import tokens
 from facts.providers import home_region
+from facts.s3ns import universe_domain
 from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY
 from stacks import config as stack_config
 from tooling.cli import BadInputError, read_yaml
@@ -287,7 +288,7 @@ def _gcp_outputs(typ: str, name: str, inputs: Mapping[str, Any], digest: str) ->
         out["id"] = f"projects/{project}/locations/{location}/ekmConnections/{inputs.get('name') or name}"
     elif typ == "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy":
         out["selfLink"] = (
-            f"https://compute.s3nsapis.fr/compute/v1/projects/{project}/regions/{location}/securityPolicies/{name}"
+            f"https://compute.{universe_domain()}/compute/v1/projects/{project}/regions/{location}/securityPolicies/{name}"
         )
         out["id"] = f"projects/{project}/regions/{location}/securityPolicies/{name}"
     elif typ == tokens.GCP_SECRET:
@@ -295,7 +296,7 @@ def _gcp_outputs(typ: str, name: str, inputs: Mapping[str, Any], digest: str) ->
     elif typ == "gcp:compute/address:Address":
         out["address"] = f"203.0.113.{int(digest[:2], 16) % 250 + 1}"
     elif typ.startswith(("gcp:compute/", "gcp:servicenetworking/")):
-        out["selfLink"] = f"https://compute.s3nsapis.fr/compute/v1/projects/{project}/{name}"
+        out["selfLink"] = f"https://compute.{universe_domain()}/compute/v1/projects/{project}/{name}"
     return out
 
 

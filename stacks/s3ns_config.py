@@ -215,11 +215,11 @@ class S3nsStackSettings(StackSettings):
             problems.append(("certificate", f"must be in {self.region}, where the load balancer is"))
         if match and match["project"] != self.project_id:
             problems.append(("certificate", f"must belong to project {self.project_id}"))
-        if self.key_protection_level == "EXTERNAL_VPC" and self.ekm is None:
+        if self.key_protection_level == universe.EXTERNAL_VPC and self.ekm is None:
             problems.append(
                 ("ekm", "must describe the external key manager when keyProtectionLevel is EXTERNAL_VPC")
             )
-        if self.key_protection_level != "EXTERNAL_VPC" and self.ekm is not None:
+        if self.key_protection_level != universe.EXTERNAL_VPC and self.ekm is not None:
             problems.append(
                 ("ekm", "is used only with keyProtectionLevel EXTERNAL_VPC; remove it or change the level")
             )

@@ -235,7 +235,7 @@ class S3nsBookingPlatformArgs:
             self.key_protection_level,
         )
         check(
-            (self.ekm is not None) == (self.key_protection_level == "EXTERNAL_VPC"),
+            (self.ekm is not None) == (self.key_protection_level == universe.EXTERNAL_VPC),
             "ekm",
             "the external key manager when key_protection_level is EXTERNAL_VPC, and only then",
             "set" if self.ekm else "unset",

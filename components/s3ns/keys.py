@@ -11,6 +11,7 @@ import pulumi_gcp as gcp
 
 from components.s3ns._options import inherited
 from components.s3ns.args import S3nsEkmSpec
+from facts import s3ns as universe
 from facts.domains import DATA_DOMAINS as DOMAINS
 
 
@@ -41,7 +42,7 @@ class Keys(pulumi.ComponentResource):
         super().__init__("booking:s3ns:Keys", name, None, opts)
         self._after = inherited(opts)
         self._prefix = name
-        external = args.protection_level == "EXTERNAL_VPC"
+        external = args.protection_level == universe.EXTERNAL_VPC
         # A key ring cannot be deleted in Cloud KMS; protecting it only states that in Pulumi.
         self.key_ring = gcp.kms.KeyRing(
             f"{name}-ring",

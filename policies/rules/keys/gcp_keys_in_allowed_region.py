@@ -14,7 +14,7 @@ from policies.settings import PolicyConfig
 
 EKM_CONNECTION = "gcp:kms/ekmConnection:EkmConnection"
 #: External over VPC: the key material stays at the customer's key manager (data/facts/s3ns.yaml).
-EXTERNAL_VPC = "EXTERNAL_VPC"
+EXTERNAL_VPC = universe.EXTERNAL_VPC
 _MAX_ROTATION_SECONDS = 365 * 86400
 
 

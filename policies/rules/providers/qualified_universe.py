@@ -74,7 +74,7 @@ RULE = Rule(
     regulations=("SNC-3.2-19", "SREN-31"),
     remediation=(
         "Create every resource through an explicit provider whose universe_domain is the qualified universe "
-        "(gcp: s3nsapis.fr, data/facts/s3ns.yaml), or set gcp:universeDomain in the stack config for the "
+        f"(gcp: {universe.universe_domain()}, data/facts/s3ns.yaml), or set gcp:universeDomain in the stack config for the "
         "default provider."
     ),
     rationale=(
