@@ -14,6 +14,8 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from components.s3ns.args import (
     _CERTIFICATE,
+    _HOSTNAME,
+    _SD_SERVICE,
     KEY_PROTECTION_LEVELS,
     PROJECT_ID,
     SERVICE_AGENT,
@@ -119,10 +121,6 @@ class S3nsServiceAgentSettings(_Settings):
         )
 
 
-_HOST = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_SD = re.compile(r"^projects/[^/]+/locations/[a-z0-9-]+/namespaces/[a-z0-9-]{1,63}/services/[a-z0-9-]{1,63}$")
-
-
 def _certificate(value: Any) -> str:
     if not isinstance(value, str) or not is_der_certificate(value):
         raise problem("must be the key manager's X.509 server certificate, DER then base64 (public)")
@@ -132,14 +130,15 @@ def _certificate(value: Any) -> str:
 class S3nsEkmSettings(_Settings):
     """The ministry's external key manager in France, reached by Cloud EKM over the VPC."""
 
-    hostname: Annotated[str, BeforeValidator(text(_HOST, "the key manager's DNS host name"))] = Field(
+    hostname: Annotated[str, BeforeValidator(text(_HOSTNAME, "the key manager's DNS host name"))] = Field(
         description="host name the key manager's certificate is issued for"
     )
     server_certificate: Annotated[str, BeforeValidator(_certificate)] = Field(
         description="the key manager's server certificate, DER then base64 (public, not a secret)"
     )
     service_directory_service: Annotated[
-        str, BeforeValidator(text(_SD, "projects/<p>/locations/<region>/namespaces/<ns>/services/<svc>"))
+        str,
+        BeforeValidator(text(_SD_SERVICE, "projects/<p>/locations/<region>/namespaces/<ns>/services/<svc>")),
     ] = Field(description="Service Directory service pointing at the key manager, in the region")
     key_paths: Annotated[dict[str, str], BeforeValidator(parse_mapping)] = Field(
         description=f"key path at the key manager for each domain ({', '.join(DATA_DOMAINS)})"
