@@ -53,9 +53,20 @@ class Capability(BaseModel):
         return self
 
 
+class LocalSource(BaseModel):
+    """A source only this file cites (the comparison report's sources are in sources.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https://")
+    publisher: str = Field(min_length=1)
+    retrieved: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}")
+
+
 class _File(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     universe: str = Field(min_length=1)
+    sources: dict[str, LocalSource] = Field(default_factory=dict)
     capabilities: dict[str, Capability]
 
 
@@ -96,6 +107,12 @@ def load(path: Path = S3NS_FILE, sources_path: Path = SOURCES_FILE) -> dict[str,
         where = ".".join(str(part) for part in problem["loc"])
         raise FactsFileError(f"{path}: {where}: {problem['msg']}") from error
     dated = _dated_sources(sources_path)
+    both = sorted(set(parsed.sources) & set(dated))
+    if both:
+        raise FactsFileError(
+            f"{path}: sources: {', '.join(both)} also in {sources_path} (one place per source)"
+        )
+    dated |= {key: source.retrieved for key, source in parsed.sources.items()}
     for name, row in parsed.capabilities.items():
         cited = [(f"{name}.sources", s) for s in row.sources] + _cited(name, row.value)
         for where, source in cited:

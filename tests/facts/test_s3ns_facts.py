@@ -64,6 +64,15 @@ def test_a_row_without_a_dated_source_is_refused(tmp_path: Path, change: Any, me
     assert message in str(caught.value)
 
 
+def test_a_source_in_both_files_is_refused(tmp_path: Path) -> None:
+    document = yaml.safe_load(s3ns.S3NS_FILE.read_text(encoding="utf-8"))
+    document["sources"]["s3ns-projects"] = dict(next(iter(document["sources"].values())))
+    path = tmp_path / "s3ns.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    with pytest.raises(FactsFileError, match="s3ns-projects also in"):
+        s3ns.load(path)
+
+
 def test_an_undated_source_is_refused(tmp_path: Path) -> None:
     sources = yaml.safe_load(s3ns.SOURCES_FILE.read_text(encoding="utf-8"))
     sources["sources"]["s3ns-projects"]["retrieved"] = "recently"

@@ -132,3 +132,26 @@ def test_perimeter_rows_on_provider_documentation_are_advisory_findings() -> Non
     advisory = [f for f in result.failed if f.rule_id == "BK-PROV-005"]
     assert advisory and not any(f.mandatory for f in advisory)
     assert result.passed
+
+
+@pytest.mark.parametrize(
+    "name", ["s3ns-provider-public-universe", "s3ns-default-provider-public-universe", "s3ns-key-hsm"]
+)
+def test_universe_and_key_mutants_caught_from_the_plan_input(name: str) -> None:
+    """The Terraform-plan export embeds the model checkov's custom checks rebuild: same findings there."""
+    import json
+
+    from policies.inputs.plan import stack_from_model_document
+    from policies.inputs.preview import stack_from_preview
+    from policies.outputs.terraform_plan import export
+    from policies.rules import all_rules
+
+    mutant = next(m for m in S3NS_MUTANTS if m.name == name)
+    plan = json.loads(json.dumps(export(stack_from_preview(mutant.apply(preview_document(S3NS)), S3NS))))
+    stack = stack_from_model_document(plan["pulumi_model"])
+    rule = next(r for r in all_rules() if r.id == mutant.expected_rule)
+    assert list(rule.check(stack, PolicyConfig()))
+    baseline = stack_from_model_document(
+        export(stack_from_preview(preview_document(S3NS), S3NS))["pulumi_model"]
+    )
+    assert not list(rule.check(baseline, PolicyConfig()))
