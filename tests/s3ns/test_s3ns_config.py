@@ -50,7 +50,7 @@ def refused(overrides: dict[str, str | None], secret: set[str] | None = None) ->
             {"booking:keyProtectionLevel": "HSM"},
             "booking:keyProtectionLevel: must be one of SOFTWARE, EXTERNAL_VPC (got 'HSM'): Cloud de Confiance "
             "offers no other Cloud KMS protection level (data/facts/s3ns.yaml kms_protection_levels "
-            "(s3ns-kms-protection-levels, s3ns-kms))",
+            "(s3ns-kms-protection-levels, s3ns-kms, s3ns-gcloud-single-tenant-hsm))",
         ),
         (
             {"booking:keyProtectionLevel": "EXTERNAL_VPC"},
