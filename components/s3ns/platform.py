@@ -142,7 +142,7 @@ class S3nsBookingPlatform(pulumi.ComponentResource):
                 deletion_protection=args.deletion_protection,
             ),
             # The key grant must exist before Cloud SQL tries to use the key.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.keys]),
+            opts=after_keys,
         )
 
         # Who read or wrote which object: Data Access audit logs, not bucket usage logs (their grant to

@@ -304,3 +304,17 @@ def test_shipped_stack_previews_with_the_universe_and_region() -> None:
     assert providers[0]["inputs"]["region"] == REGION
     assert providers[0]["inputs"]["project"].startswith(universe.project_prefix())
     assert sum(1 for s in preview.states if s["custom"] and s["type"].startswith("gcp:")) >= 45
+
+
+def test_every_resource_waits_for_the_apis_it_needs() -> None:
+    """The APIs are enabled by the stack itself: every other cloud resource depends on them."""
+    states = run_preview("s3ns-secnumcloud").states
+    apis = {s["urn"] for s in states if s["type"] == "gcp:projects/service:Service"}
+    assert len(apis) == len(universe.apis())
+    waiting = [
+        s["urn"].rsplit("::", 1)[1]
+        for s in states
+        if s["custom"] and s["type"].startswith("gcp:") and s["type"] != "gcp:projects/service:Service"
+        and not apis <= set(s.get("dependencies") or ())
+    ]  # fmt: skip
+    assert waiting == []
