@@ -7,12 +7,15 @@ Sources for the facts below: docs/secnumcloud.md.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from components.args_checks import Problems, refuse_invalid
 from facts import s3ns as universe
+from facts.domains import DATA_DOMAINS
 from facts.providers import allowed_regions
 
 #: Cloud de Confiance runs one stand-alone region (data/facts/providers.yaml, target s3ns).
@@ -312,8 +315,6 @@ class S3nsBookingPlatformArgs:
             f"projects/<project>/locations/{self.region}/namespaces/<ns>/services/<svc>",
             ekm.service_directory_service,
         )
-        from facts.domains import DATA_DOMAINS
-
         p.check(
             set(ekm.key_paths) == set(DATA_DOMAINS),
             "ekm.key_paths",
@@ -328,9 +329,6 @@ class S3nsBookingPlatformArgs:
 
 def is_der_certificate(value: str) -> bool:
     """Base64 of a DER SEQUENCE (an X.509 certificate starts with one): a cheap structural check."""
-    import base64
-    import binascii
-
     try:
         der = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
