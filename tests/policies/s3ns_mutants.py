@@ -36,6 +36,13 @@ def _nested(
     return edit
 
 
+def _on_unseen_provider(document: Document) -> None:
+    """The documents bucket on an explicit provider the audited document does not contain."""
+    state = first(document, _BUCKET, _named("documents"))
+    stack = document["steps"][0]["urn"].split("::pulumi:pulumi:Stack::")[0]
+    state["provider"] = f"{stack}::pulumi:providers:gcp::elsewhere::9b1c6f0e-6a3e-4f0d-8d55-2f1f0d7f3c11"
+
+
 def _on_default_provider(document: Document) -> None:
     """The documents bucket moved to a default provider, with no gcp:universeDomain in the stack config."""
     state = first(document, _BUCKET, _named("documents"))
@@ -78,6 +85,7 @@ _MUTANTS: list[Mutant] = [
     Mutant("s3ns-provider-public-universe", S3NS, _set(_PROVIDER, "universeDomain", "googleapis.com"), "BK-PROV-003"),
     Mutant("s3ns-provider-universe-unset", S3NS, _drop(_PROVIDER, "universeDomain"), "BK-PROV-003"),
     Mutant("s3ns-default-provider-public-universe", S3NS, _on_default_provider, "BK-PROV-003"),
+    Mutant("s3ns-provider-not-visible", S3NS, _on_unseen_provider, "BK-PROV-003"),
     Mutant("s3ns-global-secret", S3NS, _add("gcp:secretmanager/secret:Secret", "global", {"secretId": "global", "replication": {"userManaged": {"replicas": [{"location": "u-france-east1"}]}}}), "BK-PROV-004"),
     Mutant("s3ns-service-identity", S3NS, _add("gcp:projects/serviceIdentity:ServiceIdentity", "sql-agent", {"service": "sqladmin.googleapis.com"}), "BK-PROV-004"),
     Mutant("s3ns-bucket-usage-logs", S3NS, _nested(_BUCKET, ("logging", "logBucket"), "bk-logs", _named("documents")), "BK-PROV-004"),
