@@ -1,0 +1,139 @@
+"""The wheel carries its data, installs outside the checkout, and runs the example and the audit."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import components
+from tests.packaging.conftest import ROOT, Installed
+
+EXAMPLE = ROOT / "examples" / "aws-platform"
+SECRETS = ("--placeholder-secret", "xksAccessKeyId", "--placeholder-secret", "xksSecretAccessKey")
+
+
+def _tracked(folder: str) -> list[str]:
+    listing = subprocess.run(
+        ["git", "ls-files", folder], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return [line for line in listing.stdout.splitlines() if not line.endswith("__init__.py")]
+
+
+def test_wheel_ships_every_data_file_and_the_version(installed: Installed) -> None:
+    names = set(installed.names())
+    data = [p for p in _tracked("data") if p.endswith(".yaml")]
+    assert len(data) >= 10, data
+    missing = [p for p in data if p not in names]
+    assert not missing, f"data files left out of the wheel: {missing}"
+    assert "policies/PulumiPolicy.yaml" in names and "policies/exceptions.yaml" in names
+    assert f"sovereign_booking-{components.__version__}.dist-info/METADATA" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert entry_points.startswith(f"sovereign_booking-{components.__version__}.dist-info/")
+    # Nothing of the local environments, reports or the key store's dev folders.
+    assert not [n for n in names if n.startswith((".venv", "reports/", ".xks-dev", "tests/"))]
+
+
+def test_version_is_semantic_and_in_the_changelog() -> None:
+    assert re.fullmatch(r"\d+\.\d+\.\d+", components.__version__), components.__version__
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## [{components.__version__}]" in changelog, "CHANGELOG.md has no entry for __version__"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "version" in project["dynamic"], "the version is read from components.__version__ only"
+
+
+def test_installed_package_reads_its_data_from_the_environment(installed: Installed) -> None:
+    probe = installed.run(
+        installed.python,
+        "-c",
+        "import components, facts.providers as p, reporting.facts as r; "
+        "print(components.__file__); print(p.PROVIDERS_FILE); print(r.DATA_DIR); "
+        "print(p.home_region('aws')); print(len(r.load().sources))",
+    )
+    assert probe.returncode == 0, probe.stderr
+    module, providers, data_dir, region, sources = probe.stdout.split()
+    site = installed.venv.resolve()
+    for path in (module, providers, data_dir):
+        assert Path(path).resolve().is_relative_to(site), f"{path} is not from the installed wheel"
+    assert region == "eu-west-3"
+    assert int(sources) > 10
+
+
+def test_example_previews_and_passes_the_audit_from_the_wheel(installed: Installed) -> None:
+    project = installed.work / "clinic-booking"
+    shutil.copytree(EXAMPLE, project)
+    preview_json = installed.work / "dev.json"
+    preview = installed.run(
+        "sovereign-booking-preview",
+        "--project",
+        project,
+        "--stack",
+        "dev",
+        "--json",
+        preview_json,
+        "--quiet",
+        *SECRETS,
+    )
+    assert preview.returncode == 0, preview.stderr
+    document = json.loads(preview_json.read_text(encoding="utf-8"))
+    types = [step["newState"]["type"] for step in document["steps"]]
+    # The package's component and the team's own resources, in one graph.
+    assert "booking:aws:AwsBookingPlatform" in types
+    assert "aws:route53/record:Record" in types and "aws:route53/healthCheck:HealthCheck" in types
+    assert len(types) > 100, len(types)
+    # The placeholder credential is a secret: never plaintext in the preview.
+    assert "PreviewPlaceholder" not in preview_json.read_text(encoding="utf-8")
+
+    out = installed.work / "reports"
+    audit = installed.run(
+        "sovereign-booking-audit", "--from-preview", preview_json, "--no-checkov", "--out", out
+    )
+    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr
+    assert re.search(r"^dev\s+PASS\s+\d+", audit.stdout, re.MULTILINE), audit.stdout
+    for report in ("junit.xml", "results.sarif", "findings.json"):
+        assert (out / report).is_file(), report
+
+
+def test_example_mutant_fails_the_audit_from_the_wheel(installed: Installed) -> None:
+    """The team adds a bucket of its own without a customer key: the installed rules catch it."""
+    project = installed.work / "clinic-booking-mutant"
+    shutil.copytree(EXAMPLE, project)
+    program = project / "__main__.py"
+    program.write_text(
+        program.read_text(encoding="utf-8")
+        + '\naws.s3.Bucket("exports", opts=pulumi.ResourceOptions(provider=paris))\n',
+        encoding="utf-8",
+    )
+    preview_json = installed.work / "mutant.json"
+    preview = installed.run(
+        "sovereign-booking-preview",
+        "--project",
+        project,
+        "--stack",
+        "dev",
+        "--json",
+        preview_json,
+        "--quiet",
+        *SECRETS,
+    )
+    assert preview.returncode == 0, preview.stderr
+    audit = installed.run(
+        "sovereign-booking-audit",
+        "--from-preview",
+        preview_json,
+        "--no-checkov",
+        "--out",
+        installed.work / "mutant",
+    )
+    assert audit.returncode == 1, audit.stdout[-3000:] + audit.stderr
+    assert "exports" in audit.stdout
+
+
+def test_preview_of_a_folder_without_a_project_is_bad_input(installed: Installed) -> None:
+    result = installed.run("sovereign-booking-preview", "--project", installed.work, "--stack", "dev")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "has no Pulumi.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
