@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -137,3 +138,31 @@ def test_preview_of_a_folder_without_a_project_is_bad_input(installed: Installed
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "has no Pulumi.yaml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_policy_pack_for_the_installed_environment_serves_the_rules(installed: Installed) -> None:
+    pack = installed.work / "policy-pack"
+    written = installed.run("sovereign-booking-policy-pack", pack)
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.strip() == str(pack)
+    manifest = (pack / "PulumiPolicy.yaml").read_text(encoding="utf-8")
+    assert f"virtualenv: {installed.venv.resolve()}" in manifest
+    # The engine starts the pack's entry with that environment's interpreter: it prints its port.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    process = subprocess.Popen(
+        [str(installed.python), str(pack / "__main__.py")],
+        cwd=pack,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip().isdigit()
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    # A folder holding something else is refused, one line, exit 2.
+    refused = installed.run("sovereign-booking-policy-pack", installed.work)
+    assert refused.returncode == 2 and "give an empty folder" in refused.stderr
+    assert "Traceback" not in refused.stderr
