@@ -29,10 +29,13 @@ from pydantic import BaseModel, PrivateAttr, SecretStr, ValidationError
 
 from components import __version__
 from components.aws import AwsBookingPlatform as AwsPlatform
+from components.keystore import KeystoreHost as KeystoreHostComponent
+from components.keystore import KeystoreStackConfig
+from components.keystore.config import KeystoreConfigError
 from components.s3ns import S3nsBookingPlatform as S3nsPlatform
 from components.scaleway import ScalewayBookingPlatform as ScalewayPlatform
 from facts import xks as xks_facts
-from stacks import aws_stack, config, s3ns_stack, scaleway_stack
+from stacks import aws_stack, config, keystore_stack, s3ns_stack, scaleway_stack
 from stacks.config_docs import describe
 from stacks.s3ns_config import S3nsSizes as S3nsSizesModel
 from stacks.s3ns_config import S3nsStackSettings, check_provider_credentials
@@ -143,6 +146,31 @@ class S3nsBookingPlatformArgs(_PlatformArgs):
     certificate: str
     key_protection_level: NotRequired[str]
     sizes: NotRequired[S3nsSizes]
+
+
+class KeystoreHostArgs(TypedDict):
+    """The key store host's keys (KeystoreStackConfig, the stack file's booking:keystore object)."""
+
+    endpoint_hostname: str
+    path_prefix: NotRequired[str]
+    zones: NotRequired[list[str]]
+    instance_type: NotRequired[str]
+    image: NotRequired[str]
+    hsm_module: str
+    hsm_token_label: str
+    hsm_kind: NotRequired[str]
+    hsm_client_packages: NotRequired[list[str]]
+    hsm_cidrs: NotRequired[list[str]]
+    allowed_key_ids: list[str]
+    access_key_ids: list[str]
+    tls_certificate_pem: str
+    mtls_client_ca_pem: NotRequired[str]
+    mtls_client_subject: NotRequired[str]
+    proxy_repository: str
+    proxy_ref: str
+    proxy_commit_signers: list[str]
+    private_network_cidr: NotRequired[str]
+    custodian_cidrs: NotRequired[list[str]]
 
 
 #: Schema type name -> the config model whose field docs describe it.
@@ -371,12 +399,58 @@ class S3nsBookingPlatform(pulumi.ComponentResource):
         )
 
 
+class KeystoreHost(pulumi.ComponentResource):
+    """The French key store: the XKS proxy on Scaleway instances in two or three fr-par zones behind a
+    TLS-passthrough load balancer, in front of an HSM operated in France (the Python program's keystore
+    target). No secret passes through it: the custodian puts them in Secret Manager afterwards."""
+
+    endpoint: pulumi.Output[str]
+    """What the AWS platform's xks.uriEndpoint must be (https://<endpointHostname>)."""
+    uri_path: pulumi.Output[str]
+    """What the AWS platform's xks.uriPath must be."""
+    load_balancer_ip: pulumi.Output[str]
+    """The load balancer's public address (point endpointHostname at it)."""
+
+    def __init__(self, name: str, args: KeystoreHostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{PACKAGE}:index:KeystoreHost", name, None, opts)
+        problems = [
+            f"{camel_case(key)}: must be a plain value, known when the component is built (the components "
+            "name and check their resources with it), not an output of another resource"
+            for key, value in args.items()
+            if _contains_output(value)
+        ]
+        if problems:
+            raise InputsError(
+                f"KeystoreHost {name!r}: invalid inputs ({len(problems)}): {'; '.join(problems)}"
+            )
+        try:
+            keystore = KeystoreStackConfig.from_dict(_camel_keys(dict(args)), "keystore")
+        except KeystoreConfigError as error:
+            found = [p.removeprefix("keystore.") for p in error.problems]
+            raise InputsError(
+                f"KeystoreHost {name!r}: invalid inputs ({len(found)}): {'; '.join(found)}"
+            ) from None
+        provider = keystore_stack.provider(keystore, f"{name}-fr-par", pulumi.ResourceOptions(parent=self))
+        host = KeystoreHostComponent(
+            name,
+            keystore_stack.to_args(keystore),
+            opts=pulumi.ResourceOptions(parent=self, providers=[provider]),
+        )
+        self.endpoint = host.endpoint
+        self.uri_path = host.uri_path
+        self.load_balancer_ip = host.load_balancer_ip
+        self.register_outputs(
+            {"endpoint": self.endpoint, "uriPath": self.uri_path, "loadBalancerIp": self.load_balancer_ip}
+        )
+
+
 #: Every component the package exposes, with the config model whose field docs describe its inputs and
 #: the inputs that are secret.
 COMPONENTS: dict[type[pulumi.ComponentResource], tuple[type[BaseModel], tuple[str, ...]]] = {
     AwsBookingPlatform: (config.AwsStackSettings, _AWS_SECRET_FIELDS),
     ScalewayBookingPlatform: (config.ScalewayStackSettings, ()),
     S3nsBookingPlatform: (S3nsStackSettings, ()),
+    KeystoreHost: (KeystoreStackConfig, ()),
 }
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+#: A clearly fake credential shape for the secrets the example sets outside its stack file.
+SECRETS = ("--placeholder-secret", "xksAccessKeyId", "--placeholder-secret", "xksSecretAccessKey")
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,26 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     work = base / "work"
     work.mkdir()
     return Installed(wheel=wheels[0], venv=base / "venv", work=work)
+
+
+@pytest.fixture(scope="session")
+def previews(installed: Installed) -> dict[str, Path]:
+    """The example's offline preview from the installed wheel (``sovereign-booking-preview --project``),
+    a mutant whose own bucket has no customer key, and a preview that is not JSON."""
+    out: dict[str, Path] = {}
+    for name, extra in (
+        ("pass", ""),
+        ("finding", '\naws.s3.Bucket("exports", opts=pulumi.ResourceOptions(provider=paris))\n'),
+    ):
+        project = installed.work / f"example-{name}"
+        shutil.copytree(ROOT / "examples" / "aws-platform", project)
+        (project / "__main__.py").write_text((project / "__main__.py").read_text(encoding="utf-8") + extra)
+        out[name] = installed.work / f"example-{name}.json"
+        result = installed.run(
+            "sovereign-booking-preview", "--project", project, "--stack", "dev", "--json", out[name], "--quiet",
+            *SECRETS,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    out["broken"] = installed.work / "example-broken.json"
+    out["broken"].write_text("error: getting stack configuration: passphrase must be set\n", encoding="utf-8")
+    return out

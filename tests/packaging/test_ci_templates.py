@@ -73,28 +73,6 @@ def test_templates_publish_sarif_and_junit() -> None:
     assert sarif["with"]["sarif_file"] == "reports/results.sarif" and "always()" in sarif["if"]
 
 
-@pytest.fixture(scope="module")
-def previews(installed: Installed) -> dict[str, Path]:
-    """The example's offline preview, a mutant with an unencrypted bucket, and a broken one."""
-    out: dict[str, Path] = {}
-    for name, extra in (
-        ("pass", ""),
-        ("finding", '\naws.s3.Bucket("exports", opts=pulumi.ResourceOptions(provider=paris))\n'),
-    ):
-        project = installed.work / f"ci-{name}"
-        shutil.copytree(ROOT / "examples" / "aws-platform", project)
-        (project / "__main__.py").write_text((project / "__main__.py").read_text(encoding="utf-8") + extra)
-        out[name] = installed.work / f"ci-{name}.json"
-        result = installed.run(
-            "sovereign-booking-preview", "--project", project, "--stack", "dev", "--json", out[name], "--quiet",
-            "--placeholder-secret", "xksAccessKeyId", "--placeholder-secret", "xksSecretAccessKey",
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-    out["broken"] = installed.work / "ci-broken.json"
-    out["broken"].write_text("error: getting stack configuration: passphrase must be set\n", encoding="utf-8")
-    return out
-
-
 def _job_dir(
     installed: Installed, tmp_path: Path, preview: Path, preview_rc: int
 ) -> tuple[Path, dict[str, str]]:

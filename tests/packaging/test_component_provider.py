@@ -34,7 +34,10 @@ STACKS = {
     "AwsBookingPlatform": "aws-xks-paris",
     "ScalewayBookingPlatform": "scaleway-paris",
     "S3nsBookingPlatform": "s3ns-secnumcloud",
+    "KeystoreHost": "keystore-paris",
 }
+#: The name the Python program gives the component of each stack (the Construct uses the same).
+NAMES = {"KeystoreHost": "keystore"}
 #: Stack keys that are not component inputs: the target chooses the component; requireSecNumCloud is
 #: read by the policies, not by the platform.
 NOT_INPUTS = {"target", "require_sec_num_cloud"}
@@ -118,6 +121,9 @@ def test_a_config_key_without_docs_is_refused() -> None:
 def _consumer_inputs(stack: str) -> dict[str, Any]:
     """The stack file's booking:* values as an SDK sends them: objects, integers as floats, secrets."""
     values, secret = read_stack_file(stack)
+    if "booking:keystore" in values:
+        # The key store's keys are one object in the stack file.
+        return dict(json.loads(values["booking:keystore"]))
     inputs: dict[str, Any] = {}
     for key, raw in values.items():
         name = key.split(":", 1)[1]
@@ -147,7 +153,10 @@ def _construct(
         if change:
             change(inputs)
         provider.construct(
-            name="booking", resource_type=f"{cp.PACKAGE}:index:{component}", inputs=inputs, options=None
+            name=NAMES.get(component, "booking"),
+            resource_type=f"{cp.PACKAGE}:index:{component}",
+            inputs=inputs,
+            options=None,
         )
 
     run_program(program, stack, "consumer", {}, set(), monitor=monitor)
@@ -219,6 +228,11 @@ def test_construct_names_every_bad_nested_input() -> None:
     message = _construct_error("S3nsBookingPlatform", change)
     assert "sizes.dbDiskGb: must be between 10 and 65536 (got 1)" in message
     assert "images.api: " in message and "images.web" not in message
+
+
+def test_construct_names_a_bad_key_store_input() -> None:
+    message = _construct_error("KeystoreHost", lambda i: i.update(zones=["fr-par-1"], proxyRef="main"))
+    assert "zones: " in message and "proxyRef: must match" in message
 
 
 def test_construct_checks_the_credential_without_showing_it() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -14,7 +13,6 @@ import components
 from tests.packaging.conftest import ROOT, Installed
 
 EXAMPLE = ROOT / "examples" / "aws-platform"
-SECRETS = ("--placeholder-secret", "xksAccessKeyId", "--placeholder-secret", "xksSecretAccessKey")
 
 
 def _tracked(folder: str) -> list[str]:
@@ -63,22 +61,10 @@ def test_installed_package_reads_its_data_from_the_environment(installed: Instal
     assert int(sources) > 10
 
 
-def test_example_previews_and_passes_the_audit_from_the_wheel(installed: Installed) -> None:
-    project = installed.work / "clinic-booking"
-    shutil.copytree(EXAMPLE, project)
-    preview_json = installed.work / "dev.json"
-    preview = installed.run(
-        "sovereign-booking-preview",
-        "--project",
-        project,
-        "--stack",
-        "dev",
-        "--json",
-        preview_json,
-        "--quiet",
-        *SECRETS,
-    )
-    assert preview.returncode == 0, preview.stderr
+def test_example_previews_and_passes_the_audit_from_the_wheel(
+    installed: Installed, previews: dict[str, Path]
+) -> None:
+    preview_json = previews["pass"]
     document = json.loads(preview_json.read_text(encoding="utf-8"))
     types = [step["newState"]["type"] for step in document["steps"]]
     # The package's component and the team's own resources, in one graph.
@@ -98,33 +84,14 @@ def test_example_previews_and_passes_the_audit_from_the_wheel(installed: Install
         assert (out / report).is_file(), report
 
 
-def test_example_mutant_fails_the_audit_from_the_wheel(installed: Installed) -> None:
+def test_example_mutant_fails_the_audit_from_the_wheel(
+    installed: Installed, previews: dict[str, Path]
+) -> None:
     """The team adds a bucket of its own without a customer key: the installed rules catch it."""
-    project = installed.work / "clinic-booking-mutant"
-    shutil.copytree(EXAMPLE, project)
-    program = project / "__main__.py"
-    program.write_text(
-        program.read_text(encoding="utf-8")
-        + '\naws.s3.Bucket("exports", opts=pulumi.ResourceOptions(provider=paris))\n',
-        encoding="utf-8",
-    )
-    preview_json = installed.work / "mutant.json"
-    preview = installed.run(
-        "sovereign-booking-preview",
-        "--project",
-        project,
-        "--stack",
-        "dev",
-        "--json",
-        preview_json,
-        "--quiet",
-        *SECRETS,
-    )
-    assert preview.returncode == 0, preview.stderr
     audit = installed.run(
         "sovereign-booking-audit",
         "--from-preview",
-        preview_json,
+        previews["finding"],
         "--no-checkov",
         "--out",
         installed.work / "mutant",
