@@ -42,6 +42,8 @@ from stacks.s3ns_config import S3nsStackSettings, check_provider_credentials
 
 #: The package's name: the type tokens read ``sovereign-booking:index:<Component>``.
 PACKAGE = "sovereign-booking"
+#: The npm name of the SDK `pulumi package add` generates for a TypeScript program.
+NODE_PACKAGE = "@sovereign-booking/components"
 
 
 # --- Inputs, typed as the component host's schema inference reads them ------------------------------
@@ -477,7 +479,9 @@ def _describe_properties(properties: dict[str, Any], model: type[BaseModel]) -> 
 
 
 def complete_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Adds every input's description and the credentials' ``secret: true`` to an inferred schema."""
+    """Adds every input's description and the credentials' ``secret: true`` to an inferred schema, and
+    names the generated TypeScript package (the import line the README shows)."""
+    schema.setdefault("language", {}).setdefault("nodejs", {})["packageName"] = NODE_PACKAGE
     for component, (model, secret) in COMPONENTS.items():
         resource = schema["resources"][f"{PACKAGE}:index:{component.__name__}"]
         _describe_properties(resource["inputProperties"], model)

@@ -83,6 +83,9 @@ def test_schema_lists_every_component_with_described_inputs_and_outputs(
     served_schema: dict[str, Any],
 ) -> None:
     assert served_schema["name"] == cp.PACKAGE and served_schema["version"] == __version__
+    # The README's TypeScript import names this package.
+    assert served_schema["language"]["nodejs"]["packageName"] == cp.NODE_PACKAGE
+    assert f'from "{cp.NODE_PACKAGE}"' in (ROOT / "README.md").read_text(encoding="utf-8")
     resources = served_schema["resources"]
     assert sorted(resources) == sorted(f"{cp.PACKAGE}:index:{name}" for name in STACKS)
     for component, (model, secret) in cp.COMPONENTS.items():

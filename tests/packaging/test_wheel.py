@@ -133,3 +133,26 @@ def test_policy_pack_for_the_installed_environment_serves_the_rules(installed: I
     refused = installed.run("sovereign-booking-policy-pack", installed.work)
     assert refused.returncode == 2 and "give an empty folder" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_no_module_finds_the_data_files_by_a_path_of_its_own() -> None:
+    """Every reader goes through facts.resources (importlib.resources): a path built from ``__file__``
+    to ``data/`` would break where the package data is elsewhere (a zip, another layout)."""
+    import ast
+
+    offenders = []
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]["build"][
+        "targets"
+    ]["wheel"]["packages"]
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.BinOp)
+                    and isinstance(node.op, ast.Div)
+                    and isinstance(node.right, ast.Constant)
+                    and node.right.value in ("data", "data/facts", "data/prices")
+                ):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, f"read data/ through facts.resources.data_dir(), not a path: {offenders}"
