@@ -1,7 +1,9 @@
 """The booking platform's Pulumi components (AWS, Scaleway, S3NS, the French key store host).
 
-``__version__`` is the distribution's version, defined here once (pyproject reads it through hatch);
-it follows semantic versioning and CHANGELOG.md says what each version changed.
+``__version__`` is the installed distribution's version, read from its metadata: pyproject.toml is the
+one place it is written. It follows semantic versioning; CHANGELOG.md says what each version changed.
 """
 
-__version__ = "0.2.0"
+from importlib.metadata import version
+
+__version__ = version("sovereign-booking")

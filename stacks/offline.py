@@ -79,13 +79,15 @@ def _stack_names(stacks_dir: Path) -> list[str]:
 
 
 def read_stack_file(
-    stack: str, *, stacks_dir: Path = STACKS_DIR, project: str = PROJECT_NAME
+    stack: str, *, stacks_dir: Path | None = None, project: str = PROJECT_NAME
 ) -> tuple[dict[str, str], set[str]]:
     """Returns the stack's config as the engine passes it (flat keys, objects as JSON) and its secret keys.
 
     ``stacks_dir`` and ``project`` default to this project's; another Pulumi project (examples/, a
     platform team's own) passes its stack folder and its name, which un-namespaced keys belong to.
     """
+    # Resolved at call time: tests point STACKS_DIR at a folder of their own.
+    stacks_dir = STACKS_DIR if stacks_dir is None else stacks_dir
     path = stacks_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = ", ".join(_stack_names(stacks_dir)) or "none"

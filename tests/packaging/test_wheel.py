@@ -41,7 +41,7 @@ def test_version_is_semantic_and_in_the_changelog() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## [{components.__version__}]" in changelog, "CHANGELOG.md has no entry for __version__"
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert "version" in project["dynamic"], "the version is read from components.__version__ only"
+    assert project["version"] == components.__version__, "reinstall (uv sync): the metadata is stale"
 
 
 def test_installed_package_reads_its_data_from_the_environment(installed: Installed) -> None:
