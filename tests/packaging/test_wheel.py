@@ -156,3 +156,23 @@ def test_no_module_finds_the_data_files_by_a_path_of_its_own() -> None:
                 ):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, f"read data/ through facts.resources.data_dir(), not a path: {offenders}"
+
+
+def test_sdist_carries_the_sources_the_examples_and_templates_not_the_tests(tmp_path: Path) -> None:
+    import tarfile
+
+    built = subprocess.run(
+        ["uv", "build", "--sdist", "--quiet", "--out-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    (sdist,) = tmp_path.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for wanted in ("PulumiPlugin.yaml", "CHANGELOG.md", "examples/aws-platform/Pulumi.yaml",
+                   "ci-templates/gitlab-ci.yml", "data/facts/providers.yaml", "stacks/component_provider.py"):  # fmt: skip
+        assert wanted in names, wanted
+    assert not [n for n in names if n.startswith(("tests/", ".venv", "reports/", "tools/"))]
