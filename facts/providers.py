@@ -16,7 +16,10 @@ from typing import Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-PROVIDERS_FILE: Final = Path(__file__).resolve().parent.parent / "data" / "facts" / "providers.yaml"
+from facts.resources import data_dir
+
+#: Shipped as package data (``data/facts/providers.yaml``), found through importlib.resources.
+PROVIDERS_FILE: Final = data_dir() / "facts" / "providers.yaml"
 #: Statuses that admit a provider to an allow-list ("in-progress", "not-qualified" do not).
 ADMITTING: Final[frozenset[str]] = frozenset({"certified", "qualified"})
 #: Evidence ranks, strongest first: the qualification's published scope (ANSSI's list of qualified

@@ -34,19 +34,25 @@ def to_args(cfg: S3nsStackSettings) -> S3nsBookingPlatformArgs:
     )
 
 
-def build(cfg: S3nsStackSettings) -> None:
-    check_provider_credentials(cfg.stack)
-    args = to_args(cfg)
-    # An explicit provider pins the universe, project and region: no resource can fall back to Google
-    # Cloud's public universe or another region by default.
-    provider = gcp.Provider(
-        "s3ns-u-france-east1",
-        project=args.project_id,
+def provider(
+    cfg: S3nsStackSettings, name: str = "s3ns-u-france-east1", opts: pulumi.ResourceOptions | None = None
+) -> gcp.Provider:
+    """An explicit provider pins the universe, project and region: no resource can fall back to Google
+    Cloud's public universe or another region by default."""
+    return gcp.Provider(
+        name,
+        project=cfg.project_id,
         region=cfg.region,
         universe_domain=UNIVERSE_DOMAIN,
         default_labels={"app": "booking", "environment": cfg.environment},
+        opts=opts,
     )
-    platform = S3nsBookingPlatform("booking", args, opts=pulumi.ResourceOptions(providers=[provider]))
+
+
+def build(cfg: S3nsStackSettings) -> None:
+    check_provider_credentials(cfg.stack)
+    args = to_args(cfg)
+    platform = S3nsBookingPlatform("booking", args, opts=pulumi.ResourceOptions(providers=[provider(cfg)]))
     pulumi.export("url", platform.url)
     pulumi.export("loadBalancerIp", platform.service.ip_address)
     pulumi.export("databaseConnection", platform.database_connection)
