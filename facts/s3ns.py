@@ -19,8 +19,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from facts.providers import FactsFileError
+from facts.resources import data_dir
 
-S3NS_FILE: Final = Path(__file__).resolve().parent.parent / "data" / "facts" / "s3ns.yaml"
+S3NS_FILE: Final = data_dir() / "facts" / "s3ns.yaml"
 SOURCES_FILE: Final = S3NS_FILE.parent / "sources.yaml"
 _DATED: Final = re.compile(r"^\d{4}-\d{2}-\d{2}")
 #: Cloud KMS's name for the external-over-VPC protection level (an API enum value, not a capability:
