@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facts.s3ns import EXTERNAL_VPC
 from facts.tokens import CUSTOM_KEY_STORE, GCP_KMS_KEY, GCP_SQL_INSTANCE
 from reporting.analysis import Option
 from reporting.answer import Answer, answers
@@ -77,7 +78,7 @@ class Matrix:
 
 #: Key protection levels of the S3NS stack (booking:keyProtectionLevel) whose key material stays with
 #: the customer, outside the provider (Cloud EKM through a VPC); SOFTWARE keys are the provider's.
-CUSTOMER_HELD_LEVELS = frozenset({"EXTERNAL_VPC", "EXTERNAL"})
+CUSTOMER_HELD_LEVELS = frozenset({EXTERNAL_VPC, "EXTERNAL"})
 
 
 def key_holder(option: Option | None) -> str:

@@ -57,8 +57,8 @@ UI: dict[str, tuple[str, str]] = {
     "policy": ("Audit", "Audit"),
     "policy_na": ("audit not available", "audit indisponible"),
     "policy_line": (
-        "{verdict}: {rules} rules evaluated, {failed} failed, {excepted} findings under a recorded exception",
-        "{verdict} : {rules} règles évaluées, {failed} en échec, {excepted} constats couverts par une exception enregistrée",
+        "{verdict}: {rules} rules evaluated, {failed} failed, {excepted} findings under a recorded exception, {advisory} advisory findings",
+        "{verdict} : {rules} règles évaluées, {failed} en échec, {excepted} constats couverts par une exception enregistrée, {advisory} constats indicatifs",
     ),
     "passed": ("passed", "conforme"),
     "FAILED": ("FAILED", "NON CONFORME"),

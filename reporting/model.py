@@ -27,6 +27,8 @@ class PolicySummary:
     #: The qualified-perimeter rules run in SecNumCloud-only mode: rule id -> failed findings; a rule
     #: id absent from the mapping does not exist in policies/ (not run).
     perimeter: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Findings of advisory rules: counted apart, they never make the audit fail.
+    advisory: list[dict[str, Any]] = field(default_factory=list)
 
 
 #: The qualified-perimeter rule, rerun in SecNumCloud-only mode for the SREN / circular test.
@@ -76,11 +78,14 @@ def policy_auditor() -> Auditor:
 
     def audit(document: Mapping[str, Any], stack: str, rule_ids: tuple[str, ...]) -> PolicySummary:
         result = audit_preview(document, stack)
+        failed = [f.to_dict() for f in result.failed]
+        # A finding that does not say it is advisory counts as mandatory (fail closed).
         summary = PolicySummary(
             len(result.rules_evaluated),
             bool(result.passed),
-            [f.to_dict() for f in result.failed],
+            [f for f in failed if f.get("mandatory", True) is not False],
             [f.to_dict() for f in result.excepted],
+            advisory=[f for f in failed if f.get("mandatory", True) is False],
         )
         known = {r.id for r in all_rules()}
         if any(i in known for i in rule_ids):

@@ -211,11 +211,11 @@ def grouped(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per exceptions-register entry (same rule and justification) with its resource list."""
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for f in findings:
-        key = (
-            str(f.get("rule_id")),
-            plain(str(f.get("justification") or f.get("message") or "")),
-            str(f.get("status")),
-        )
+        excepted = f.get("status") == "excepted"
+        # An exception groups by its register entry (rule and justification); a finding groups by rule,
+        # whose messages differ per resource: the row shows the rule's title with the resource list.
+        text = f.get("justification") if excepted else (f.get("title") or f.get("message"))
+        key = (str(f.get("rule_id")), plain(str(text or "")), str(f.get("status")))
         group = groups.setdefault(
             key,
             {

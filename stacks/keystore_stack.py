@@ -12,16 +12,27 @@ from facts.providers import home_region
 REGION = home_region("scaleway")
 
 
+def provider(
+    keystore: KeystoreStackConfig, name: str = "scaleway-fr-par", opts: pulumi.ResourceOptions | None = None
+) -> scw.Provider:
+    """An explicit provider pins the region: the key store must stay in France whatever the defaults say."""
+    return scw.Provider(name, region=REGION, zone=keystore.zones[0], project_id=project_id(), opts=opts)
+
+
+def project_id() -> str | None:
+    """The Scaleway project of the provider's configuration (default: the credentials' own)."""
+    return pulumi.Config("scaleway").get("project_id")
+
+
+def to_args(keystore: KeystoreStackConfig) -> KeystoreHostArgs:
+    return KeystoreHostArgs(keystore, region=REGION, project_id=project_id())
+
+
 def build() -> None:
     # Validated before any resource is registered; a KeystoreConfigError names the key.
     keystore = KeystoreStackConfig.from_pulumi_config(pulumi.Config("booking"))
-    project_id = pulumi.Config("scaleway").get("project_id")
-    # An explicit provider pins the region: the key store must stay in France whatever the defaults say.
-    provider = scw.Provider("scaleway-fr-par", region=REGION, zone=keystore.zones[0], project_id=project_id)
     host = KeystoreHost(
-        "keystore",
-        KeystoreHostArgs(keystore, region=REGION, project_id=project_id),
-        opts=pulumi.ResourceOptions(providers=[provider]),
+        "keystore", to_args(keystore), opts=pulumi.ResourceOptions(providers=[provider(keystore)])
     )
     # What the AWS stack's booking:xks.uriEndpoint and booking:xks.uriPath must be set to.
     pulumi.export("xksProxyUriEndpoint", host.endpoint)

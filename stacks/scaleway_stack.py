@@ -45,16 +45,20 @@ def to_args(cfg: ScalewayStackSettings) -> ScalewayBookingPlatformArgs:
     )
 
 
+def provider(
+    cfg: ScalewayStackSettings, name: str = "scaleway-fr-par", opts: pulumi.ResourceOptions | None = None
+) -> scw.Provider:
+    """An explicit provider pins region and zone: no resource can fall back to another default."""
+    return scw.Provider(
+        name, region=cfg.region, zone=ZONE, project_id=cfg.scaleway_project_id or None, opts=opts
+    )
+
+
 def build(cfg: ScalewayStackSettings) -> None:
     args = to_args(cfg)
-    # An explicit provider pins region and zone: no resource can fall back to another default.
-    provider = scw.Provider(
-        "scaleway-fr-par",
-        region=cfg.region,
-        zone=ZONE,
-        project_id=cfg.scaleway_project_id or None,
+    platform = ScalewayBookingPlatform(
+        "booking", args, opts=pulumi.ResourceOptions(providers=[provider(cfg)])
     )
-    platform = ScalewayBookingPlatform("booking", args, opts=pulumi.ResourceOptions(providers=[provider]))
     pulumi.export("url", platform.url)
     pulumi.export("publicIp", platform.service.public_ip)
     pulumi.export("databaseInstanceId", platform.database.instance.id)

@@ -53,38 +53,80 @@ class KeystoreStackConfig(BaseModel):
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True
     )
 
-    endpoint_hostname: Annotated[str, Field(pattern=FQDN_RE, max_length=253)]
-    path_prefix: Annotated[str, Field(pattern=r"^(/[A-Za-z0-9_-]+)+$")] = "/keystores/booking-paris"
-    zones: Annotated[tuple[Zone, ...], Field(min_length=2, max_length=3)] = ("fr-par-1", "fr-par-2")
-    instance_type: Annotated[str, Field(min_length=1)] = "PRO2-XXS"
-    image: Annotated[str, Field(min_length=1)] = "debian_bookworm"
-    hsm_module: Annotated[str, Field(pattern=r"^/[^\s]+\.so(\.[0-9.]+)?$")]
-    hsm_token_label: Annotated[str, Field(min_length=1, max_length=32)]
-    hsm_kind: Literal["network-hsm", "softhsm"] | None = None
-    hsm_client_packages: tuple[Annotated[str, Field(pattern=DEBIAN_PACKAGE_RE)], ...] = ()
-    #: Where the network HSM listens (the only destinations the proxy may reach besides the private network).
-    hsm_cidrs: tuple[str, ...] = ()
+    endpoint_hostname: Annotated[str, Field(pattern=FQDN_RE, max_length=253)] = Field(
+        description="the proxy's public name (the AWS stack's booking:xks.uriEndpoint host), a fully qualified name"
+    )
+    path_prefix: Annotated[str, Field(pattern=r"^(/[A-Za-z0-9_-]+)+$")] = Field(
+        default="/keystores/booking-paris",
+        description="the URI path before /kms/xks/v1 (the AWS stack's booking:xks.uriPath is <pathPrefix>/kms/xks/v1)",
+    )
+    zones: Annotated[tuple[Zone, ...], Field(min_length=2, max_length=3)] = Field(
+        default=("fr-par-1", "fr-par-2"),
+        description="2 or 3 distinct zones of fr-par: one proxy host in each",
+    )
+    instance_type: Annotated[str, Field(min_length=1)] = Field(
+        default="PRO2-XXS", description="the Scaleway instance type of each proxy host"
+    )
+    image: Annotated[str, Field(min_length=1)] = Field(
+        default="debian_bookworm", description="the Scaleway image of each proxy host"
+    )
+    hsm_module: Annotated[str, Field(pattern=r"^/[^\s]+\.so(\.[0-9.]+)?$")] = Field(
+        description="absolute path of the HSM's PKCS#11 client library (.so) on the hosts"
+    )
+    hsm_token_label: Annotated[str, Field(min_length=1, max_length=32)] = Field(
+        description="label of the HSM token holding the keys, 1 to 32 characters"
+    )
+    hsm_kind: Literal["network-hsm", "softhsm"] | None = Field(
+        default=None, description="network-hsm (production) or softhsm (tests only)"
+    )
+    hsm_client_packages: tuple[Annotated[str, Field(pattern=DEBIAN_PACKAGE_RE)], ...] = Field(
+        default=(), description="Debian packages of the HSM vendor's client, installed on the hosts"
+    )
+    hsm_cidrs: tuple[str, ...] = Field(
+        default=(),
+        description="where the network HSM listens (CIDR): the only destinations the proxy may reach "
+        "besides the private network",
+    )
     allowed_key_ids: Annotated[
         tuple[Annotated[str, Field(pattern=KEY_ID_RE)], ...], Field(min_length=1, max_length=100)
-    ]
+    ] = Field(description="the HSM key ids the proxy serves (the AWS stack's booking:xks.keyIds), distinct")
     access_key_ids: Annotated[
         tuple[Annotated[str, Field(pattern=ACCESS_KEY_ID_RE)], ...], Field(min_length=1, max_length=2)
-    ]
-    tls_certificate_pem: Annotated[str, Field(min_length=1)]
-    mtls_client_ca_pem: str | None = None
-    mtls_client_subject: Annotated[str, Field(pattern=FQDN_RE, max_length=253)] | None = None
-    proxy_repository: Annotated[str, Field(pattern=r"^https://\S+$")]
+    ] = Field(
+        description="1 or 2 SigV4 access key ids AWS KMS signs with (not secret; their secret keys are "
+        "in Secret Manager, never here)"
+    )
+    tls_certificate_pem: Annotated[str, Field(min_length=1)] = Field(
+        description="the proxy's public TLS certificate (PEM; no private key)"
+    )
+    mtls_client_ca_pem: str | None = Field(
+        default=None,
+        description="CA certificate (PEM) of the TLS clients accepted (mTLS), with mtlsClientSubject",
+    )
+    mtls_client_subject: Annotated[str, Field(pattern=FQDN_RE, max_length=253)] | None = Field(
+        default=None, description="the only TLS client name accepted, e.g. cks.kms.eu-west-3.amazonaws.com"
+    )
+    proxy_repository: Annotated[str, Field(pattern=r"^https://\S+$")] = Field(
+        description="https:// address of the git repository the hosts install the proxy from"
+    )
     #: A full commit id: a tag or branch can be moved to other code after review.
-    proxy_ref: Annotated[str, Field(pattern=COMMIT_RE)]
+    proxy_ref: Annotated[str, Field(pattern=COMMIT_RE)] = Field(
+        description="the full 40-hex commit id to install (a tag or branch can be moved after review)"
+    )
     #: SSH allowed-signers lines: the commit must carry a signature by one of them (git verify-commit).
     proxy_commit_signers: Annotated[
         tuple[Annotated[str, Field(pattern=SSH_SIGNER_RE)], ...], Field(min_length=1)
-    ]
-    #: The private network's IPv4 range (load balancer and proxies).
-    private_network_cidr: str = "172.16.32.0/22"
-    #: Public addresses allowed to use the Public Gateway's SSH bastion (the custodian's, to deliver the
-    #: Secret Manager reader key out of band). Empty: bastion off.
-    custodian_cidrs: tuple[str, ...] = ()
+    ] = Field(
+        description="SSH allowed-signers lines: the commit must be signed by one of them (git verify-commit)"
+    )
+    private_network_cidr: str = Field(
+        default="172.16.32.0/22", description="the private network's IPv4 range (load balancer and proxies)"
+    )
+    custodian_cidrs: tuple[str, ...] = Field(
+        default=(),
+        description="public addresses allowed on the Public Gateway's SSH bastion (the custodian's, to "
+        "deliver the Secret Manager reader key out of band); empty: bastion off",
+    )
 
     @field_validator("zones", "allowed_key_ids", "access_key_ids", "proxy_commit_signers")
     @classmethod
