@@ -79,7 +79,9 @@ class AwsReader(AwsClient):
         config: dict[str, Any] = {
             "aws:region": self.allowed_regions[0] if self.allowed_regions else HOME_REGION,
         }
-        return Stack(self.stack_name, list(self.resources), config, gaps=tuple(self.coverage.gaps))
+        return Stack(
+            self.stack_name, list(self.resources), config, gaps=tuple(self.coverage.gaps), kind="live"
+        )
 
 
 def sweep_tags(aws: AwsClient, sweep: Sequence[str]) -> None:
