@@ -227,16 +227,16 @@ def _table(results: list[AuditResult], verbose: bool = False) -> str:
             f"{found[0].message}"
         )
         if verbose:
-            lines += [f"           - {f.resource_urn}: {f.message}" for f in found[1:]]
-    for (rule_id, pattern), found in entries.items():
-        first = found[0][1]
-        stacks = ", ".join(sorted({stack for stack, _ in found}))
+            lines += [f"           - {f.resource_urn}: {f.message}" for f in found]
+    for (rule_id, pattern), covered in entries.items():
+        first = covered[0][1]
+        stacks = ", ".join(sorted({name for name, _ in covered}))
         lines.append(
-            f"  EXCEPTED {rule_id} {pattern}: {len(found)} finding(s) on {stacks} "
+            f"  EXCEPTED {rule_id} {pattern}: {len(covered)} finding(s) on {stacks} "
             f"(owner {first.owner}, expires {first.expires})"
         )
         if verbose:
-            lines += [f"           - {stack} {f.resource_urn}: {f.message}" for stack, f in found]
+            lines += [f"           - {name} {e.resource_urn}: {e.message}" for name, e in covered]
     if entries and not verbose:
         lines.append("  (excepted resources and justifications: findings.json, index.html; or --verbose)")
     return "\n".join(lines)
