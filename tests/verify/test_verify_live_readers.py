@@ -1,0 +1,229 @@
+"""Every live AWS reader proven on the emulator: a compliant account, one change, the finding expected.
+
+Readers already driven elsewhere (S3, RDS, logs, secrets, backup, EBS, EFS, DynamoDB, security groups,
+the tag sweep: test_verify_aws*.py) are not repeated; here: ECS task definitions, load balancer
+listeners, and who may use a key (key policy and grants, BK-ACCESS-001).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from policies.audit import audit_stack
+from policies.inputs.live.aws_network import PLAINTEXT_NOT_KEPT
+from policies.model import Stack
+from tests.verify.conftest import ACCOUNT, HOME, Account, admin, build_compliant, reader_for
+
+OUTSIDER = "999999999999"
+
+
+def read(account: Account) -> Stack:
+    reader, _ = reader_for(account)
+    return reader.read([HOME])
+
+
+def failing(stack: Stack, rule_id: str) -> list[str]:
+    return [f.message for f in audit_stack(stack).findings if f.rule_id == rule_id and f.status == "failed"]
+
+
+# -- ECS task definitions ---------------------------------------------------------------------------
+
+
+def _task_definition(environment: list[dict[str, str]] | None = None, log_region: str = HOME) -> None:
+    admin("ecs").register_task_definition(
+        family="booking-api",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "api",
+                "image": "public.ecr.aws/nginx/nginx:1.27",
+                "environment": environment or [{"name": "APP_MODE", "value": "production"}],
+                "secrets": [
+                    {"name": "DB_PASSWORD", "valueFrom": f"arn:aws:secretsmanager:{HOME}:{ACCOUNT}:secret:booking/db"}
+                ],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {"awslogs-group": "/booking/app", "awslogs-region": log_region},
+                },
+            }
+        ],
+    )
+
+
+def test_task_definition_of_the_compliant_account_passes(aws: str) -> None:
+    account = build_compliant()
+    _task_definition()
+    stack = read(account)
+    [definition] = stack.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    assert definition.name == "booking-api:1"
+    result = audit_stack(stack)
+    assert result.passed, [f.message for f in result.failed]
+
+
+def test_task_definition_with_a_plaintext_password_fails_without_keeping_it(aws: str) -> None:
+    account = build_compliant()
+    _task_definition(environment=[{"name": "DB_PASSWORD", "value": "hunter2-in-clear"}])
+    stack = read(account)
+    messages = failing(stack, "BK-EXP-004")
+    assert messages and "DB_PASSWORD" in messages[0]
+    [definition] = stack.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    # The model (and so every report) holds the marker, never the value read.
+    assert "hunter2-in-clear" not in json.dumps(dict(definition.properties))
+    assert PLAINTEXT_NOT_KEPT in str(definition.get("containerDefinitions"))
+
+
+def test_task_definition_shipping_logs_to_another_region_fails(aws: str) -> None:
+    account = build_compliant()
+    _task_definition(log_region="us-east-1")
+    messages = failing(read(account), "BK-REGION-002")
+    assert any("us-east-1" in m for m in messages), messages
+
+
+# -- load balancer listeners ------------------------------------------------------------------------
+
+
+def _load_balancer() -> str:
+    ec2 = admin("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{HOME}{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate("ab")
+    ]
+    balancer = admin("elbv2").create_load_balancer(Name="booking-edge", Subnets=subnets, Scheme="internet-facing")
+    arn: str = balancer["LoadBalancers"][0]["LoadBalancerArn"]
+    return arn
+
+
+def _certificate() -> str:
+    arn: str = admin("acm").request_certificate(DomainName="booking.example.fr")["CertificateArn"]
+    return arn
+
+
+def _https(balancer: str, policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06") -> None:
+    admin("elbv2").create_listener(
+        LoadBalancerArn=balancer,
+        Protocol="HTTPS",
+        Port=443,
+        SslPolicy=policy,
+        Certificates=[{"CertificateArn": _certificate()}],
+        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+    )
+
+
+def _http(balancer: str, *, redirect: bool) -> None:
+    action: dict[str, Any] = (
+        {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
+        if redirect
+        else {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}
+    )
+    admin("elbv2").create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[action])
+
+
+def test_listeners_of_the_compliant_account_pass(aws: str) -> None:
+    account = build_compliant()
+    balancer = _load_balancer()
+    _https(balancer)
+    _http(balancer, redirect=True)
+    stack = read(account)
+    assert len(stack.of_type("aws:lb/listener:Listener")) == 2
+    assert failing(stack, "BK-TLS-001") == []
+
+
+def test_http_listener_serving_content_fails(aws: str) -> None:
+    account = build_compliant()
+    balancer = _load_balancer()
+    _https(balancer)
+    _http(balancer, redirect=False)
+    assert failing(read(account), "BK-TLS-001") == [
+        "an HTTP listener serves content instead of redirecting to HTTPS"
+    ]
+
+
+def test_listener_with_a_tls_1_0_policy_fails(aws: str) -> None:
+    account = build_compliant()
+    balancer = _load_balancer()
+    _https(balancer, policy="ELBSecurityPolicy-2016-08")
+    _http(balancer, redirect=True)
+    [message] = failing(read(account), "BK-TLS-001")
+    assert "ELBSecurityPolicy-2016-08" in message
+
+
+# -- who may use a key: key policy and grants (BK-ACCESS-001) ----------------------------------------
+
+
+def _policy(*statements: dict[str, Any]) -> str:
+    own = {
+        "Sid": "AccountAdministration",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [own, *statements]})
+
+
+def test_key_of_the_compliant_account_is_used_by_its_own_account_only(aws: str) -> None:
+    account = build_compliant()
+    stack = read(account)
+    [key] = [k for k in stack.of_type("aws:kms/key:Key") if k.id == account.key_id]
+    assert key.get("policy") and key.get("grants") == []
+    assert audit_stack(stack).outcome("BK-ACCESS-001").status == "pass"  # type: ignore[union-attr]
+
+
+def test_key_policy_naming_another_account_fails(aws: str) -> None:
+    account = build_compliant()
+    admin("kms").put_key_policy(
+        KeyId=account.key_id,
+        PolicyName="default",
+        Policy=_policy(
+            {
+                "Sid": "PartnerDecrypt",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{OUTSIDER}:role/analytics"},
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",
+            }
+        ),
+    )
+    [message] = failing(read(account), "BK-ACCESS-001")
+    assert "PartnerDecrypt" in message and OUTSIDER in message
+
+
+def test_key_policy_open_to_everyone_fails_whatever_its_condition(aws: str) -> None:
+    account = build_compliant()
+    statement = {
+        "Sid": "Everyone",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{HOME}.amazonaws.com"}},
+    }
+    admin("kms").put_key_policy(KeyId=account.key_id, PolicyName="default", Policy=_policy(statement))
+    [message] = failing(read(account), "BK-ACCESS-001")
+    assert "every identity of every AWS account" in message
+
+
+def test_grant_to_another_account_fails(aws: str) -> None:
+    account = build_compliant()
+    admin("kms").create_grant(
+        KeyId=account.key_id,
+        GranteePrincipal=f"arn:aws:iam::{OUTSIDER}:role/exporter",
+        Operations=["Decrypt"],
+    )
+    [message] = failing(read(account), "BK-ACCESS-001")
+    assert message.startswith("grant ") and OUTSIDER in message
+
+
+def test_grant_to_a_role_of_the_account_passes(aws: str) -> None:
+    account = build_compliant()
+    admin("kms").create_grant(
+        KeyId=account.key_id, GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:role/booking-api", Operations=["Decrypt"]
+    )
+    assert failing(read(account), "BK-ACCESS-001") == []
