@@ -8,11 +8,15 @@ listeners, and who may use a key (key policy and grants, BK-ACCESS-001).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+import pytest
 
 from policies.audit import audit_stack
 from policies.inputs.live.aws_network import PLAINTEXT_NOT_KEPT
 from policies.model import Stack
+from policies.outputs import reports
 from tests.verify.conftest import ACCOUNT, HOME, Account, admin, build_compliant, reader_for
 
 OUTSIDER = "999999999999"
@@ -43,7 +47,10 @@ def _task_definition(environment: list[dict[str, str]] | None = None, log_region
                 "image": "public.ecr.aws/nginx/nginx:1.27",
                 "environment": environment or [{"name": "APP_MODE", "value": "production"}],
                 "secrets": [
-                    {"name": "DB_PASSWORD", "valueFrom": f"arn:aws:secretsmanager:{HOME}:{ACCOUNT}:secret:booking/db"}
+                    {
+                        "name": "DB_PASSWORD",
+                        "valueFrom": f"arn:aws:secretsmanager:{HOME}:{ACCOUNT}:secret:booking/db",
+                    }
                 ],
                 "logConfiguration": {
                     "logDriver": "awslogs",
@@ -95,7 +102,9 @@ def _load_balancer() -> str:
         ]
         for i, zone in enumerate("ab")
     ]
-    balancer = admin("elbv2").create_load_balancer(Name="booking-edge", Subnets=subnets, Scheme="internet-facing")
+    balancer = admin("elbv2").create_load_balancer(
+        Name="booking-edge", Subnets=subnets, Scheme="internet-facing"
+    )
     arn: str = balancer["LoadBalancers"][0]["LoadBalancerArn"]
     return arn
 
@@ -122,7 +131,9 @@ def _http(balancer: str, *, redirect: bool) -> None:
         if redirect
         else {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}
     )
-    admin("elbv2").create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[action])
+    admin("elbv2").create_listener(
+        LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[action]
+    )
 
 
 def test_listeners_of_the_compliant_account_pass(aws: str) -> None:
@@ -224,6 +235,55 @@ def test_grant_to_another_account_fails(aws: str) -> None:
 def test_grant_to_a_role_of_the_account_passes(aws: str) -> None:
     account = build_compliant()
     admin("kms").create_grant(
-        KeyId=account.key_id, GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:role/booking-api", Operations=["Decrypt"]
+        KeyId=account.key_id,
+        GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:role/booking-api",
+        Operations=["Decrypt"],
     )
     assert failing(read(account), "BK-ACCESS-001") == []
+
+
+# -- a live read: what cannot apply is never a pass -------------------------------------------------
+
+
+def test_live_read_shows_desired_state_and_other_provider_rules_not_applicable(aws: str) -> None:
+    result = audit_stack(read(build_compliant()))
+    reasons = result.not_applicable
+    assert reasons["BK-STATE-001"] == "judges a stack export only; this stack was read from a live account"
+    assert {"BK-ENC-002", "BK-KEY-003", "BK-TLS-004"} <= set(reasons)
+    assert {"BK-LIVE-001", "BK-LIVE-004", "BK-LIVE-005", "BK-ACCESS-001"} <= set(result.rules_evaluated)
+    junit = reports.junit_xml([result])
+    skipped = re.findall(
+        r'<testcase [^>]*name="(BK-[A-Z]+-\d+) [^"]*">(?:(?!</testcase>).)*<skipped', junit, re.S
+    )
+    assert set(skipped) == set(reasons)
+
+
+# -- the parallel read ------------------------------------------------------------------------------
+
+
+def test_parallel_read_gives_the_same_model_and_findings_as_a_serial_read(aws: str) -> None:
+    account = build_compliant()
+    other = "eu-central-1"
+    admin("s3").delete_bucket_encryption(Bucket=account.bucket)
+    admin("ec2", other).create_volume(AvailabilityZone=f"{other}a", Size=8)
+    admin("kms").create_grant(
+        KeyId=account.key_id,
+        GranteePrincipal=f"arn:aws:iam::{OUTSIDER}:role/exporter",
+        Operations=["Decrypt"],
+    )
+    reads = {}
+    for workers in (1, 8):
+        reader, _ = reader_for(account, other_regions=(other,), workers=workers)
+        stack = reader.read([HOME, other])
+        findings = [(f.rule_id, f.resource_urn, f.message, f.status) for f in audit_stack(stack).findings]
+        reads[workers] = ([r.urn for r in stack], findings, reader.coverage.calls, reader.coverage.gaps)
+    serial, parallel = reads[1], reads[8]
+    assert parallel == serial
+    rules = {rule for rule, *_ in serial[1]}
+    assert {"BK-ENC-001", "BK-ACCESS-001", "BK-REGION-001"} <= rules
+
+
+def test_a_worker_count_below_one_is_refused(aws: str) -> None:
+    reader, _ = reader_for(build_compliant(), workers=0)
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        reader.read([HOME])
