@@ -194,7 +194,9 @@ def kms_stubs(
                 "get_key_policy", {"Policy": policy}, {"KeyId": entry["KeyId"], "PolicyName": "default"}
             )
             grants = moto_kms.list_grants(KeyId=entry["KeyId"])["Grants"]
-            keys.add_response("list_grants", {"Grants": grants, "Truncated": False}, {"KeyId": entry["KeyId"]})
+            keys.add_response(
+                "list_grants", {"Grants": grants, "Truncated": False}, {"KeyId": entry["KeyId"]}
+            )
     aliases = moto_kms.list_aliases()["Aliases"]
     keys.add_response("list_aliases", {"Aliases": aliases, "Truncated": False})
     stores.add_response(
