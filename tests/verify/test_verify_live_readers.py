@@ -287,3 +287,42 @@ def test_a_worker_count_below_one_is_refused(aws: str) -> None:
     reader, _ = reader_for(build_compliant(), workers=0)
     with pytest.raises(ValueError, match="workers must be at least 1"):
         reader.read([HOME])
+
+
+# -- the other readers, one drift each (those not driven in test_verify_aws*.py) ------------------------
+
+
+def test_log_group_without_the_customer_key_fails(aws: str) -> None:
+    account = build_compliant()
+    admin("logs").create_log_group(logGroupName="/booking/audit")
+    messages = failing(read(account), "BK-ENC-001")
+    assert len(messages) == 1, messages
+
+
+def test_secret_under_the_default_key_fails(aws: str) -> None:
+    account = build_compliant()
+    admin("secretsmanager").create_secret(Name="booking/api-token", SecretString="x")
+    assert len(failing(read(account), "BK-ENC-001")) == 1
+
+
+def test_database_made_public_fails(aws: str) -> None:
+    account = build_compliant()
+    admin("rds").modify_db_instance(
+        DBInstanceIdentifier="booking-db", PubliclyAccessible=True, ApplyImmediately=True
+    )
+    assert len(failing(read(account), "BK-EXP-002")) == 1
+
+
+def test_database_tls_no_longer_forced_fails(aws: str) -> None:
+    account = build_compliant()
+    admin("rds").modify_db_parameter_group(
+        DBParameterGroupName="booking-postgres16",
+        Parameters=[{"ParameterName": "rds.force_ssl", "ParameterValue": "0", "ApplyMethod": "immediate"}],
+    )
+    assert len(failing(read(account), "BK-TLS-002")) == 1
+
+
+def test_bucket_policy_without_the_tls_deny_fails(aws: str) -> None:
+    account = build_compliant()
+    admin("s3").delete_bucket_policy(Bucket=account.bucket)
+    assert len(failing(read(account), "BK-TLS-003")) == 1
