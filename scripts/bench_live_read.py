@@ -132,6 +132,12 @@ def _build(regions: Iterable[str]) -> None:
         )
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _read(url: str, regions: list[str], workers: int) -> tuple[float, int, list[tuple[str, str, str, str]]]:
     from policies.audit import audit_stack
     from policies.inputs.live.aws import AwsReader

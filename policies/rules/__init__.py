@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from facts.providers import by_package
 from policies.model import DESIRED_STATE, INPUT_KINDS, InputKind, Resource, Stack
 from policies.regulations import CONTROLS, REGULATIONS, controls_of, describe
 from policies.settings import PolicyConfig
@@ -56,8 +57,12 @@ _KIND_WORDS: dict[str, str] = {
     "plan": "an exported plan",
     "live": "a live account",
 }
-#: File-name prefixes that say which provider a rule judges (``aws_data_stores_use_stack_keys.py``).
-_PROVIDER_PREFIXES = ("aws", "scaleway", "gcp")
+
+
+def _cloud_packages() -> frozenset[str]:
+    """Packages that create resources in a cloud (data/facts/providers.yaml; engine packages do not):
+    a rule file named ``<package>_….py`` judges that package's resources."""
+    return frozenset(package for package, provider in by_package().items() if not provider.engine)
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,7 @@ def _with_defaults(rule: Rule, module: str) -> Rule:
 
     topic = rule.topic or module.split(".")[-2]
     prefix = module.rsplit(".", 1)[-1].split("_", 1)[0]
-    providers = rule.providers or ((prefix,) if prefix in _PROVIDER_PREFIXES else ())
+    providers = rule.providers or ((prefix,) if prefix in _cloud_packages() else ())
     if (topic, providers) == (rule.topic, rule.providers):
         return rule
     return replace(rule, topic=topic, providers=providers)

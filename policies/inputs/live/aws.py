@@ -91,11 +91,14 @@ class AwsReader(AwsClient):
             f"account {self.account}: reading {len(detail)} region(s) in detail, tags in {len(sweep)}, "
             f"{self.workers} read(s) at a time"
         )
+        # The tag sweep's calls run beside the detailed reads; what they found is judged once every
+        # detailed read is done, since a tagged resource is "unread" only if no reader read its ARN.
+        tagged: dict[str, list[Any]] = {}
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="aws-read") as pool:
-            self._read_in_detail(pool, detail)
-            # The sweep needs every ARN read in detail, so it starts when the detailed reads are done.
-            self.progress(f"tags: {len(sweep)} region(s)")
-            _run_all(pool, [(region, _sweep_task(self, region)) for region in sweep])
+            self._read_in_detail(pool, detail, [(f"tags@{r}", _fetch_tags(self, r, tagged)) for r in sweep])
+        self.progress(f"tags: {len(sweep)} region(s) swept")
+        for region in sweep:
+            _add_unread(self, region, tagged.get(region, []))
         with self._lock:
             # Tasks finish in any order: sort so that a parallel read equals a serial one.
             resources = sorted(self.resources, key=lambda r: r.urn)
@@ -106,8 +109,10 @@ class AwsReader(AwsClient):
         }
         return Stack(self.stack_name, resources, config, gaps=tuple(self.coverage.gaps), kind="live")
 
-    def _read_in_detail(self, pool: ThreadPoolExecutor, detail: Sequence[str]) -> None:
-        """S3 (global) and every (region, reader) pair; one progress line per region when it is done."""
+    def _read_in_detail(
+        self, pool: ThreadPoolExecutor, detail: Sequence[str], more: list[tuple[str, Callable[[], None]]]
+    ) -> None:
+        """S3 (global), every (region, reader) pair and ``more``; a progress line per region when it is done."""
         tasks: list[tuple[str, Callable[[], None]]] = [("s3", lambda: _quietly(read_s3, self))]
         for region in detail:
             tasks += [(region, _step_task(step, self, region)) for step in REGIONAL_READERS]
@@ -117,13 +122,13 @@ class AwsReader(AwsClient):
         def done(key: str) -> None:
             with self._lock:
                 left[key] -= 1
-                if left[key] or key == "s3":
+                if key not in detail or left[key]:
                     return
                 finished[0] += 1
                 found = sum(1 for r in self.resources if r.region == key)
             self.progress(f"[{finished[0]}/{len(detail)}] {key}: {found} resource(s)")
 
-        _run_all(pool, tasks, done)
+        _run_all(pool, tasks + more, done)
 
 
 def _quietly(step: Callable[[AwsClient], None], aws: AwsClient) -> None:
@@ -139,8 +144,20 @@ def _step_task(step: Callable[[AwsClient, str], None], aws: AwsClient, region: s
     return task
 
 
-def _sweep_task(aws: AwsClient, region: str) -> Callable[[], None]:
-    return lambda: sweep_tags(aws, [region])
+def _fetch_tags(aws: AwsClient, region: str, into: dict[str, list[Any]]) -> Callable[[], None]:
+    def task() -> None:
+        with contextlib.suppress(UnreadableError):  # recorded as a gap by the client
+            found = aws.pages(
+                "resourcegroupstaggingapi",
+                region,
+                "GetResources",
+                "ResourceTagMappingList",
+                "tagged resources",
+            )
+            with aws._lock:
+                into[region] = found
+
+    return task
 
 
 def _run_all(
@@ -174,39 +191,28 @@ def _when_read(done: Callable[[str], None], key: str) -> Callable[[Future[None]]
     return callback
 
 
-def sweep_tags(aws: AwsClient, sweep: Sequence[str]) -> None:
+def _add_unread(aws: AwsClient, region: str, mappings: Sequence[Any]) -> None:
     """Every tagged resource no reader read in detail becomes a :data:`TAGGED` resource."""
-    for region in sweep:
-        try:
-            mappings = aws.pages(
-                "resourcegroupstaggingapi",
-                region,
-                "GetResources",
-                "ResourceTagMappingList",
-                "tagged resources",
-            )
-        except UnreadableError:
+    for mapping in mappings:
+        arn = mapping.get("ResourceARN", "")
+        parsed = parse_arn(arn)
+        if not parsed or arn in aws.arns or arn.removesuffix(":*") in aws.arns:
             continue
-        for mapping in mappings:
-            arn = mapping.get("ResourceARN", "")
-            parsed = parse_arn(arn)
-            if not parsed or arn in aws.arns or arn.removesuffix(":*") in aws.arns:
-                continue
-            kind, name = _resource_kind(parsed)
-            aws.not_read(arn)
-            aws.add(
-                TAGGED,
-                name,
-                parsed.get("region") or region,
-                {
-                    "arn": arn,
-                    "resourceType": parsed["service"]
-                    if kind == parsed["service"]
-                    else f"{parsed['service']}:{kind}",
-                    "tags": {t["Key"]: t.get("Value", "") for t in mapping.get("Tags", [])},
-                },
-                ident=arn,
-            )
+        kind, name = _resource_kind(parsed)
+        aws.not_read(arn)
+        aws.add(
+            TAGGED,
+            name,
+            parsed.get("region") or region,
+            {
+                "arn": arn,
+                "resourceType": parsed["service"]
+                if kind == parsed["service"]
+                else f"{parsed['service']}:{kind}",
+                "tags": {t["Key"]: t.get("Value", "") for t in mapping.get("Tags", [])},
+            },
+            ident=arn,
+        )
 
 
 def _resource_kind(parsed: Mapping[str, str]) -> tuple[str, str]:
