@@ -187,6 +187,16 @@ def kms_stubs(
         meta = moto_kms.describe_key(KeyId=entry["KeyId"])["KeyMetadata"]
         meta.update(account.xks_keys.get(entry["KeyId"], {}))
         keys.add_response("describe_key", {"KeyMetadata": meta}, {"KeyId": entry["KeyId"]})
+        if meta.get("KeyManager") != "AWS":
+            # Who may use the key (BK-ACCESS-001): moto's answers, read in the reader's order.
+            policy = moto_kms.get_key_policy(KeyId=entry["KeyId"], PolicyName="default")["Policy"]
+            keys.add_response(
+                "get_key_policy", {"Policy": policy}, {"KeyId": entry["KeyId"], "PolicyName": "default"}
+            )
+            grants = moto_kms.list_grants(KeyId=entry["KeyId"])["Grants"]
+            keys.add_response(
+                "list_grants", {"Grants": grants, "Truncated": False}, {"KeyId": entry["KeyId"]}
+            )
     aliases = moto_kms.list_aliases()["Aliases"]
     keys.add_response("list_aliases", {"Aliases": aliases, "Truncated": False})
     stores.add_response(
