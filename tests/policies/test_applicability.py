@@ -273,8 +273,15 @@ def test_console_prints_one_line_per_register_entry(shipped: dict[str, AuditResu
     excepted_lines = [line for line in table.splitlines() if line.lstrip().startswith("EXCEPTED")]
     assert len(excepted_lines) == len(entries) >= 4
     s3ns = next(line for line in excepted_lines if "BK-PROV-001" in line)
-    count = sum(f.rule_id == "BK-PROV-001" for r in results if r.stack == "s3ns-secnumcloud" for f in r.excepted)
-    assert count > 1 and f"{count} finding(s) on s3ns-secnumcloud" in s3ns and "owner " in s3ns and "expires 2027-03-31" in s3ns
+    count = sum(
+        f.rule_id == "BK-PROV-001" for r in results if r.stack == "s3ns-secnumcloud" for f in r.excepted
+    )
+    assert (
+        count > 1
+        and f"{count} finding(s) on s3ns-secnumcloud" in s3ns
+        and "owner " in s3ns
+        and "expires 2027-03-31" in s3ns
+    )
     header = table.splitlines()[0].split()
     assert header[3:7] == ["PASS", "FAIL", "EXCEPTED", "N/A"]
     verbose = _audit_script()._table(results, verbose=True)
