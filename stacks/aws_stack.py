@@ -12,10 +12,13 @@ from stacks.config import AwsStackSettings
 def build(cfg: AwsStackSettings) -> None:
     access_key_id, secret_access_key = cfg.xks_credential()
     sizes = cfg.aws_sizes
+    # The key store connection's KMS client uses the same region and profile as this provider.
+    profile = pulumi.Config("aws").get("profile")
     # An explicit provider pins every resource to the validated region, whatever aws:region says.
     provider = aws.Provider(
         "paris",
         region=cfg.region,
+        profile=profile,
         default_tags=aws.ProviderDefaultTagsArgs(
             tags={
                 "booking:stack": cfg.stack,
@@ -28,6 +31,8 @@ def build(cfg: AwsStackSettings) -> None:
         "booking",
         AwsBookingPlatformArgs(
             region=cfg.region,
+            prefix=cfg.name_prefix,
+            profile=profile,
             availability_zones=[f"{cfg.region}{zone}" for zone in "abc"],
             xks=XksKeyStoreArgs(
                 uri_endpoint=cfg.xks.uri_endpoint,
