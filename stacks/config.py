@@ -299,10 +299,10 @@ class AwsStackSettings(StackSettings):
         description="the external key store proxy"
     )
     prefix: Annotated[
-        str,
+        str | None,
         BeforeValidator(text(_AWS_PREFIX, "3 to 30 of [a-z0-9-], a letter first, no '--', no trailing '-'")),
     ] = Field(
-        default="",
+        default=None,
         description="prefix of every physical name (key store, aliases, RDS identifier, cluster, trail, "
         "WAF log group), so two stacks can share an account and region; default: the stack name",
     )

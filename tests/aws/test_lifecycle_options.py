@@ -32,7 +32,7 @@ def test_destroy_keeps_keys_store_and_backup_vault() -> None:
     def spy(self: Any, request: Any) -> Any:
         if request.retainOnDelete:
             retained.add(request.type)
-        return original(self, request)
+        return original(self, request)  # type: ignore[no-untyped-call]
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(mocks.MockMonitor, "RegisterResource", spy)
