@@ -88,6 +88,18 @@ class KeyStoreDeletion(_Row):
     preconditions: tuple[str, ...] = Field(min_length=1)
 
 
+class UpdateField(_Row):
+    #: The connection resource's input, the UpdateCustomKeyStore parameter, the CustomKeyStore property.
+    input: str
+    api: str
+    pulumi: str
+
+
+class KeyStoreUpdate(_Row):
+    source: str
+    disconnect_to_change: tuple[UpdateField, ...] = Field(min_length=1)
+
+
 ClientCertificateMode = Literal["required", "optional", "off"]
 
 
@@ -104,6 +116,7 @@ class AwsFacts(_Row):
     shared_resources: tuple[SharedResource, ...]
     log_target_encryption: dict[str, LogTarget]
     key_store_deletion: KeyStoreDeletion
+    key_store_update: KeyStoreUpdate
     xks_client_certificate: ClientCertificate
 
     @model_validator(mode="after")
@@ -120,6 +133,7 @@ class AwsFacts(_Row):
                 self.key_store_deletion.schedule_window_days.source,
             ),
             ("xks_client_certificate.source", self.xks_client_certificate.source),
+            ("key_store_update.source", self.key_store_update.source),
         ]
         unknown = [f"{where}: {name!r}" for where, name in cited if name not in self.sources]
         if unknown:

@@ -92,11 +92,7 @@ class ExternalKeys(pulumi.ComponentResource):
                 parent=self,
                 additional_secret_outputs=["xksProxyAuthenticationCredential"],
                 retain_on_delete=True,
-                ignore_changes=[
-                    "xksProxyUriEndpoint",
-                    "xksProxyConnectivity",
-                    "xksProxyVpcEndpointServiceName",
-                ],
+                ignore_changes=[row.pulumi for row in aws_facts.load().key_store_update.disconnect_to_change],
             ),
         )
         self.connection = KeyStoreConnection(

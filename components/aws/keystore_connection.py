@@ -30,6 +30,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
+from facts import aws as aws_facts
+
 #: What each ConnectionErrorCode (AWS KMS API reference, CustomKeyStoresListEntry) means for the operator.
 CONNECTION_ERROR_ADVICE: dict[str, str] = {
     "XKS_PROXY_NOT_REACHABLE": (
@@ -72,12 +74,10 @@ CONNECTION_ERROR_ADVICE: dict[str, str] = {
 
 DEFAULT_POLL_SECONDS = 15.0
 
-#: Store properties AWS changes only while the store is DISCONNECTED (UpdateCustomKeyStore), with the
-#: UpdateCustomKeyStore parameter each one maps to. The stack's CustomKeyStore ignores changes to them.
+#: Store properties AWS changes only while the store is DISCONNECTED, by this resource's input name,
+#: with the UpdateCustomKeyStore parameter each maps to (data/facts/aws.yaml key_store_update).
 DISCONNECT_TO_CHANGE: dict[str, str] = {
-    "uriEndpoint": "XksProxyUriEndpoint",
-    "connectivity": "XksProxyConnectivity",
-    "vpcEndpointServiceName": "XksProxyVpcEndpointServiceName",
+    row.input: row.api for row in aws_facts.load().key_store_update.disconnect_to_change
 }
 #: Inputs whose change means another store: the resource is replaced.
 REPLACE_ON_CHANGE = ("customKeyStoreId", "region")

@@ -22,16 +22,19 @@ _NAMED = {
 }
 
 
-def test_destroy_keeps_keys_store_and_backup_vault() -> None:
+def test_destroy_keeps_keys_store_and_backup_vault_and_store_ignores_disconnect_only_fields() -> None:
     """retainOnDelete is an option the engine sees, not an input: read it from the registrations."""
     from pulumi.runtime import mocks
 
     retained: set[str] = set()
+    ignored: dict[str, list[str]] = {}
     original = mocks.MockMonitor.RegisterResource
 
     def spy(self: Any, request: Any) -> Any:
         if request.retainOnDelete:
             retained.add(request.type)
+        if request.ignoreChanges:
+            ignored[request.type] = list(request.ignoreChanges)
         return original(self, request)  # type: ignore[no-untyped-call]
 
     with pytest.MonkeyPatch.context() as patch:
@@ -42,6 +45,12 @@ def test_destroy_keeps_keys_store_and_backup_vault() -> None:
         "aws:kms/customKeyStore:CustomKeyStore",
         "aws:backup/vault:Vault",
     } <= retained
+    # AWS refuses these while the store is CONNECTED: the connection resource applies them instead.
+    assert ignored["aws:kms/customKeyStore:CustomKeyStore"] == [
+        "xksProxyUriEndpoint",
+        "xksProxyConnectivity",
+        "xksProxyVpcEndpointServiceName",
+    ]
 
 
 def physical_names(graph: Graph) -> set[str]:
