@@ -323,6 +323,12 @@ MUTANTS: list[Mutant] = [
         "BK-KEY-002",
     ),
     Mutant("xks-uri-path", AWS, _set(_KEY_STORE, "xksProxyUriPath", "/xks"), "BK-KEY-002"),
+    Mutant(
+        "stack-owns-rds-os-metrics",
+        AWS,
+        _add("aws:cloudwatch/logGroup:LogGroup", "os-metrics", {"name": "RDSOSMetrics"}),
+        "BK-STATE-002",
+    ),
     # Key policies: the service principals each key's uses need (data/facts/aws.yaml key_uses).
     Mutant(
         "key-policy-no-fargate",
