@@ -62,3 +62,20 @@ def test_an_ambiguous_use_no_candidate_allows_is_a_finding() -> None:
         target["policy"] = json.dumps(policy)
     found = violations(document)
     assert len(found) == 1 and "fargate-ephemeral-storage" in found[0], found
+
+
+def test_an_incomplete_live_read_does_not_call_a_principal_unneeded() -> None:
+    """Log groups unread: the logs principal may well be needed; BK-LIVE-004 reports the gap instead."""
+    import dataclasses
+
+    from policies.model import Gap
+
+    document = preview_document(AWS)
+    stack = stack_from_preview(document, AWS)
+    for group in stack.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        stack.resources.remove(group)
+    rebuilt = dataclasses.replace(stack, resources=list(stack.resources))
+    assert any("none of the key's uses needs" in v.message for v in RULE.check(rebuilt, PolicyConfig()))
+    gap = Gap("aws", "eu-west-3", "CloudWatch log groups", "logs:DescribeLogGroups", "access denied")
+    partial = dataclasses.replace(rebuilt, gaps=(gap,))
+    assert [v.message for v in RULE.check(partial, PolicyConfig())] == []

@@ -25,7 +25,7 @@ def read_kms(aws: AwsClient, region: str) -> None:
             meta = aws.call("kms", region, "DescribeKey", f"KMS key {entry['KeyId']}", KeyId=entry["KeyId"])
         except UnreadableError:
             continue
-        _key(aws, region, meta["KeyMetadata"])
+        _key(aws, region, meta["KeyMetadata"], _key_policy(aws, region, meta["KeyMetadata"]))
     try:
         aliases = aws.pages("kms", region, "ListAliases", "Aliases", "KMS aliases")
     except UnreadableError:
@@ -68,7 +68,26 @@ def _key_store(aws: AwsClient, region: str, store: Mapping[str, Any]) -> None:
     )
 
 
-def _key(aws: AwsClient, region: str, meta: Mapping[str, Any]) -> None:
+def _key_policy(aws: AwsClient, region: str, meta: Mapping[str, Any]) -> str | None:
+    """The key's policy (BK-KEY-006 judges its service principals); None when it cannot be read."""
+    if meta.get("KeyManager") == "AWS":
+        return None
+    try:
+        answer = aws.call(
+            "kms",
+            region,
+            "GetKeyPolicy",
+            f"KMS key {meta['KeyId']} policy",
+            KeyId=meta["KeyId"],
+            PolicyName="default",
+        )
+    except UnreadableError:
+        return None  # recorded as a gap; BK-KEY-006 reports the key's policy as unreadable
+    policy = answer.get("Policy")
+    return policy if isinstance(policy, str) else None
+
+
+def _key(aws: AwsClient, region: str, meta: Mapping[str, Any], policy: str | None = None) -> None:
     if meta.get("KeyManager") == "AWS":
         return  # AWS-managed keys (aws/s3, aws/rds...): data stores using them fail BK-ENC-001
     aws.arns.add(meta["Arn"])
@@ -88,6 +107,7 @@ def _key(aws: AwsClient, region: str, meta: Mapping[str, Any]) -> None:
             "xksKeyId": (meta.get("XksKeyConfiguration") or {}).get("Id"),
             "keyState": meta.get("KeyState"),
             "origin": meta.get("Origin"),
+            "policy": policy,
         },
         ident=meta["KeyId"],
     )

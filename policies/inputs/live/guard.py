@@ -73,6 +73,7 @@ AWS_READ_OPERATIONS: Final[Mapping[str, Mapping[str, str]]] = {
     "kms": {
         "ListKeys": "kms:ListKeys",
         "DescribeKey": "kms:DescribeKey",
+        "GetKeyPolicy": "kms:GetKeyPolicy",
         "ListAliases": "kms:ListAliases",
         "DescribeCustomKeyStores": "kms:DescribeCustomKeyStores",
     },
