@@ -71,6 +71,11 @@ class SharedResource(_Row):
     consequence: str
 
 
+class NamePrefix(_Row):
+    prefix: str = Field(min_length=1)
+    source: str
+
+
 class LogTarget(_Row):
     allowed: tuple[str, ...] = Field(min_length=1)
     source: str
@@ -115,6 +120,7 @@ class AwsFacts(_Row):
     key_uses: dict[str, KeyUse]
     shared_resources: tuple[SharedResource, ...]
     log_target_encryption: dict[str, LogTarget]
+    log_destination_prefixes: dict[str, NamePrefix]
     key_store_deletion: KeyStoreDeletion
     key_store_update: KeyStoreUpdate
     xks_client_certificate: ClientCertificate

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from facts import aws as aws_facts
+
 #: Lowercase letters, digits and single hyphens, 3 to 30 characters: valid inside an RDS identifier
 #: (letter first, no "--", no trailing hyphen, 63 max), a KMS alias, an ECS cluster name and a log group.
 PREFIX = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{1,28}[a-z0-9]$")
@@ -60,5 +62,5 @@ class Names:
 
     @property
     def waf_log_group(self) -> str:
-        # WAF delivers only to log groups whose name starts with aws-waf-logs-.
-        return f"aws-waf-logs-{self.prefix}"
+        # WAF delivers only to destinations whose name starts with its prefix (data/facts/aws.yaml).
+        return f"{aws_facts.load().log_destination_prefixes['waf'].prefix}{self.prefix}"
