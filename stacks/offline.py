@@ -28,6 +28,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from facts import tokens
 from facts.providers import home_region
+from facts.s3ns import universe_domain
 from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY
 from stacks import config as stack_config
 from tooling.cli import BadInputError, read_yaml
@@ -274,13 +275,28 @@ def _gcp_outputs(typ: str, name: str, inputs: Mapping[str, Any], digest: str) ->
         email = f"{inputs.get('accountId')}@{project}.iam.gserviceaccount.com"
         out.update(email=email, member=f"serviceAccount:{email}")
     elif typ == tokens.GCP_SQL_INSTANCE:
-        out.update(connectionName=f"{project}:{location}:{name}", privateIpAddress="10.21.0.3")
+        out.update(
+            connectionName=f"{project}:{location}:{name}",
+            privateIpAddress="10.21.0.3",
+            # A placeholder, not a certificate: what the instance reports once created.
+            serverCaCerts=[{"cert": "-----BEGIN CERTIFICATE-----\n(preview)\n-----END CERTIFICATE-----\n"}],
+        )
+    elif typ == "gcp:secretmanager/regionalSecret:RegionalSecret":
+        out["id"] = f"projects/{project}/locations/{location}/secrets/{inputs.get('secretId')}"
+        out["name"] = out["id"]
+    elif typ == "gcp:kms/ekmConnection:EkmConnection":
+        out["id"] = f"projects/{project}/locations/{location}/ekmConnections/{inputs.get('name') or name}"
+    elif typ == "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy":
+        out["selfLink"] = (
+            f"https://compute.{universe_domain()}/compute/v1/projects/{project}/regions/{location}/securityPolicies/{name}"
+        )
+        out["id"] = f"projects/{project}/regions/{location}/securityPolicies/{name}"
     elif typ == tokens.GCP_SECRET:
         out["id"] = f"projects/{project}/secrets/{inputs.get('secretId')}"
     elif typ == "gcp:compute/address:Address":
         out["address"] = f"203.0.113.{int(digest[:2], 16) % 250 + 1}"
     elif typ.startswith(("gcp:compute/", "gcp:servicenetworking/")):
-        out["selfLink"] = f"https://compute.s3nsapis.fr/compute/v1/projects/{project}/{name}"
+        out["selfLink"] = f"https://compute.{universe_domain()}/compute/v1/projects/{project}/{name}"
     return out
 
 

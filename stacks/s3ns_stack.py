@@ -28,6 +28,8 @@ def to_args(cfg: S3nsStackSettings) -> S3nsBookingPlatformArgs:
         db_max_disk_gb=s3ns.sizes.db_max_disk_gb,
         backup_retention_days=cfg.backup_retention_days,
         key_protection_level=s3ns.key_protection_level,
+        ekm=s3ns.ekm.to_args() if s3ns.ekm else None,
+        service_agents=s3ns.service_agents.to_args(),
         log_retention_days=cfg.log_retention_days,
     )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from facts import domains, providers, tokens, xks
+from facts import domains, providers, s3ns, tokens, xks
 from policies import settings
 from stacks import config as stack_config
 
@@ -29,6 +29,11 @@ def _signatures() -> dict[str, str]:
     for package, regions in providers.allowed_regions().items():
         found[f"regions of {package}"] = f'("{regions[0]}",)'
     found["engine packages of the allow-lists"] = '"pulumi-python", "random"'
+    # The S3NS universe (data/facts/s3ns.yaml): its domain, its key levels, its project-id prefix.
+    found["s3ns universe_domain"] = f'"{s3ns.universe_domain()}"'
+    found["s3ns kms_protection_levels"] = ", ".join(f'"{level}"' for level in s3ns.key_protection_levels())
+    found["s3ns project_id pattern"] = s3ns.project_pattern().replace("\\", "")[:24]
+    found["s3ns EXTERNAL_VPC"] = f'"{s3ns.EXTERNAL_VPC}"'
     return found
 
 
@@ -61,6 +66,10 @@ def test_no_second_definition_of_a_shared_fact() -> None:
         'DOMAINS = ("database", "documents", "logs", "secrets", "backups")',
         'REGIONS = {"aws": ("eu-west-3",), "scaleway": ("fr-par",)}',
         'ALLOWED = ("aws", "scaleway", "pulumi", "pulumi-python", "random", "tls")',
+        'UNIVERSE = "s3nsapis.fr"',
+        'LEVELS = ("SOFTWARE", "EXTERNAL_VPC")',
+        'if level == "EXTERNAL_VPC":',
+        'PROJECT = re.compile(r"^s3ns:[a-z][a-z0-9-]{4,28}[a-z0-9]$")',
     ],
 )
 def test_the_scan_recognises_a_copy(copied: str) -> None:
