@@ -92,8 +92,8 @@ class AwsBookingPlatform(pulumi.ComponentResource):
         )
         key = keys.key_arns
 
-        # No S3 server access logs: AWS documents SSE-S3 only for their target bucket, and every store
-        # here is under an XKS key. Object-level access to the documents is recorded instead by
+        # No S3 server access logs: their target would be SSE-S3 (outside the stack's keys) or need the
+        # S3 log delivery in a key policy (data/facts/aws.yaml, s3-access-logs-target, gap stated). Object-level access to the documents is recorded instead by
         # CloudTrail data events into the KMS-encrypted trail (below; data/facts/aws.yaml).
         documents = EncryptedBucket(
             f"{name}-documents",
