@@ -91,13 +91,33 @@ def compliant_store(**changes: Any) -> dict[str, Any]:
     return store
 
 
+def _key_policy(region: str, uses: list[str]) -> str:
+    import json
+
+    from facts.aws import key_policy_statements
+
+    account = "123456789012"  # moto's account
+    root = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    statements = key_policy_statements(uses, {"region": region, "account": account})
+    return json.dumps({"Version": "2012-10-17", "Statement": [root, *statements]})
+
+
 def build_compliant(region: str = HOME) -> Account:
     """The deployed blueprint as it should stay: every store under the XKS key, private, TLS only."""
     account = Account()
     kms = admin("kms", region)
-    key = kms.create_key(Description="booking data", Origin="EXTERNAL_KEY_STORE", XksKeyId="hsm-key-1")[
-        "KeyMetadata"
-    ]
+    key = kms.create_key(
+        Description="booking data",
+        Origin="EXTERNAL_KEY_STORE",
+        XksKeyId="hsm-key-1",
+        # The log group below uses the key: CloudWatch Logs must be allowed, as AWS documents (BK-KEY-006).
+        Policy=_key_policy(region, ["cloudwatch-logs"]),
+    )["KeyMetadata"]
     account.key_arn, account.key_id = key["Arn"], key["KeyId"]
     kms.create_alias(AliasName="alias/booking-data", TargetKeyId=key["KeyId"])
     account.store = compliant_store()

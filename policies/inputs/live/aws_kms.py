@@ -88,7 +88,7 @@ def _key(aws: AwsClient, region: str, meta: Mapping[str, Any]) -> None:
             "xksKeyId": (meta.get("XksKeyConfiguration") or {}).get("Id"),
             "keyState": meta.get("KeyState"),
             "origin": meta.get("Origin"),
-            # Who may use the key (BK-ACCESS-001); UNREAD when the read failed (the gap is recorded).
+            # Who may use the key (BK-ACCESS-001, BK-KEY-006); UNREAD when the read failed (the gap is recorded).
             "policy": _key_policy(aws, region, meta["KeyId"]),
             "grants": _grants(aws, region, meta["KeyId"]),
         },
