@@ -9,5 +9,8 @@ breaking the layering (components never import policies, policies never import c
   read from ``data/facts/providers.yaml`` (the sourced file the comparison report cites);
 * :mod:`facts.tokens`: the Pulumi type tokens more than one module names;
 * :mod:`facts.xks`: AWS KMS external key store limits (URI path, credentials, connectivity);
+* :mod:`facts.aws`: AWS constraints of Option A (key-policy principals and conditions per key use,
+  shared account resources, key store update and deletion preconditions), read from
+  ``data/facts/aws.yaml``;
 * :mod:`facts.domains`: the data domains, one key each.
 """

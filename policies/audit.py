@@ -2,6 +2,11 @@
 
 ``audit_preview(document, stack)`` and ``audit_export(document, stack)`` return an
 :class:`AuditResult`; ``findings.json`` is its ``to_json()``.
+
+Each rule ends in one :class:`RuleOutcome` per stack: ``pass`` (with the number of resources it looked
+at, 0 included, so "pass, 0 resources" never reads as a pass over resources), ``fail``, ``excepted``
+(every finding covered by the register) or ``not_applicable`` with the rule's reason. Every report
+reads these outcomes, so they all say the same thing.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from policies.rules import Rule, Violation, all_rules
 from policies.settings import PolicyConfig
 
 Status = Literal["failed", "excepted"]
+#: A rule's result on one stack.
+Outcome = Literal["pass", "fail", "excepted", "not_applicable"]
+OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "excepted", "not_applicable")
 
 
 @dataclass(frozen=True)
@@ -38,24 +46,79 @@ class Finding:
     justification: str | None = None
     owner: str | None = None
     expires: str | None = None
+    #: The register entry that matched: its URN pattern (with rule_id, the entry's identity).
+    exception_resource: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             k: v
             for k, v in asdict(self).items()
-            if v is not None or k not in ("justification", "owner", "expires")
+            if v is not None or k not in ("justification", "owner", "expires", "exception_resource")
         }
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """One rule on one stack."""
+
+    rule_id: str
+    status: Outcome
+    #: Resources the rule looked at (0 when it applies but finds nothing to check, or does not apply).
+    resources: int = 0
+    #: Why the rule does not apply (``not_applicable`` only).
+    reason: str = ""
+    failed: int = 0
+    excepted: int = 0
+    mandatory: bool = True
+
+    def describe(self) -> str:
+        """The same words in every report: "pass, 3 resources", "not applicable: <reason>"."""
+        if self.status == "not_applicable":
+            return f"not applicable: {self.reason}"
+        if self.status == "pass":
+            return f"pass, {self.resources} resource{'' if self.resources == 1 else 's'}"
+        if self.status == "excepted":
+            return f"excepted, {self.excepted} finding{'' if self.excepted == 1 else 's'}"
+        level = "" if self.mandatory else " (advisory)"
+        return f"fail{level}, {self.failed} finding{'' if self.failed == 1 else 's'}" + (
+            f", {self.excepted} excepted" if self.excepted else ""
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"rule": self.rule_id, "status": self.status, "resources": self.resources}
+        if self.status == "not_applicable":
+            document["reason"] = self.reason
+        else:
+            document |= {"failed": self.failed, "excepted": self.excepted}
+        return document
 
 
 @dataclass
 class AuditResult:
     stack: str
     findings: list[Finding]
-    #: Ids of the rules run over the stack.
+    #: Ids of the rules run over the stack (the applicable ones).
     rules_evaluated: list[str]
     resources: int = 0
     source: str = ""
     unused_exceptions: list[dict[str, str]] = field(default_factory=list)
+    #: Every rule's outcome, in rule order, inapplicable rules included (with their reason).
+    outcomes: list[RuleOutcome] = field(default_factory=list)
+
+    def outcome(self, rule_id: str) -> RuleOutcome | None:
+        return next((o for o in self.outcomes if o.rule_id == rule_id), None)
+
+    @property
+    def not_applicable(self) -> dict[str, str]:
+        """Rule id -> why it does not apply to this stack."""
+        return {o.rule_id: o.reason for o in self.outcomes if o.status == "not_applicable"}
+
+    def counts(self) -> dict[Outcome, int]:
+        """How many rules passed, failed, were excepted, did not apply."""
+        found = dict.fromkeys(OUTCOMES, 0)
+        for o in self.outcomes:
+            found[o.status] += 1
+        return found
 
     @property
     def passed(self) -> bool:
@@ -81,7 +144,9 @@ class AuditResult:
                 "failed": len(self.failed),
                 "failed_mandatory": sum(1 for f in self.failed if f.mandatory),
                 "excepted": len(self.excepted),
+                "rules": self.counts(),
             },
+            "rules": [o.to_dict() for o in self.outcomes],
             "findings": [f.to_dict() for f in self.findings] if findings else [],
             "unused_exceptions": self.unused_exceptions,
         }
@@ -93,15 +158,36 @@ class AuditResult:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
 
 
+@dataclass(frozen=True)
+class RuleRun:
+    """One rule run over a stack: why it did not apply, or what it looked at and found."""
+
+    rule: Rule
+    not_applicable: str | None
+    violations: tuple[Violation, ...] = ()
+    resources: int = 0
+
+
+def run_rules(stack: Stack, config: PolicyConfig, rules: Sequence[Rule] | None = None) -> list[RuleRun]:
+    """Every rule over the stack, in run order (``runs_last`` rules after the others)."""
+    runs: list[RuleRun] = []
+    ordered = sorted(rules if rules is not None else all_rules(), key=lambda r: r.runs_last)
+    for rule in ordered:
+        reason = rule.not_applicable(stack, config)
+        if reason is not None:
+            runs.append(RuleRun(rule, reason))
+            continue
+        with stack.watching() as seen:
+            violations = tuple(rule.check(stack, config))
+        runs.append(RuleRun(rule, None, violations, seen.count))
+    return runs
+
+
 def evaluate(
     stack: Stack, config: PolicyConfig, rules: Sequence[Rule] | None = None
 ) -> list[tuple[Rule, Violation]]:
-    """Every violation of every rule, in rule order."""
-    found: list[tuple[Rule, Violation]] = []
-    ordered = sorted(rules if rules is not None else all_rules(), key=lambda r: r.runs_last)
-    for rule in ordered:
-        found.extend((rule, violation) for violation in rule.check(stack, config))
-    return found
+    """Every violation of every applicable rule, in run order."""
+    return [(run.rule, v) for run in run_rules(stack, config, rules) for v in run.violations]
 
 
 def stack_urn(stack: Stack) -> str:
@@ -135,7 +221,8 @@ def audit_stack(
     used: set[int] = set()
     findings = []
     whole_stack = stack_urn(stack)
-    for rule, violation in evaluate(stack, config, rules):
+    runs = run_rules(stack, config, rules)
+    for rule, violation in ((run.rule, v) for run in runs for v in run.violations):
         urn = violation.resource.urn if violation.resource else whole_stack
         resource_type = violation.resource.type if violation.resource else STACK_TYPE
         decision = exceptions_register.apply(register, rule.id, urn, today)
@@ -146,6 +233,7 @@ def audit_stack(
             used.add(id(exception))
             extra = {"justification": exception.justification, "owner": exception.owner}
             extra["expires"] = exception.expires.isoformat()
+            extra["exception_resource"] = exception.resource
         findings.append(
             Finding(
                 rule_id=rule.id,
@@ -168,7 +256,20 @@ def audit_stack(
         and _concerns(e.resource, stack.name)
         and not exceptions_register.is_checkov_check(e.rule)
     ]
-    return AuditResult(stack.name, findings, [r.id for r in rules], len(stack), source, unused)
+    outcomes = [_outcome(run, findings) for run in sorted(runs, key=lambda run: run.rule.id)]
+    evaluated = [o.rule_id for o in outcomes if o.status != "not_applicable"]
+    return AuditResult(stack.name, findings, evaluated, len(stack), source, unused, outcomes)
+
+
+def _outcome(run: RuleRun, findings: Sequence[Finding]) -> RuleOutcome:
+    rule = run.rule
+    if run.not_applicable is not None:
+        return RuleOutcome(rule.id, "not_applicable", reason=run.not_applicable, mandatory=rule.mandatory)
+    mine = [f for f in findings if f.rule_id == rule.id]
+    failed = sum(f.status == "failed" for f in mine)
+    excepted = len(mine) - failed
+    status: Outcome = "fail" if failed else ("excepted" if excepted else "pass")
+    return RuleOutcome(rule.id, status, run.resources, "", failed, excepted, rule.mandatory)
 
 
 def _concerns(pattern: str, stack: str) -> bool:

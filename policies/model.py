@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 #: Pulumi's signature key and secret signature (sdk/go/common/resource/properties.go).
 SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
@@ -47,6 +47,14 @@ class _Secret:
 SECRET: Final = _Secret()
 
 STACK_TYPE: Final = "pulumi:pulumi:Stack"
+
+#: What a stack was read from. Rules declare which kinds they can judge (``Rule.inputs``): a live-only
+#: rule (a key store's connection state) has nothing to read in a preview, and a rule on recorded state
+#: needs an export. None means the adapter did not say: every rule then applies (fail closed).
+InputKind = Literal["preview", "export", "crossguard", "plan", "live"]
+INPUT_KINDS: Final[tuple[InputKind, ...]] = ("preview", "export", "crossguard", "plan", "live")
+#: The kinds that read the program's desired state (as opposed to a live account).
+DESIRED_STATE: Final[tuple[InputKind, ...]] = ("preview", "export", "crossguard", "plan")
 
 
 def is_known(value: Any) -> bool:
@@ -192,6 +200,8 @@ class Stack:
     secret_config_keys: frozenset[str] = frozenset()
     #: What a live read could not read (empty for previews and exports, which read everything given).
     gaps: tuple[Gap, ...] = ()
+    #: What the stack was read from (set by every adapter); None: unknown, every rule applies.
+    kind: InputKind | None = None
     _by_type: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _by_urn: dict[str, Resource] = field(default_factory=dict, init=False, repr=False)
     _reference_index: dict[tuple[str, tuple[str, ...]], dict[str, Resource]] = field(
@@ -200,6 +210,9 @@ class Stack:
     _referrer_index: dict[tuple[str, str], _ReferrerIndex] = field(
         default_factory=dict, init=False, repr=False
     )
+    #: While a rule runs (:meth:`watching`): the types it looked up, and whether it walked every resource.
+    _seen_types: set[str] | None = field(default=None, init=False, repr=False)
+    _walked: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for resource in self.resources:
@@ -207,12 +220,24 @@ class Stack:
             self._by_urn[resource.urn] = resource
 
     def __iter__(self) -> Iterator[Resource]:
+        self._walked = True
         return iter(self.resources)
 
     def __len__(self) -> int:
         return len(self.resources)
 
+    def watching(self) -> _Watch:
+        """Counts the resources a rule looks at while it runs (``with stack.watching() as seen``).
+
+        A rule that finds nothing to check passes over no resource; reports say so ("pass, 0
+        resources") apart from a pass over resources. Recorded per type looked up (O(1) per lookup), so
+        the count is the resources of the types the rule asked for, or all of them when it walks the stack.
+        """
+        return _Watch(self)
+
     def of_type(self, *types: str) -> list[Resource]:
+        if self._seen_types is not None:
+            self._seen_types.update(types)
         if len(types) == 1:
             return self._by_type.get(types[0], [])
         return [r for t in types for r in self._by_type.get(t, [])]
@@ -232,6 +257,8 @@ class Stack:
         if not isinstance(value, str) or not is_known(value) or not value:
             return None
         key = (target_type, identifiers)
+        if self._seen_types is not None:
+            self._seen_types.add(target_type)
         index = self._reference_index.get(key)
         if index is None:
             # Built once per (type, identifiers): a scan per lookup is quadratic on large stacks.
@@ -253,6 +280,8 @@ class Stack:
             for v in (target.id, *(target.get(i) for i in identifiers))
             if isinstance(v, str) and is_known(v) and v
         }
+        if self._seen_types is not None:
+            self._seen_types.add(from_type)
         index = self._referrer_index.get((from_type, attribute))
         if index is None:
             index = _ReferrerIndex(self.of_type(from_type), attribute)
@@ -281,3 +310,28 @@ class _ReferrerIndex:
                 self.all_by_dependency.setdefault(urn, []).append(position)
                 if not named:
                     self.unnamed_by_dependency.setdefault(urn, []).append(position)
+
+
+class _Watch:
+    """The resources one rule looked at (see :meth:`Stack.watching`)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self.count = 0
+
+    def __enter__(self) -> _Watch:
+        self._stack._seen_types = set()
+        self._stack._walked = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stack = self._stack
+        seen = stack._seen_types or set()
+        if stack._walked:
+            self.count = sum(1 for r in stack.resources if r.custom and not r.is_provider)
+        else:
+            self.count = sum(
+                1 for t in seen for r in stack._by_type.get(t, ()) if r.custom and not r.is_provider
+            )
+        stack._seen_types = None
+        stack._walked = False

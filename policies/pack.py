@@ -73,6 +73,8 @@ def _report(
     # Read once per process and file version: the engine calls this for every rule and resource.
     register = exceptions_register.load(known_rules=_RULE_IDS)
     policy_config = _policy_config(json.dumps(config or {}, sort_keys=True))
+    if rule.not_applicable(stack, policy_config) is not None:
+        return  # e.g. a live-only rule at `pulumi up`: nothing it could judge, nothing to report
     for violation in rule.check(stack, policy_config):
         urn = violation.resource.urn if violation.resource else None
         decision = exceptions_register.apply(register, rule.id, urn or "", today)

@@ -153,6 +153,7 @@ CONTROLS: dict[str, Control] = {
 
 #: Which controls each rule implements: the one mapping SARIF, the HTML report and OSCAL read.
 RULE_CONTROLS: dict[str, tuple[str, ...]] = {
+    "BK-ACCESS-001": ("hds-2024-a.8.3", "snc-3.2-10", "edpb-01-2020-uc1", "aws-xks"),
     "BK-ENC-001": ("hds-2024-a.8.24", "snc-3.2-10.1", "edpb-01-2020-uc1", "aws-xks"),
     "BK-ENC-002": ("hds-2024-a.8.24", "snc-3.2-10.1", "scw-hds"),
     "BK-ENC-003": ("hds-2024-a.5.9", "snc-3.2-10.1"),

@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from policies.audit import AuditResult, audit_stack  # noqa: E402
+from policies.audit import AuditResult, Finding, audit_stack  # noqa: E402
 from policies.checkov import runner as checkov_runner  # noqa: E402
 from policies.exceptions import DEFAULT_PATH as DEFAULT_EXCEPTIONS  # noqa: E402
 from policies.exceptions import ExceptionsError  # noqa: E402
@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
         "--exceptions", type=Path, help="exceptions register (default: policies/exceptions.yaml)"
     )
     parser.add_argument("--no-checkov", action="store_true", help="skip the checkov cross-check")
+    parser.add_argument(
+        "--verbose", action="store_true", help="list every failed and excepted resource on the console"
+    )
     parser.add_argument(
         "--sign-key",
         type=Path,
@@ -181,32 +184,61 @@ def _record_inputs(
         record.add("policy-config", args.config)
 
 
-def _table(results: list[AuditResult]) -> str:
-    rows = [("STACK", "RESULT", "RESOURCES", "RULES", "FAILED", "MANDATORY", "EXCEPTED")]
+def _table(results: list[AuditResult], verbose: bool = False) -> str:
+    """Per stack, the rules' outcomes counted; then failures per rule and exceptions per register entry.
+
+    A person reads this: each register entry is one line (its count, owner and expiry), the resources
+    it covers are in the reports (or listed with --verbose); failures are one line per rule and stack.
+    """
+    rows = [("STACK", "RESULT", "RESOURCES", "PASS", "FAIL", "EXCEPTED", "N/A", "FINDINGS", "MANDATORY")]
     for r in results:
+        counts = r.counts()
         rows.append(
             (
                 r.stack,
                 "PASS" if r.passed else "FAIL",
                 str(r.resources),
-                str(len(r.rules_evaluated)),
+                str(counts["pass"]),
+                str(counts["fail"]),
+                str(counts["excepted"]),
+                str(counts["not_applicable"]),
                 str(len(r.failed)),
                 str(sum(f.mandatory for f in r.failed)),
-                str(len(r.excepted)),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines.append("  (PASS/FAIL/EXCEPTED/N/A count rules; N/A: the rule cannot apply, reasons in the reports)")
+    failed: dict[tuple[str, str, bool], list[Finding]] = {}
+    entries: dict[tuple[str, str], list[tuple[str, Finding]]] = {}
     for r in results:
         for f in r.findings:
-            mark = "EXCEPTED" if f.status == "excepted" else ("FAIL" if f.mandatory else "WARN")
-            lines.append(
-                f"  {mark:8} {r.stack} {f.rule_id} {f.resource_urn.rsplit('::', 1)[-1]}: {f.message}"
-            )
             if f.status == "excepted":
-                lines.append(
-                    f"           justification: {f.justification} (owner {f.owner}, expires {f.expires})"
+                entries.setdefault((f.rule_id, f.exception_resource or f.resource_urn), []).append(
+                    (r.stack, f)
                 )
+            else:
+                failed.setdefault((r.stack, f.rule_id, f.mandatory), []).append(f)
+    for (stack, rule_id, mandatory), found in failed.items():
+        names = ", ".join(f.resource_urn.rsplit("::", 1)[-1] for f in found[:3])
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        lines.append(
+            f"  {'FAIL' if mandatory else 'WARN':8} {stack} {rule_id}: {len(found)} finding(s) on {names}{more}: "
+            f"{found[0].message}"
+        )
+        if verbose:
+            lines += [f"           - {f.resource_urn}: {f.message}" for f in found]
+    for (rule_id, pattern), covered in entries.items():
+        first = covered[0][1]
+        stacks = ", ".join(sorted({name for name, _ in covered}))
+        lines.append(
+            f"  EXCEPTED {rule_id} {pattern}: {len(covered)} finding(s) on {stacks} "
+            f"(owner {first.owner}, expires {first.expires})"
+        )
+        if verbose:
+            lines += [f"           - {name} {e.resource_urn}: {e.message}" for name, e in covered]
+    if entries and not verbose:
+        lines.append("  (excepted resources and justifications: findings.json, index.html; or --verbose)")
     return "\n".join(lines)
 
 
@@ -337,7 +369,7 @@ def _audit(args: argparse.Namespace) -> int:
     ]
     perimeter_summary = _perimeter_what_if(inputs, config, args.out, written)
     written += evidence.write(record, written, args.out, signing_key)
-    print(_table(results) + "\n" + perimeter_summary)
+    print(_table(results, args.verbose) + "\n" + perimeter_summary)
     print("reports: " + ", ".join(str(p) for p in written))
     if checkov_untriaged:
         print(

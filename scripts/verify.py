@@ -73,7 +73,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint-url", help=argparse.SUPPRESS)  # tests: the moto server
     parser.add_argument("--s3-endpoint-url", help=argparse.SUPPRESS)  # tests: Scaleway Object Storage on moto
     parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        help="AWS: reads in flight at once across regions and services (default 16; 1 reads serially)",
+    )
     return parser
+
+
+def _workers(text: str) -> int:
+    """--workers: a whole number from 1 to 64 (more would only earn throttling)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64 (got {text!r})") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64 (got {value})")
+    return value
 
 
 def _progress(quiet: bool) -> tuple[float, object]:
@@ -108,7 +125,7 @@ def _read_aws(
     args: argparse.Namespace, config: PolicyConfig, show: object, credential: Any
 ) -> tuple[Stack, Coverage]:
     from policies.inputs.live import xks_health
-    from policies.inputs.live.aws import AwsReader
+    from policies.inputs.live.aws import DEFAULT_WORKERS, AwsReader
     from policies.inputs.live.guard import read_only_session
 
     wanted = wanted_regions(args.regions)
@@ -123,6 +140,7 @@ def _read_aws(
         progress=show,  # type: ignore[arg-type]
         endpoint_url=args.endpoint_url,
         clients=aws_client_overrides(),  # type: ignore[arg-type]
+        workers=args.workers or DEFAULT_WORKERS,
     )
     stack = reader.read(wanted)
     if credential is not None:
@@ -153,15 +171,22 @@ def summary(result: AuditResult, coverage: Coverage) -> str:
     failed_mandatory = [f for f in result.failed if f.mandatory]
     advisory = [f for f in result.failed if not f.mandatory]
     verdict = "FAIL" if not result.passed else ("INCOMPLETE" if coverage.gaps else "PASS")
+    counts = result.counts()
     lines = [
         f"{result.stack}: {verdict} — {result.resources} resource(s) in {len(coverage.regions)} region(s), "
-        f"{len(result.rules_evaluated)} rules, {len(failed_mandatory)} mandatory finding(s), "
-        f"{len(advisory)} advisory, {len(result.excepted)} excepted; {coverage.calls} API calls, "
-        f"{coverage.retries} throttled and retried",
+        f"{len(failed_mandatory)} mandatory finding(s), {len(advisory)} advisory, {len(result.excepted)} "
+        f"excepted; {coverage.calls} API calls, {coverage.retries} throttled and retried",
+        f"  rules: {counts['pass']} pass, {counts['fail']} fail, {counts['excepted']} excepted, "
+        f"{counts['not_applicable']} n/a (not applicable here: reasons in the reports)",
     ]
     by_rule: dict[str, list[str]] = {}
+    # Excepted findings: one line per register entry (count, owner, expiry); resources in the reports.
+    entries: dict[tuple[str, str], list[Any]] = {}
     for finding in result.findings:
-        mark = "EXCEPTED" if finding.status == "excepted" else ("FAIL" if finding.mandatory else "WARN")
+        if finding.status == "excepted":
+            entries.setdefault((finding.rule_id, finding.exception_resource or ""), []).append(finding)
+            continue
+        mark = "FAIL" if finding.mandatory else "WARN"
         name = finding.resource_urn.rsplit("::", 1)[-1]
         by_rule.setdefault(f"{mark:8} {finding.rule_id} {finding.title}", []).append(
             f"{name}: {finding.message}"
@@ -169,6 +194,11 @@ def summary(result: AuditResult, coverage: Coverage) -> str:
     for head, items in sorted(by_rule.items(), key=lambda kv: ("FAIL" not in kv[0], kv[0])):
         lines.append(f"  {head}")
         lines.extend(f"           - {item}" for item in items)
+    for (rule_id, pattern), found in entries.items():
+        lines.append(
+            f"  EXCEPTED {rule_id} {pattern}: {len(found)} finding(s) (owner {found[0].owner}, "
+            f"expires {found[0].expires})"
+        )
     if coverage.gaps:
         lines.append(f"  not checked ({len(coverage.gaps)}):")
         lines.extend(f"           - {gap.describe()}" for gap in coverage.gaps)

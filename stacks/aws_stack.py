@@ -9,6 +9,11 @@ from components.aws import AwsBookingPlatform, AwsBookingPlatformArgs, Container
 from stacks.config import AwsStackSettings
 
 
+def _profile() -> str | None:
+    # The key store connection's KMS client uses the same region and profile as the explicit provider.
+    return pulumi.Config("aws").get("profile")
+
+
 def provider(
     cfg: AwsStackSettings, name: str = "paris", opts: pulumi.ResourceOptions | None = None
 ) -> aws.Provider:
@@ -16,6 +21,7 @@ def provider(
     return aws.Provider(
         name,
         region=cfg.region,
+        profile=_profile(),
         default_tags=aws.ProviderDefaultTagsArgs(
             tags={
                 "booking:stack": cfg.stack,
@@ -33,6 +39,8 @@ def to_args(cfg: AwsStackSettings) -> AwsBookingPlatformArgs:
     sizes = cfg.aws_sizes
     return AwsBookingPlatformArgs(
         region=cfg.region,
+        prefix=cfg.name_prefix,
+        profile=_profile(),
         availability_zones=[f"{cfg.region}{zone}" for zone in "abc"],
         xks=XksKeyStoreArgs(
             uri_endpoint=cfg.xks.uri_endpoint,

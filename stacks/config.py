@@ -34,6 +34,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.aws.names import PREFIX as _AWS_PREFIX
 from facts import xks as xks_facts
 from facts.domains import DATA_DOMAINS
 from facts.providers import allowed_regions
@@ -297,6 +298,14 @@ class AwsStackSettings(StackSettings):
     xks: Annotated[XksSettings, BeforeValidator(parse_mapping)] = Field(
         description="the external key store proxy"
     )
+    prefix: Annotated[
+        str | None,
+        BeforeValidator(text(_AWS_PREFIX, "3 to 30 of [a-z0-9-], a letter first, no '--', no trailing '-'")),
+    ] = Field(
+        default=None,
+        description="prefix of every physical name (key store, aliases, RDS identifier, cluster, trail, "
+        "WAF log group), so two stacks can share an account and region; default: the stack name",
+    )
     xks_access_key_id: Annotated[
         SecretStr,
         BeforeValidator(secret(NAMESPACE, xks_facts.ACCESS_KEY_ID, "20 to 30 characters of [A-Z2-7]")),
@@ -322,6 +331,11 @@ class AwsStackSettings(StackSettings):
     @property
     def aws_sizes(self) -> AwsSizes:
         return self.sizes
+
+    @property
+    def name_prefix(self) -> str:
+        """booking:prefix, or the stack name when it is not set."""
+        return self.prefix or self.stack
 
     def xks_credential(self) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         """The proxy credential as Pulumi secrets (never plaintext in the state)."""
@@ -448,6 +462,14 @@ def validate(
         # `from None`: the pydantic error holds the inputs, secrets among them.
         raise ConfigError(stack, list(_messages(model, error))) from None
     settings._stack = stack
+    if isinstance(settings, AwsStackSettings) and not _AWS_PREFIX.match(settings.name_prefix):
+        raise ConfigError(
+            stack,
+            [
+                f"{NAMESPACE}:prefix: is required: the stack name {stack!r} is not a valid name prefix "
+                "(3 to 30 of [a-z0-9-], a letter first, no '--', no trailing '-')"
+            ],
+        )
     return settings  # type: ignore[return-value]
 
 

@@ -58,12 +58,26 @@ class KeyStore:
         return f"{self.path_prefix}/kms/xks/v1"
 
 
+#: What the proxy does with a TLS client certificate. AWS's XKS guide ("Control access to your
+#: external key store", section "mTLS authentication (deprecated)", read 2026-12-05) marks mTLS
+#: deprecated; SigV4 request authentication stays required. Default with a client CA configured:
+#: "optional": a certificate KMS presents is verified (CA and subject name), a connection without one
+#: is still served, so the proxy keeps answering if KMS stops presenting it. "required" refuses a
+#: connection without one; "off" asks for none. The project's facts (data/facts/aws.yaml,
+#: xks_client_certificate) hold the same default and tests/facts checks the two agree; this module
+#: stays standard-library only and cannot read them.
+CLIENT_CERTIFICATE_MODES: tuple[str, ...] = ("required", "optional", "off")
+DEFAULT_CLIENT_CERTIFICATE = "optional"
+
+
 @dataclass(frozen=True)
 class TlsConfig:
     certificate: Path
     private_key: Path
     client_ca: Path | None
     client_subject_cn: str | None
+    #: One of CLIENT_CERTIFICATE_MODES; "off" exactly when no client CA is configured.
+    client_certificate: str = "off"
 
 
 @dataclass(frozen=True)
@@ -210,7 +224,11 @@ def _tls(raw: Any, base: Path) -> TlsConfig | None:
     if raw is None:
         return None
     tls = _mapping(raw, "server.tls")
-    _known(tls, "server.tls", {"certificate", "private_key", "client_ca", "client_subject_cn"})
+    _known(
+        tls,
+        "server.tls",
+        {"certificate", "private_key", "client_ca", "client_subject_cn", "client_certificate"},
+    )
     cert = _existing_file(_str(tls, "certificate", "server.tls"), "server.tls.certificate", base)
     key = _existing_file(_str(tls, "private_key", "server.tls"), "server.tls.private_key", base)
     ca_s = _opt_str(tls, "client_ca", "server.tls")
@@ -224,7 +242,22 @@ def _tls(raw: Any, base: Path) -> TlsConfig | None:
         )
     if cn is not None and not CN_RE.match(cn):
         raise ConfigError(f"server.tls.client_subject_cn: not a valid host-like common name: {cn!r}")
-    return TlsConfig(cert, key, ca, cn)
+    mode = _opt_str(tls, "client_certificate", "server.tls")
+    if mode is None:
+        mode = DEFAULT_CLIENT_CERTIFICATE if ca is not None else "off"
+    if mode not in CLIENT_CERTIFICATE_MODES:
+        raise ConfigError(
+            f"server.tls.client_certificate: must be one of {', '.join(CLIENT_CERTIFICATE_MODES)} (got {mode!r})"
+        )
+    if mode == "off" and ca is not None:
+        raise ConfigError(
+            "server.tls.client_certificate: off leaves client_ca and client_subject_cn unused; remove them"
+        )
+    if mode != "off" and ca is None:
+        raise ConfigError(
+            f"server.tls.client_certificate: {mode} needs client_ca and client_subject_cn (the CA and name to verify)"
+        )
+    return TlsConfig(cert, key, ca, cn, mode)
 
 
 def _hsm(raw: Any, base: Path) -> HsmConfig:

@@ -49,8 +49,10 @@ def tls_context(tls: TlsConfig) -> ssl.SSLContext:
     ctx.num_tickets = 0
     ctx.load_cert_chain(str(tls.certificate), str(tls.private_key))
     ctx.set_alpn_protocols(["http/1.1"])
-    if tls.client_ca is not None:
-        ctx.verify_mode = ssl.CERT_REQUIRED
+    if tls.client_ca is not None and tls.client_certificate != "off":
+        # "optional": a certificate presented is verified against the CA (a bad one fails the handshake);
+        # none presented is accepted. config.py says why the default is optional.
+        ctx.verify_mode = ssl.CERT_REQUIRED if tls.client_certificate == "required" else ssl.CERT_OPTIONAL
         ctx.load_verify_locations(cafile=str(tls.client_ca))
     return ctx
 
@@ -187,7 +189,7 @@ class ProxyServer:
                 "fields": {
                     "api": f"{self.cfg.listen_host}:{self.port}",
                     "tls": ssl_ctx is not None,
-                    "mtls": bool(self.cfg.tls and self.cfg.tls.client_ca),
+                    "mtls": self.cfg.tls.client_certificate if self.cfg.tls else "off",
                     "metrics": f"{self.cfg.metrics_host}:{self.metrics_port}",
                     "keystores": [ks.uri_path for ks in self.cfg.keystores],
                 }

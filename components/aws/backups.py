@@ -35,7 +35,13 @@ class Backups(pulumi.ComponentResource):
     def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:aws:Backups", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.vault = aws.backup.Vault(f"{name}-vault", kms_key_arn=args.backups_key_arn, opts=child)
+        # Retained on destroy: its recovery points are health data (AWS also refuses to delete a vault
+        # that still holds recovery points, which would leave a destroy half-done).
+        self.vault = aws.backup.Vault(
+            f"{name}-vault",
+            kms_key_arn=args.backups_key_arn,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
         plan = aws.backup.Plan(
             f"{name}-plan",
             rules=[

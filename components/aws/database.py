@@ -15,6 +15,8 @@ from components.aws.iam import service_role
 class DatabaseArgs:
     """Inputs of Database."""
 
+    #: The RDS instance identifier, unique in the account and region (components/aws/names.py).
+    identifier: str
     vpc_id: pulumi.Input[str]
     #: Isolated subnets (no route out of the VPC), one per zone.
     subnet_ids: Sequence[pulumi.Input[str]]
@@ -61,7 +63,7 @@ class Database(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:aws:Database", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        identifier = f"{name}-postgres"
+        identifier = args.identifier
 
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
@@ -94,8 +96,9 @@ class Database(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        # RDS would create this log group itself, unencrypted; creating it first puts it under our key.
-        aws.cloudwatch.LogGroup(
+        # RDS would create this log group itself, unencrypted; creating it first (the instance depends
+        # on it) puts it under our key.
+        postgresql_logs = aws.cloudwatch.LogGroup(
             f"{name}-postgresql-logs",
             name=f"/aws/rds/instance/{identifier}/postgresql",
             retention_in_days=args.log_retention_days,
@@ -104,15 +107,10 @@ class Database(pulumi.ComponentResource):
         )
         monitoring_role = None
         if args.monitoring_interval_seconds:
-            # Enhanced monitoring writes to the region's RDSOSMetrics log group; created here first so
-            # the OS metrics (process names included) are under the logs key, not a default AWS key.
-            aws.cloudwatch.LogGroup(
-                f"{name}-os-metrics",
-                name="RDSOSMetrics",
-                retention_in_days=args.log_retention_days,
-                kms_key_id=args.logs_key_arn,
-                opts=child,
-            )
+            # Enhanced monitoring writes to RDSOSMetrics, a log group RDS creates and shares between every
+            # instance of the account and region: the stack must not own it (a second stack could not
+            # create it, a destroy would delete it for all). data/facts/aws.yaml shared_resources;
+            # docs/deploy-aws.md says how to put it under the logs key once per account.
             monitoring_role = service_role(f"{name}-monitoring", "monitoring.rds.amazonaws.com", self)
             aws.iam.RolePolicyAttachment(
                 f"{name}-monitoring-managed",
@@ -158,7 +156,7 @@ class Database(pulumi.ComponentResource):
             monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             auto_minor_version_upgrade=True,
             ca_cert_identifier="rds-ca-rsa2048-g1",
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[postgresql_logs]),
         )
         self.endpoint = self.instance.endpoint
         self.master_secret_arn = self.instance.master_user_secrets.apply(_first_secret_arn)

@@ -5,18 +5,14 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components.aws.keystore_connection import KeyStoreConnection, KeyStoreConnectionArgs
-
-#: AWS services that must be able to use a domain's key on the stack's behalf, per domain.
-#: CloudWatch Logs and CloudTrail call KMS as themselves, so the key policy must name them.
-SERVICE_PRINCIPALS: dict[str, tuple[str, ...]] = {
-    "logs": ("logs.{region}.amazonaws.com", "cloudtrail.amazonaws.com", "delivery.logs.amazonaws.com"),
-}
+from components.aws.names import Names
+from facts import aws as aws_facts
 
 
 @dataclass(frozen=True)
@@ -41,8 +37,25 @@ class ExternalKeysArgs:
 
     region: str
     xks: XksKeyStoreArgs
+    names: Names
+    #: What each domain's key is used for (data/facts/aws.yaml key_uses): its policy names exactly the
+    #: service principals those uses need, with the condition keys AWS documents, and no other.
+    uses: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: The AWS profile of the stack's explicit provider (the connection's KMS client uses it too).
+    profile: str | None = None
     #: Days a deleted key waits before AWS forgets it (7-30); the HSM key stays with the custodian.
     deletion_window_days: int = 30
+
+    def __post_init__(self) -> None:
+        window = aws_facts.load().key_store_deletion.schedule_window_days
+        if not window.min <= self.deletion_window_days <= window.max:
+            raise ValueError(
+                f"ExternalKeysArgs.deletion_window_days: must be {window.min} to {window.max} (got "
+                f"{self.deletion_window_days})"
+            )
+        unknown = sorted({u for uses in self.uses.values() for u in uses} - set(aws_facts.key_uses()))
+        if unknown:
+            raise ValueError(f"ExternalKeysArgs.uses: unknown key use(s) {unknown}")
 
 
 class ExternalKeys(pulumi.ComponentResource):
@@ -62,9 +75,13 @@ class ExternalKeys(pulumi.ComponentResource):
             # The SDK does not mark this nested field secret; without the wrap it would sit in the state.
             raw_secret_access_key=pulumi.Output.secret(xks.secret_access_key),
         )
+        # Retained on destroy, as the keys: a store still holding keys cannot be deleted (AWS refuses,
+        # the upstream delete ignores it and Pulumi would forget a store that stays in AWS). The
+        # decommissioning script deletes it, in order. Endpoint and connectivity changes are applied by
+        # the connection below, store disconnected: AWS refuses them while it is CONNECTED.
         self.key_store = aws.kms.CustomKeyStore(
             f"{name}-store",
-            custom_key_store_name=f"{name}-xks",
+            custom_key_store_name=args.names.key_store,
             custom_key_store_type="EXTERNAL_KEY_STORE",
             xks_proxy_uri_endpoint=xks.uri_endpoint,
             xks_proxy_uri_path=xks.uri_path,
@@ -74,6 +91,8 @@ class ExternalKeys(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 additional_secret_outputs=["xksProxyAuthenticationCredential"],
+                retain_on_delete=True,
+                ignore_changes=[row.pulumi for row in aws_facts.load().key_store_update.disconnect_to_change],
             ),
         )
         self.connection = KeyStoreConnection(
@@ -81,15 +100,23 @@ class ExternalKeys(pulumi.ComponentResource):
             KeyStoreConnectionArgs(
                 custom_key_store_id=self.key_store.id,
                 region=args.region,
+                uri_endpoint=xks.uri_endpoint,
+                connectivity=xks.connectivity,
+                vpc_endpoint_service_name=xks.vpc_endpoint_service_name,
+                profile=args.profile,
                 timeout_seconds=xks.connect_timeout_seconds,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        values = {
+            "region": args.region,
+            "cluster": args.names.cluster,
+        }
 
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
         self.keys = {}
         for domain, xks_key_id in xks.key_ids.items():
-            principals = [p.format(region=args.region) for p in SERVICE_PRINCIPALS.get(domain, ())]
+            uses = list(args.uses.get(domain, ()))
             key = aws.kms.Key(
                 f"{name}-{domain}",
                 description=f"Booking {domain} key; material in the French HSM (external key {xks_key_id})",
@@ -101,15 +128,17 @@ class ExternalKeys(pulumi.ComponentResource):
                 enable_key_rotation=False,
                 deletion_window_in_days=args.deletion_window_days,
                 policy=account.account_id.apply(
-                    functools.partial(_key_policy, service_principals=principals)
+                    functools.partial(_key_policy, uses=uses, names=args.names, values=values)
                 ),
-                tags={"booking:data-domain": domain},
-                # A key cannot be created in a store that is not CONNECTED.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.connection]),
+                tags={"booking:data-domain": domain, "booking:key-uses": " ".join(uses)},
+                # A key cannot be created in a store that is not CONNECTED. Retained on destroy: the
+                # final snapshot and the backups are encrypted under these keys, and an XKS key can
+                # never be recreated once deleted (docs/deploy-aws.md, decommissioning).
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.connection], retain_on_delete=True),
             )
             aws.kms.Alias(
                 f"{name}-{domain}-alias",
-                name=f"alias/booking/{domain}",
+                name=args.names.alias(domain),
                 target_key_id=key.key_id,
                 opts=child,
             )
@@ -119,8 +148,10 @@ class ExternalKeys(pulumi.ComponentResource):
         self.register_outputs({"keyStoreId": self.key_store_id, "keyArns": self.key_arns})
 
 
-def _key_policy(account_id: str, *, service_principals: Sequence[str]) -> str:
-    """Account administrators manage the key; named AWS services may use it for this account only."""
+def _key_policy(account_id: str, *, uses: Sequence[str], names: Names, values: Mapping[str, str]) -> str:
+    """Account administrators manage the key (IAM then grants it); each AWS service that calls KMS as
+    itself for one of ``uses`` gets the statements data/facts/aws.yaml documents, and no other service."""
+    filled = {**values, "account": account_id, "trail_arn": names.trail_arn(values["region"], account_id)}
     statements: list[dict[str, object]] = [
         {
             "Sid": "AccountAdministration",
@@ -128,23 +159,7 @@ def _key_policy(account_id: str, *, service_principals: Sequence[str]) -> str:
             "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
             "Action": "kms:*",
             "Resource": "*",
-        }
+        },
+        *aws_facts.key_policy_statements(list(uses), filled),
     ]
-    if service_principals:
-        statements.append(
-            {
-                "Sid": "AwsServicesOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"Service": list(service_principals)},
-                "Action": [
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})

@@ -14,6 +14,7 @@ from components.aws.bucket import EncryptedBucket, EncryptedBucketArgs
 from components.aws.database import Database, DatabaseArgs
 from components.aws.iam import policy_document, service_role
 from components.aws.keys import ExternalKeys, ExternalKeysArgs, XksKeyStoreArgs
+from components.aws.names import Names
 from components.aws.network import Network, NetworkArgs
 from components.aws.service import ContainerSpec, Service, ServiceArgs
 from facts.domains import DATA_DOMAINS
@@ -22,12 +23,24 @@ from facts.domains import DATA_DOMAINS
 #: documents bucket keeps every version: its retention is set by the records' own rules, not here.
 LOG_VERSIONS_KEPT_DAYS = 90
 
+#: What each domain's key is used for below (data/facts/aws.yaml key_uses): its key policy follows.
+KEY_USES: dict[str, tuple[str, ...]] = {
+    "database": ("rds-storage",),
+    "documents": ("s3-objects", "fargate-ephemeral-storage"),
+    "logs": ("cloudwatch-logs", "cloudtrail", "s3-objects", "ecs-exec-session"),
+    "secrets": ("secrets-manager", "rds-storage"),
+    "backups": ("backup-vault",),
+}
+
 
 @dataclass(frozen=True)
 class AwsBookingPlatformArgs:
     """Inputs of AwsBookingPlatform. Defaults are the secure choice; sizes suit a national campaign."""
 
     region: str
+    #: Prefix of every physical name (booking:prefix, default the stack name): two stacks can share
+    #: an account and region.
+    prefix: str
     availability_zones: Sequence[str]
     xks: XksKeyStoreArgs
     certificate_arn: str
@@ -39,6 +52,8 @@ class AwsBookingPlatformArgs:
     backup_retention_days: int = 35
     log_retention_days: int = 365
     deletion_protection: bool = True
+    #: The AWS profile of the stack's explicit provider (None: the default credential chain).
+    profile: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -66,31 +81,23 @@ class AwsBookingPlatform(pulumi.ComponentResource):
         super().__init__("booking:aws:AwsBookingPlatform", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
+        names = Names(args.prefix)
 
         keys = ExternalKeys(
             f"{name}-keys",
-            ExternalKeysArgs(region=args.region, xks=args.xks),
+            ExternalKeysArgs(
+                region=args.region, xks=args.xks, names=names, uses=KEY_USES, profile=args.profile
+            ),
             opts=child,
         )
         key = keys.key_arns
 
-        access_logs = EncryptedBucket(
-            f"{name}-access-logs",
-            EncryptedBucketArgs(
-                kms_key_arn=key["logs"],
-                log_writers=("logging.s3.amazonaws.com",),
-                account_id=account.account_id,
-                noncurrent_version_expiration_days=LOG_VERSIONS_KEPT_DAYS,
-            ),
-            opts=child,
-        )
+        # No S3 server access logs: their target would be SSE-S3 (outside the stack's keys) or need the
+        # S3 log delivery in a key policy (data/facts/aws.yaml, s3-access-logs-target, gap stated). Object-level access to the documents is recorded instead by
+        # CloudTrail data events into the KMS-encrypted trail (below; data/facts/aws.yaml).
         documents = EncryptedBucket(
             f"{name}-documents",
-            EncryptedBucketArgs(
-                kms_key_arn=key["documents"],
-                access_log_bucket=access_logs.bucket_name,
-                access_log_prefix="documents/",
-            ),
+            EncryptedBucketArgs(kms_key_arn=key["documents"]),
             opts=child,
         )
 
@@ -125,6 +132,7 @@ class AwsBookingPlatform(pulumi.ComponentResource):
         database = Database(
             f"{name}-db",
             DatabaseArgs(
+                identifier=names.db_identifier,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.data_subnet_ids,
                 client_security_group_ids=[api_sg.id],
@@ -153,6 +161,7 @@ class AwsBookingPlatform(pulumi.ComponentResource):
             f"{name}-service",
             ServiceArgs(
                 region=args.region,
+                names=names,
                 vpc_id=network.vpc_id,
                 vpc_cidr=cidr,
                 public_subnet_ids=network.public_subnet_ids,
@@ -188,8 +197,6 @@ class AwsBookingPlatform(pulumi.ComponentResource):
                 kms_key_arn=key["logs"],
                 log_writers=("cloudtrail.amazonaws.com",),
                 account_id=account.account_id,
-                access_log_bucket=access_logs.bucket_name,
-                access_log_prefix="audit-trail/",
                 noncurrent_version_expiration_days=LOG_VERSIONS_KEPT_DAYS,
             ),
             opts=child,
@@ -220,6 +227,8 @@ class AwsBookingPlatform(pulumi.ComponentResource):
         )
         aws.cloudtrail.Trail(
             f"{name}-audit-trail",
+            # Named: the logs key's policy allows CloudTrail for this trail's ARN only (aws:SourceArn).
+            name=names.trail,
             s3_bucket_name=trail_bucket.bucket_name,
             cloud_watch_logs_group_arn=trail_log_group.arn.apply(lambda arn: f"{arn}:*"),
             cloud_watch_logs_role_arn=trail_role.arn,
@@ -229,6 +238,9 @@ class AwsBookingPlatform(pulumi.ComponentResource):
             # Records API calls made in every region, so activity outside Paris is seen; the trail
             # and its bucket stay in the stack's region.
             is_multi_region_trail=True,
+            # Object-level access (who read, wrote or deleted which document) replaces S3 server access
+            # logs. The trail's own bucket is recorded for reads only: CloudTrail's writes into it
+            # would otherwise be logged into it again.
             event_selectors=[
                 aws.cloudtrail.TrailEventSelectorArgs(
                     read_write_type="All",
@@ -238,7 +250,16 @@ class AwsBookingPlatform(pulumi.ComponentResource):
                             type="AWS::S3::Object", values=[documents.arn.apply(lambda arn: f"{arn}/")]
                         )
                     ],
-                )
+                ),
+                aws.cloudtrail.TrailEventSelectorArgs(
+                    read_write_type="ReadOnly",
+                    include_management_events=False,
+                    data_resources=[
+                        aws.cloudtrail.TrailEventSelectorDataResourceArgs(
+                            type="AWS::S3::Object", values=[trail_bucket.arn.apply(lambda arn: f"{arn}/")]
+                        )
+                    ],
+                ),
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[trail_bucket, trail_role_policy]),
         )

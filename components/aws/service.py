@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.iam import policy_document, service_role
+from components.aws.names import Names
 
 #: TLS 1.3 with TLS 1.2 fallback, forward-secret AEAD ciphers only (ELB predefined policies).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
@@ -36,6 +37,7 @@ class ServiceArgs:
     """Inputs of Service."""
 
     region: str
+    names: Names
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     public_subnet_ids: Sequence[pulumi.Input[str]]
@@ -58,8 +60,15 @@ class ServiceArgs:
     extra_security_group_ids: Sequence[pulumi.Input[str]] = ()
     #: Requests one client IP may make in any 5 minutes before the WAF blocks it (AWS minimum: 100).
     waf_rate_limit: int = 2000
+    #: ECS Exec (a shell in a running task, recorded under the logs key): off by default, a break-glass
+    #: switch. The task roles hold what a session needs either way, so turning it on is one change.
+    enable_execute_command: bool = False
+    #: Minutes `pulumi up` waits for each service to reach steady state before failing.
+    steady_state_timeout_minutes: int = 20
 
     def __post_init__(self) -> None:
+        if not 1 <= self.steady_state_timeout_minutes <= 120:
+            raise ValueError("ServiceArgs.steady_state_timeout_minutes: must be 1 to 120")
         if not 100 <= self.waf_rate_limit <= 2_000_000_000:
             raise ValueError(
                 "ServiceArgs.waf_rate_limit: must be 100 to 2000000000 (AWS WAF rate-based rule limits)"
@@ -84,8 +93,18 @@ class Service(pulumi.ComponentResource):
             kms_key_id=args.logs_key_arn,
             opts=child,
         )
+        # Container Insights creates this group itself, under no key of ours, when it is missing.
+        insights_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-insights-logs",
+            name=args.names.container_insights_log_group,
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            opts=child,
+        )
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
+            # Named: the documents key's policy allows Fargate for this cluster only (encryption context).
+            name=args.names.cluster,
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             configuration=aws.ecs.ClusterConfigurationArgs(
                 managed_storage_configuration=aws.ecs.ClusterConfigurationManagedStorageConfigurationArgs(
@@ -101,7 +120,7 @@ class Service(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[insights_log_group]),
         )
 
         alb_sg = aws.ec2.SecurityGroup(
@@ -200,6 +219,42 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
         task_role = service_role(f"{name}-task", "ecs-tasks.amazonaws.com", self)
+        web_task_role = service_role(f"{name}-web-task", "ecs-tasks.amazonaws.com", self)
+        for service, role in (("api", task_role), ("web", web_task_role)):
+            # What an ECS Exec session needs: the SSM channels, the logs key (it encrypts the session)
+            # and the exec log group (data/facts/aws.yaml ecs-exec-session).
+            aws.iam.RolePolicy(
+                f"{name}-{service}-task-exec",
+                role=role.id,
+                policy=pulumi.Output.all(args.logs_key_arn, exec_log_group.arn).apply(
+                    lambda v: policy_document(
+                        [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "ssmmessages:CreateControlChannel",
+                                    "ssmmessages:CreateDataChannel",
+                                    "ssmmessages:OpenControlChannel",
+                                    "ssmmessages:OpenDataChannel",
+                                ],
+                                "Resource": ["*"],
+                            },
+                            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [v[0]]},
+                            {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": ["*"]},
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:DescribeLogStreams",
+                                    "logs:PutLogEvents",
+                                ],
+                                "Resource": [f"{v[1]}:*"],
+                            },
+                        ]
+                    )
+                ),
+                opts=child,
+            )
         aws.iam.RolePolicy(
             f"{name}-task-documents",
             role=task_role.id,
@@ -265,13 +320,13 @@ class Service(pulumi.ComponentResource):
             )
             task = aws.ecs.TaskDefinition(
                 f"{name}-{service}-task",
-                family=f"{name}-{service}",
+                family=args.names.task_family(service),
                 requires_compatibilities=["FARGATE"],
                 network_mode="awsvpc",
                 cpu=str(spec.cpu),
                 memory=str(spec.memory_mb),
                 execution_role_arn=execution_role.arn,
-                task_role_arn=task_role.arn if service == "api" else None,
+                task_role_arn=task_role.arn if service == "api" else web_task_role.arn,
                 runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
                     operating_system_family="LINUX", cpu_architecture="ARM64"
                 ),
@@ -322,8 +377,19 @@ class Service(pulumi.ComponentResource):
                 deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
                     enable=True, rollback=True
                 ),
+                enable_execute_command=args.enable_execute_command,
+                # `pulumi up` fails when the tasks do not start (a key policy Fargate cannot use, an
+                # image that does not pull) instead of reporting success with zero running tasks.
+                wait_for_steady_state=True,
                 propagate_tags="SERVICE",
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[https]),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[https],
+                    custom_timeouts=pulumi.CustomTimeouts(
+                        create=f"{args.steady_state_timeout_minutes}m",
+                        update=f"{args.steady_state_timeout_minutes}m",
+                    ),
+                ),
             )
 
         self.load_balancer_dns = self.alb.dns_name
@@ -397,10 +463,9 @@ def _web_acl(
         opts=child,
     )
     aws.wafv2.WebAclAssociation(f"{name}-waf-alb", resource_arn=alb.arn, web_acl_arn=acl.arn, opts=child)
-    # WAF delivers only to log groups whose name starts with aws-waf-logs-.
     waf_logs = aws.cloudwatch.LogGroup(
         f"{name}-waf-logs",
-        name=f"aws-waf-logs-{name}",
+        name=args.names.waf_log_group,
         retention_in_days=args.log_retention_days,
         kms_key_id=args.logs_key_arn,
         opts=child,

@@ -28,6 +28,8 @@ platform = AwsBookingPlatform(
     "booking",
     AwsBookingPlatformArgs(
         region=region,
+        # Every physical name starts with it, so staging and production share an account safely.
+        prefix=pulumi.get_stack(),
         availability_zones=[f"{region}{zone}" for zone in "abc"],
         xks=XksKeyStoreArgs(
             uri_endpoint=config.require("xksUriEndpoint"),

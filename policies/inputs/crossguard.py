@@ -57,13 +57,19 @@ def resource_from_policy_args(args: Any, config: Mapping[str, Any]) -> Resource:
 def stack_from_resource_args(
     args: Any, stack: str, config: Mapping[str, Any], secret_keys: frozenset[str]
 ) -> Stack:
-    return Stack(stack, [resource_from_policy_args(args, config)], config, secret_keys)
+    return Stack(stack, [resource_from_policy_args(args, config)], config, secret_keys, kind="crossguard")
 
 
 def stack_from_stack_args(
     args: Any, stack: str, config: Mapping[str, Any], secret_keys: frozenset[str]
 ) -> Stack:
-    return Stack(stack, [resource_from_policy_args(r, config) for r in args.resources], config, secret_keys)
+    return Stack(
+        stack,
+        [resource_from_policy_args(r, config) for r in args.resources],
+        config,
+        secret_keys,
+        kind="crossguard",
+    )
 
 
 def keep_engine_markers(props: Mapping[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:

@@ -48,7 +48,9 @@ def stack_from_export(
             continue
         states.append(resource)
     config = dict(config or {})
-    return Stack(stack, build_resources(states, config, keep_disagreements=True), config, frozenset())
+    return Stack(
+        stack, build_resources(states, config, keep_disagreements=True), config, frozenset(), kind="export"
+    )
 
 
 def _kind(value: object) -> str:

@@ -22,4 +22,5 @@ def stack_from_model_document(document: dict[str, Any]) -> Stack:
         resources,
         document.get("config", {}),
         frozenset(document.get("secret_config_keys", [])),
+        kind="plan",
     )

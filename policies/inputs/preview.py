@@ -42,7 +42,7 @@ def stack_from_preview(document: Mapping[str, Any], stack: str) -> Stack:
             continue
         states[str(check_state(state, f"steps[{index}].newState")["urn"])] = state
     secret_keys = frozenset(k for k, v in config.items() if v == "[secret]")
-    return Stack(stack, build_resources(states.values(), config), dict(config), secret_keys)
+    return Stack(stack, build_resources(states.values(), config), dict(config), secret_keys, kind="preview")
 
 
 def load_preview_file(path: Path, stack: str | None = None) -> Stack:

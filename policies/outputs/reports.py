@@ -31,22 +31,30 @@ _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": 
 
 
 def _rules_of(results: Sequence[AuditResult]) -> list[Rule]:
+    """Every rule judged or found inapplicable on some stack (SARIF describes both)."""
     wanted = {rule_id for result in results for rule_id in result.rules_evaluated}
+    wanted |= {rule_id for result in results for rule_id in result.not_applicable}
     return [r for r in all_rules() if r.id in wanted]
+
+
+def _considered(result: AuditResult) -> list[str]:
+    """The rule ids a stack's report lists: judged or not applicable, in id order."""
+    return sorted({*result.rules_evaluated, *result.not_applicable})
 
 
 def junit_xml(results: Sequence[AuditResult]) -> str:
     """One testsuite per stack, one testcase per rule; a failed mandatory rule is a <failure>."""
     rules = {r.id: r for r in all_rules()}
     suites = ET.Element("testsuites", name=TOOL_NAME)
-    total_tests = total_failures = 0
+    total_tests = total_failures = total_skipped = 0
     for result in results:
         by_rule: dict[str, list[Finding]] = defaultdict(list)
         for finding in result.findings:
             by_rule[finding.rule_id].append(finding)
         suite = ET.SubElement(suites, "testsuite", name=f"policies.{result.stack}")
         failures = skipped = 0
-        for rule_id in result.rules_evaluated:
+        not_applicable = result.not_applicable
+        for rule_id in _considered(result):
             rule = rules[rule_id]
             case = ET.SubElement(
                 suite,
@@ -58,6 +66,14 @@ def junit_xml(results: Sequence[AuditResult]) -> str:
             ET.SubElement(properties, "property", name="severity", value=rule.severity)
             ET.SubElement(properties, "property", name="enforcement", value=rule.enforcement)
             ET.SubElement(properties, "property", name="regulation", value=rule.regulation)
+            if rule_id in not_applicable:
+                # Never a pass: the rule had nothing it could judge here, and says why.
+                skipped += 1
+                ET.SubElement(case, "skipped", message=f"not applicable: {not_applicable[rule_id]}")
+                continue
+            outcome = result.outcome(rule_id)
+            if outcome is not None:
+                ET.SubElement(properties, "property", name="outcome", value=outcome.describe())
             findings = by_rule.get(rule_id, [])
             failed = [f for f in findings if f.status == "failed"]
             excepted = [f for f in findings if f.status == "excepted"]
@@ -82,15 +98,17 @@ def junit_xml(results: Sequence[AuditResult]) -> str:
             if excepted and not failed:
                 out = ET.SubElement(case, "system-out")
                 out.text = "\n".join(f"excepted {f.resource_urn}: {f.justification}" for f in excepted)
-        tests = len(result.rules_evaluated)
+        tests = len(_considered(result))
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))
         suite.set("errors", "0")
         suite.set("skipped", str(skipped))
         total_tests += tests
         total_failures += failures
+        total_skipped += skipped
     suites.set("tests", str(total_tests))
     suites.set("failures", str(total_failures))
+    suites.set("skipped", str(total_skipped))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
@@ -237,7 +255,17 @@ def _sarif_run_head(result: AuditResult, rules: list[Rule]) -> dict[str, Any]:
             }
         },
         "automationDetails": {"id": f"policies/{result.stack}/"},
-        "properties": {"stack": result.stack, "passed": result.passed, "resources": result.resources},
+        "properties": {
+            "stack": result.stack,
+            "passed": result.passed,
+            "resources": result.resources,
+            # Results are findings only: a rule that does not apply has none, and is listed here with
+            # its reason rather than reported as passing.
+            "notApplicable": [
+                {"ruleId": rule_id, "reason": reason}
+                for rule_id, reason in sorted(result.not_applicable.items())
+            ],
+        },
     }
 
 
@@ -303,18 +331,51 @@ def write_findings_json(handle: IO[str], results: Sequence[AuditResult]) -> None
     handle.write("\n]}\n")
 
 
+# Rule ids never wrap (.rid); long URNs and messages wrap anywhere, and a table wider than the window
+# scrolls inside its own box (.wide), so the page itself never scrolls sideways (tests/policies browser test).
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b;max-width:75rem}
+@media (max-width:800px){body{margin:.75rem}}
 h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid #ccc}
+.wide{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}
-th,td{border:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top;font-size:.9rem;
+overflow-wrap:anywhere}
 th{background:#f1f1f1}.pass{color:#0a6b2d;font-weight:bold}.fail{color:#b00020;font-weight:bold}
-.excepted{color:#8a5a00;font-weight:bold}code{font-size:.85rem;word-break:break-all}
+.excepted{color:#8a5a00;font-weight:bold}.na{color:#555;font-style:italic}
+code{font-size:.85rem;word-break:break-all}
+code.rid,.rid{white-space:nowrap;word-break:normal;overflow-wrap:normal}
 """
+
+
+def _rid(rule_id: str) -> str:
+    return f"<code class='rid'>{html.escape(rule_id)}</code>"
 
 
 def _status(passed: bool) -> str:
     return '<span class="pass">PASS</span>' if passed else '<span class="fail">FAIL</span>'
+
+
+def _rule_cell(result: AuditResult, rule_id: str, reasons: dict[str, int]) -> str:
+    """One rule on one stack, from its outcome (the words every report uses)."""
+    outcome = result.outcome(rule_id)
+    if outcome is None:
+        # Fail closed: a rule with no recorded outcome was not shown to pass.
+        return '<span class="fail">no outcome</span>'
+    if outcome.status == "not_applicable":
+        number = reasons.setdefault(outcome.reason, len(reasons) + 1)
+        return (
+            f"<span class='na' title='{html.escape(outcome.reason, quote=True)}'>n/a</span> "
+            f"<a href='#na-{number}'>({number})</a>"
+        )
+    if outcome.status == "fail":
+        return f'<span class="fail">{outcome.failed} failed</span>' + (
+            f", {outcome.excepted} excepted" if outcome.excepted else ""
+        )
+    if outcome.status == "excepted":
+        return f'<span class="excepted">{outcome.excepted} excepted</span>'
+    plural = "" if outcome.resources == 1 else "s"
+    return f'<span class="pass">pass</span>, {outcome.resources} resource{plural}'
 
 
 def index_html(results: Sequence[AuditResult], checkov: dict[str, str] | None = None) -> str:
@@ -327,38 +388,45 @@ def index_html(results: Sequence[AuditResult], checkov: dict[str, str] | None = 
         "<h1>Policy audit: sovereign booking platform</h1>",
         f"<p>Overall: {_status(all(r.passed for r in results))}. A stack fails when a mandatory rule fails; "
         "excepted findings are listed with their justification, owner and expiry.</p>",
-        "<h2>Stacks</h2><table><tr><th>Stack</th><th>Result</th><th>Resources</th><th>Rules</th>"
-        "<th>Failed (mandatory)</th><th>Failed (advisory)</th><th>Excepted</th></tr>",
+        "<p>Each rule on each stack is <em>pass</em> (with the number of resources it looked at: "
+        "<em>pass, 0 resources</em> means it found nothing to check), <em>failed</em>, <em>excepted</em> or "
+        "<em>n/a</em> (not applicable, with the reason): a rule that cannot apply is never shown as a pass.</p>",
+        "<h2>Stacks</h2><div class='wide'><table><tr><th>Stack</th><th>Result</th><th>Resources</th>"
+        "<th>Rules pass</th><th>Rules fail</th><th>Rules excepted</th><th>Rules n/a</th>"
+        "<th>Failed findings (mandatory)</th><th>Failed findings (advisory)</th><th>Excepted findings</th></tr>",
     ]
     for r in results:
         failed = r.failed
+        counts = r.counts()
         parts.append(
             f"<tr><td>{esc(r.stack)}</td><td>{_status(r.passed)}</td><td>{r.resources}</td>"
-            f"<td>{len(r.rules_evaluated)}</td><td>{sum(f.mandatory for f in failed)}</td>"
+            f"<td>{counts['pass']}</td><td>{counts['fail']}</td><td>{counts['excepted']}</td>"
+            f"<td>{counts['not_applicable']}</td><td>{sum(f.mandatory for f in failed)}</td>"
             f"<td>{sum(not f.mandatory for f in failed)}</td><td>{len(r.excepted)}</td></tr>"
         )
     parts.append(
-        "</table><h2>Rules</h2><table><tr><th>Rule</th><th>Title</th><th>Severity</th><th>Level</th>"
+        "</table></div><h2>Rules</h2><div class='wide'><table><tr><th>Rule</th><th>Title</th>"
+        "<th>Severity</th><th>Level</th>"
     )
     parts += [f"<th>{esc(r.stack)}</th>" for r in results]
     parts.append("</tr>")
+    # Each distinct reason once, numbered under the table: the cells stay narrow, the reason is one click away.
+    reasons: dict[str, int] = {}
     for rule in rules:
         parts.append(
-            f"<tr><td><code>{rule.id}</code></td><td>{esc(rule.title)}</td><td>{rule.severity}</td>"
+            f"<tr><td>{_rid(rule.id)}</td><td>{esc(rule.title)}</td><td>{rule.severity}</td>"
             f"<td>{rule.enforcement}</td>"
         )
         for r in results:
-            mine = [f for f in r.findings if f.rule_id == rule.id]
-            if any(f.status == "failed" for f in mine):
-                cell = f'<span class="fail">{sum(f.status == "failed" for f in mine)} failed</span>'
-            elif mine:
-                cell = f'<span class="excepted">{len(mine)} excepted</span>'
-            else:
-                cell = '<span class="pass">pass</span>'
-            parts.append(f"<td>{cell}</td>")
+            parts.append(f"<td>{_rule_cell(r, rule.id, reasons)}</td>")
         parts.append("</tr>")
+    parts.append("</table></div>")
+    if reasons:
+        parts.append("<p>Why a rule is n/a (not applicable):</p><ol class='reasons'>")
+        parts += [f"<li id='na-{n}'>{esc(text)}</li>" for text, n in reasons.items()]
+        parts.append("</ol>")
     parts.append(
-        "</table><h2>Regulations</h2><table><tr><th>Regulation</th><th>Rules</th><th>Failed findings</th>"
+        "<h2>Regulations</h2><div class='wide'><table><tr><th>Regulation</th><th>Rules</th><th>Failed findings</th>"
     )
     parts.append("<th>Excepted findings</th></tr>")
     counts_failed: Counter[str] = Counter()
@@ -374,9 +442,12 @@ def index_html(results: Sequence[AuditResult], checkov: dict[str, str] | None = 
             continue
         parts.append(
             f"<tr><td><a href='{esc(reg.url)}'>{esc(reg.title)}</a><br><small>{esc(reg.citation)}</small></td>"
-            f"<td>{', '.join(covering)}</td><td>{counts_failed[reg.id]}</td><td>{counts_excepted[reg.id]}</td></tr>"
+            f"<td>{', '.join(_rid(c) for c in covering)}</td><td>{counts_failed[reg.id]}</td>"
+            f"<td>{counts_excepted[reg.id]}</td></tr>"
         )
-    parts.append("</table><h2>Findings</h2><table><tr><th>Stack</th><th>Rule</th><th>Status</th>")
+    parts.append(
+        "</table></div><h2>Findings</h2><div class='wide'><table><tr><th>Stack</th><th>Rule</th><th>Status</th>"
+    )
     parts.append("<th>Resource</th><th>Message</th><th>Remediation</th></tr>")
     any_finding = False
     for r in results:
@@ -385,13 +456,15 @@ def index_html(results: Sequence[AuditResult], checkov: dict[str, str] | None = 
                 continue
             any_finding = True
             parts.append(
-                f"<tr><td>{esc(r.stack)}</td><td><code>{f.rule_id}</code></td>"
+                f"<tr><td>{esc(r.stack)}</td><td>{_rid(f.rule_id)}</td>"
                 f"<td><span class='fail'>{'failed' if f.mandatory else 'advisory'}</span></td>"
                 f"<td><code>{esc(f.resource_urn)}</code></td><td>{esc(f.message)}</td><td>{esc(f.remediation)}</td></tr>"
             )
     if not any_finding:
         parts.append("<tr><td colspan='6'>No failed finding.</td></tr>")
-    parts.append("</table><h2>Exceptions</h2><table><tr><th>Stack</th><th>Rule</th><th>Resource</th>")
+    parts.append(
+        "</table></div><h2>Exceptions</h2><div class='wide'><table><tr><th>Stack</th><th>Rule</th><th>Resource</th>"
+    )
     parts.append("<th>Justification</th><th>Owner</th><th>Expires</th></tr>")
     any_exception = False
     for r in results:
@@ -400,13 +473,13 @@ def index_html(results: Sequence[AuditResult], checkov: dict[str, str] | None = 
                 any_exception = True
                 state = "excepted" if f.status == "excepted" else "EXPIRED"
                 parts.append(
-                    f"<tr><td>{esc(r.stack)}</td><td><code>{f.rule_id}</code> <span class='excepted'>{state}</span>"
+                    f"<tr><td>{esc(r.stack)}</td><td>{_rid(f.rule_id)} <span class='excepted'>{state}</span>"
                     f"</td><td><code>{esc(f.resource_urn)}</code></td><td>{esc(f.justification or '')}</td>"
                     f"<td>{esc(f.owner or '')}</td><td>{esc(f.expires or '')}</td></tr>"
                 )
     if not any_exception:
         parts.append("<tr><td colspan='6'>No exception applied.</td></tr>")
-    parts.append("</table>")
+    parts.append("</table></div>")
     if checkov:
         parts.append("<h2>checkov cross-check</h2><ul>")
         parts += [f"<li>{esc(k)}: {esc(v)}</li>" for k, v in checkov.items()]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from stacks.config import ConfigError
+from stacks.config import AwsStackSettings, ConfigError
 from stacks.offline import OfflineMocks, RecordingMonitor, read_stack_file, run_preview
 
 STACK = "aws-xks-paris"
@@ -40,6 +40,11 @@ def refused(overrides: dict[str, str | None], secret: set[str] | None = None) ->
             "booking:target: must be one of aws, scaleway, s3ns, keystore (got 'azure')",
         ),
         ({"booking:target": None}, "booking:target: is required"),
+        (
+            {"booking:prefix": "Prod_1"},
+            "booking:prefix: must be 3 to 30 of [a-z0-9-], a letter first, no '--', no trailing '-' (got 'Prod_1')",
+        ),
+        ({"booking:prefix": "prod--a"}, "booking:prefix: must be 3 to 30 of [a-z0-9-]"),
         ({"booking:region": "us-east-1"}, "booking:region: must be one of eu-west-3 (got 'us-east-1')"),
         ({"booking:region": "eu-central-1"}, "booking:region: must be one of eu-west-3"),
         (
@@ -185,3 +190,24 @@ def test_shipped_stack_is_accepted_and_credential_stays_secret() -> None:
     assert "PreviewPlaceholder" not in json.dumps(preview.document)
     assert preview.document["config"]["booking:xksSecretAccessKey"] == "[secret]"
     assert store["inputs"]["customKeyStoreType"] == "EXTERNAL_KEY_STORE"
+
+
+def test_a_stack_name_that_cannot_prefix_names_needs_booking_prefix() -> None:
+    from stacks.config import validate
+
+    values = {
+        k.removeprefix("booking:"): v
+        for k, v in read_stack_file(STACK)[0].items()
+        if k.startswith("booking:")
+    }
+    with pytest.raises(
+        ConfigError, match=r"booking:prefix: is required: the stack name 'Prod_Paris' is not a valid"
+    ):
+        validate("Prod_Paris", values, frozenset({"booking:xksAccessKeyId", "booking:xksSecretAccessKey"}))
+    settings = validate(
+        "Prod_Paris",
+        {**values, "prefix": "prod-paris"},
+        frozenset({"booking:xksAccessKeyId", "booking:xksSecretAccessKey"}),
+    )
+    assert isinstance(settings, AwsStackSettings)
+    assert settings.name_prefix == "prod-paris"

@@ -162,14 +162,23 @@ def test_unknown_store_is_a_clear_error(kms: tuple[Any, Stubber]) -> None:
         connect_and_wait(client, STORE, 600)
 
 
-def test_aws_errors_propagate(kms: tuple[Any, Stubber]) -> None:
+def test_aws_not_found_error_is_the_same_clear_error(kms: tuple[Any, Stubber]) -> None:
     client, stubber = kms
     stubber.add_client_error(
         "describe_custom_key_stores",
         service_error_code="CustomKeyStoreNotFoundException",
         http_status_code=400,
     )
-    with pytest.raises(client.exceptions.CustomKeyStoreNotFoundException):
+    with pytest.raises(KeyStoreConnectionError, match=f"custom key store {STORE} not found"):
+        connect_and_wait(client, STORE, 600)
+
+
+def test_other_aws_errors_propagate(kms: tuple[Any, Stubber]) -> None:
+    client, stubber = kms
+    stubber.add_client_error(
+        "describe_custom_key_stores", service_error_code="KMSInternalException", http_status_code=500
+    )
+    with pytest.raises(client.exceptions.KMSInternalException):
         connect_and_wait(client, STORE, 600)
 
 
@@ -192,32 +201,3 @@ def test_delete_of_a_store_already_gone_succeeds(kms: tuple[Any, Stubber]) -> No
     client, stubber = kms
     stubber.add_response("describe_custom_key_stores", {"CustomKeyStores": []}, {"CustomKeyStoreId": STORE})
     disconnect(client, STORE)
-
-
-def test_provider_create_and_delete_use_the_resource_region(
-    kms: tuple[Any, Stubber], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from components.aws import keystore_connection
-
-    client, stubber = kms
-    regions: list[str] = []
-
-    def client_for(region: str) -> Any:
-        regions.append(region)
-        return client
-
-    monkeypatch.setattr(keystore_connection, "_kms_client", client_for)
-    provider = keystore_connection.KeyStoreConnectionProvider()
-    props = {
-        "customKeyStoreId": STORE,
-        "region": "eu-west-3",
-        "timeoutSeconds": 600.0,
-    }  # numbers arrive as floats
-    expect_describe(stubber, "CONNECTED")
-    result = provider.create(props)
-    assert result.id == STORE
-    assert result.outs is not None and result.outs["connectionState"] == "CONNECTED"
-    expect_describe(stubber, "CONNECTED")
-    stubber.add_response("disconnect_custom_key_store", {}, {"CustomKeyStoreId": STORE})
-    provider.delete(STORE, props)
-    assert regions == ["eu-west-3", "eu-west-3"]

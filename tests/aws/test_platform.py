@@ -75,10 +75,11 @@ def test_every_data_store_is_encrypted_under_an_external_key(aws_graph: Graph) -
     cluster = aws_graph.one("aws:ecs/cluster:Cluster")
     storage = cluster["inputs"]["configuration"]["managedStorageConfiguration"]
     aws_graph.key_by_arn(storage["fargateEphemeralStorageKmsKeyId"])
-    # RDS, log groups (api, web, flow, postgresql, exec, WAF, OS metrics, trail), secret, vault, trail, buckets
-    assert checked == 1 + 8 + 1 + 1 + 1 + 3
+    # RDS, log groups (api, web, flow, postgresql, exec, WAF, Container Insights, trail), secret, vault,
+    # trail, buckets (documents, audit trail: no SSE-S3 access-log bucket)
+    assert checked == 1 + 8 + 1 + 1 + 1 + 2
     buckets = aws_graph.of_type("aws:s3/bucket:Bucket")
-    assert len(buckets) == 3
+    assert len(buckets) == 2
 
 
 def test_database_is_multi_az_private_tls_only_and_backed_up(aws_graph: Graph) -> None:
@@ -117,7 +118,7 @@ def test_database_admits_only_the_api_security_group(aws_graph: Graph) -> None:
     assert all(not r.get("cidrBlocks") for r in sg["ingress"])
 
 
-def test_documents_bucket_is_private_versioned_tls_only_and_logged(aws_graph: Graph) -> None:
+def test_documents_bucket_is_private_versioned_tls_only_and_its_access_recorded(aws_graph: Graph) -> None:
     for block in aws_graph.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         flags = block["inputs"]
         assert all(
@@ -130,11 +131,19 @@ def test_documents_bucket_is_private_versioned_tls_only_and_logged(aws_graph: Gr
         policy = json.loads(policy_state["inputs"]["policy"])
         deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
         assert {"Bool": {"aws:SecureTransport": "false"}} in [s["Condition"] for s in deny]
-    logging = aws_graph.one("aws:s3/bucketLogging:BucketLogging", "documents")
-    assert (
-        logging["inputs"]["targetBucket"]
-        == aws_graph.one("aws:s3/bucket:Bucket", "access-logs")["outputs"]["bucket"]
-    )
+    # S3 server access logs need an SSE-S3 target (data/facts/aws.yaml): object access is recorded by
+    # CloudTrail data events into the KMS-encrypted trail instead.
+    assert aws_graph.of_type("aws:s3/bucketLogging:BucketLogging") == []
+    documents = aws_graph.one("aws:s3/bucket:Bucket", "documents")["outputs"]["arn"]
+    trail_bucket = aws_graph.one("aws:s3/bucket:Bucket", "audit-trail")["outputs"]["arn"]
+    selectors = aws_graph.one("aws:cloudtrail/trail:Trail")["inputs"]["eventSelectors"]
+    recorded = {
+        value: selector["readWriteType"]
+        for selector in selectors
+        for resource in selector.get("dataResources", [])
+        for value in resource["values"]
+    }
+    assert recorded == {f"{documents}/": "All", f"{trail_bucket}/": "ReadOnly"}
 
 
 def test_edge_is_https_only_with_tls12_or_later(aws_graph: Graph) -> None:
@@ -197,3 +206,101 @@ def test_no_plaintext_placeholder_secret_anywhere_in_the_preview(aws_graph: Grap
     text = json.dumps(aws_graph.states)
     for value in PLACEHOLDERS.values():
         assert value not in text
+
+
+def _policy(key: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(key["inputs"]["policy"])  # type: ignore[no-any-return]
+
+
+def _service_statements(key: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for statement in _policy(key)["Statement"]:
+        service = statement["Principal"].get("Service")
+        if service:
+            found.setdefault(service, []).append(statement)
+    return found
+
+
+def test_fargate_may_use_the_ephemeral_storage_key_for_this_cluster_only(aws_graph: Graph) -> None:
+    cluster = aws_graph.one("aws:ecs/cluster:Cluster")["inputs"]
+    key = aws_graph.key_by_arn(
+        cluster["configuration"]["managedStorageConfiguration"]["fargateEphemeralStorageKmsKeyId"]
+    )
+    fargate = _service_statements(key)["fargate.amazonaws.com"]
+    actions = {action for statement in fargate for action in statement["Action"]}
+    assert actions == {"kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant", "kms:DescribeKey"}
+    for statement in fargate:
+        if "kms:DescribeKey" not in statement["Action"]:
+            context = statement["Condition"]["StringEquals"]
+            assert context["kms:EncryptionContext:aws:ecs:clusterName"] == cluster["name"]
+            assert context["kms:EncryptionContext:aws:ecs:clusterAccount"] == "000000000000"
+    grant = next(s for s in fargate if s["Action"] == ["kms:CreateGrant"])
+    assert grant["Condition"]["ForAllValues:StringEquals"] == {"kms:GrantOperations": "Decrypt"}
+
+
+def test_logs_key_names_logs_and_cloudtrail_with_their_documented_conditions(aws_graph: Graph) -> None:
+    key = next(
+        k
+        for k in aws_graph.of_type("aws:kms/key:Key")
+        if k["inputs"]["tags"]["booking:data-domain"] == "logs"
+    )
+    services = _service_statements(key)
+    # No more than the uses need: no S3 log delivery, no vended-log delivery principal.
+    assert set(services) == {"logs.eu-west-3.amazonaws.com", "cloudtrail.amazonaws.com"}
+    (logs,) = services["logs.eu-west-3.amazonaws.com"]
+    assert logs["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-3:000000000000:log-group:*"}
+    }
+    trail = aws_graph.one("aws:cloudtrail/trail:Trail")["inputs"]
+    for statement in services["cloudtrail.amazonaws.com"]:
+        assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == (
+            f"arn:aws:cloudtrail:eu-west-3:000000000000:trail/{trail['name']}"
+        )
+
+
+def test_keys_of_other_domains_name_no_service_principal(aws_graph: Graph) -> None:
+    for key in aws_graph.of_type("aws:kms/key:Key"):
+        domain = key["inputs"]["tags"]["booking:data-domain"]
+        if domain in ("database", "secrets", "backups"):
+            assert _service_statements(key) == {}, domain
+
+
+def test_the_stack_owns_no_account_level_log_group(aws_graph: Graph) -> None:
+    from facts.aws import shared_resource_names
+
+    shared = shared_resource_names("aws:cloudwatch/logGroup:LogGroup")
+    assert "RDSOSMetrics" in shared
+    names = {g["inputs"].get("name") for g in aws_graph.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert not names & shared
+
+
+def test_log_groups_exist_before_what_writes_to_them(aws_graph: Graph) -> None:
+    db = aws_graph.one("aws:rds/instance:Instance")
+    cluster = aws_graph.one("aws:ecs/cluster:Cluster")
+    groups = {
+        g["inputs"].get("name"): g["urn"] for g in aws_graph.of_type("aws:cloudwatch/logGroup:LogGroup")
+    }
+    assert groups[f"/aws/rds/instance/{db['inputs']['identifier']}/postgresql"] in db["dependencies"]
+    insights = f"/aws/ecs/containerinsights/{cluster['inputs']['name']}/performance"
+    assert groups[insights] in cluster["dependencies"]
+
+
+def test_services_wait_for_steady_state(aws_graph: Graph) -> None:
+    for service in aws_graph.of_type("aws:ecs/service:Service"):
+        assert service["inputs"]["waitForSteadyState"] is True
+
+
+def test_exec_sessions_key_is_granted_to_every_task_role(aws_graph: Graph) -> None:
+    cluster = aws_graph.one("aws:ecs/cluster:Cluster")["inputs"]
+    exec_key = cluster["configuration"]["executeCommandConfiguration"]["kmsKeyId"]
+    tasks = aws_graph.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    assert len(tasks) == 2
+    roles = {t["inputs"]["taskRoleArn"] for t in tasks}
+    assert len(roles) == 2
+    role_ids = {r["outputs"]["arn"]: r["outputs"]["id"] for r in aws_graph.of_type("aws:iam/role:Role")}
+    granted = set()
+    for policy in aws_graph.of_type("aws:iam/rolePolicy:RolePolicy"):
+        document = json.loads(policy["inputs"]["policy"])
+        if any(s["Action"] == ["kms:Decrypt"] and s["Resource"] == [exec_key] for s in document["Statement"]):
+            granted.add(policy["inputs"]["role"])
+    assert {role_ids[arn] for arn in roles} <= granted

@@ -194,6 +194,8 @@ VERIFY_CASES = [
     ("xks credentials without the secret", ["--xks-credentials", "{creds}"], "RawSecretAccessKey"),
     ("unreachable endpoint", ["--endpoint-url", "http://127.0.0.1:9"], "cannot identify the account at http://127.0.0.1:9"),
     ("unknown target", ["--target", "azure"], "invalid choice: 'azure'"),
+    ("no worker", ["--workers", "0"], "--workers: must be a whole number from 1 to 64 (got 0)"),
+    ("workers not a number", ["--workers", "many"], "--workers: must be a whole number from 1 to 64 (got 'many')"),
 ]  # fmt: skip
 
 

@@ -197,6 +197,55 @@ def _config_plaintext(document: Document) -> None:
     document["config"]["booking:xksSecretAccessKey"] = "PlaintextSecretAccessKeyAAAAAAAAAAAAAAAAAAAA"
 
 
+def _key_policy_edit(domain: str, change: Callable[[dict[str, Any]], None]) -> Callable[[Document], None]:
+    """Edits the key policy of the stack's ``domain`` key (a JSON string, in inputs and outputs)."""
+
+    def edit(document: Document) -> None:
+        state = first(
+            document, "aws:kms/key:Key", lambda s: s["inputs"]["tags"]["booking:data-domain"] == domain
+        )
+        for target in property_maps(state):
+            if "policy" in target:
+                policy = json.loads(target["policy"])
+                change(policy)
+                target["policy"] = json.dumps(policy)
+
+    return edit
+
+
+def _without_service(service: str) -> Callable[[dict[str, Any]], None]:
+    def change(policy: dict[str, Any]) -> None:
+        policy["Statement"] = [s for s in policy["Statement"] if s["Principal"].get("Service") != service]
+
+    return change
+
+
+def _with_service(service: str) -> Callable[[dict[str, Any]], None]:
+    def change(policy: dict[str, Any]) -> None:
+        policy["Statement"].append(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": ["kms:GenerateDataKey*"],
+                "Resource": "*",
+            }
+        )
+
+    return change
+
+
+def _logs_on_source_account(policy: dict[str, Any]) -> None:
+    for statement in policy["Statement"]:
+        if str(statement["Principal"].get("Service", "")).startswith("logs."):
+            statement["Condition"] = {"StringEquals": {"aws:SourceAccount": "000000000000"}}
+
+
+def _grant_any_operation(policy: dict[str, Any]) -> None:
+    for statement in policy["Statement"]:
+        if statement["Action"] == ["kms:CreateGrant"]:
+            statement["Condition"].pop("ForAllValues:StringEquals")
+
+
 def _key_to_aws_kms(document: Document) -> None:
     _drop("aws:kms/key:Key", "customKeyStoreId", "xksKeyId", predicate=_named("database"))(document)
 
@@ -274,6 +323,49 @@ MUTANTS: list[Mutant] = [
         "BK-KEY-002",
     ),
     Mutant("xks-uri-path", AWS, _set(_KEY_STORE, "xksProxyUriPath", "/xks"), "BK-KEY-002"),
+    Mutant(
+        "stack-owns-rds-os-metrics",
+        AWS,
+        _add("aws:cloudwatch/logGroup:LogGroup", "os-metrics", {"name": "RDSOSMetrics"}),
+        "BK-STATE-002",
+    ),
+    # Key policies: the service principals each key's uses need (data/facts/aws.yaml key_uses).
+    Mutant(
+        "key-policy-no-fargate",
+        AWS,
+        _key_policy_edit("documents", _without_service("fargate.amazonaws.com")),
+        "BK-KEY-006",
+    ),
+    Mutant(
+        "key-policy-no-cloudtrail",
+        AWS,
+        _key_policy_edit("logs", _without_service("cloudtrail.amazonaws.com")),
+        "BK-KEY-006",
+    ),
+    Mutant(
+        "key-policy-extra-log-delivery",
+        AWS,
+        _key_policy_edit("logs", _with_service("delivery.logs.amazonaws.com")),
+        "BK-KEY-006",
+    ),
+    Mutant(
+        "key-policy-logs-on-source-account",
+        AWS,
+        _key_policy_edit("logs", _logs_on_source_account),
+        "BK-KEY-006",
+    ),
+    Mutant(
+        "key-policy-fargate-grants-any-operation",
+        AWS,
+        _key_policy_edit("documents", _grant_any_operation),
+        "BK-KEY-006",
+    ),
+    Mutant(
+        "key-policy-database-names-rds",
+        AWS,
+        _key_policy_edit("database", _with_service("rds.amazonaws.com")),
+        "BK-KEY-006",
+    ),
     Mutant(
         "xks-vpc-no-service",
         AWS,

@@ -49,7 +49,7 @@ CASES = [
     ("encryption", "scaleway-paris", "scaleway:databases/instance:Instance", "booking-database-postgres",
      _drop("encryptionAtRest"), "BK-ENC-002"),
     ("exposure", "aws-xks-paris", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-     "booking-access-logs-public-access", _drop("blockPublicAcls"), "BK-EXP-001"),
+     "booking-audit-trail-public-access", _drop("blockPublicAcls"), "BK-EXP-001"),
     ("exposure", "aws-xks-paris", "aws:rds/instance:Instance", "booking-db-postgres",
      _set("publiclyAccessible", True), "BK-EXP-002"),
     ("transit", "aws-xks-paris", "aws:lb/listener:Listener", "booking-service-https",

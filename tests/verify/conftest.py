@@ -91,13 +91,33 @@ def compliant_store(**changes: Any) -> dict[str, Any]:
     return store
 
 
+def _key_policy(region: str, uses: list[str]) -> str:
+    import json
+
+    from facts.aws import key_policy_statements
+
+    account = "123456789012"  # moto's account
+    root = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    statements = key_policy_statements(uses, {"region": region, "account": account})
+    return json.dumps({"Version": "2012-10-17", "Statement": [root, *statements]})
+
+
 def build_compliant(region: str = HOME) -> Account:
     """The deployed blueprint as it should stay: every store under the XKS key, private, TLS only."""
     account = Account()
     kms = admin("kms", region)
-    key = kms.create_key(Description="booking data", Origin="EXTERNAL_KEY_STORE", XksKeyId="hsm-key-1")[
-        "KeyMetadata"
-    ]
+    key = kms.create_key(
+        Description="booking data",
+        Origin="EXTERNAL_KEY_STORE",
+        XksKeyId="hsm-key-1",
+        # The log group below uses the key: CloudWatch Logs must be allowed, as AWS documents (BK-KEY-006).
+        Policy=_key_policy(region, ["cloudwatch-logs"]),
+    )["KeyMetadata"]
     account.key_arn, account.key_id = key["Arn"], key["KeyId"]
     kms.create_alias(AliasName="alias/booking-data", TargetKeyId=key["KeyId"])
     account.store = compliant_store()
@@ -187,6 +207,16 @@ def kms_stubs(
         meta = moto_kms.describe_key(KeyId=entry["KeyId"])["KeyMetadata"]
         meta.update(account.xks_keys.get(entry["KeyId"], {}))
         keys.add_response("describe_key", {"KeyMetadata": meta}, {"KeyId": entry["KeyId"]})
+        if meta.get("KeyManager") != "AWS":
+            # Who may use the key (BK-ACCESS-001): moto's answers, read in the reader's order.
+            policy = moto_kms.get_key_policy(KeyId=entry["KeyId"], PolicyName="default")["Policy"]
+            keys.add_response(
+                "get_key_policy", {"Policy": policy}, {"KeyId": entry["KeyId"], "PolicyName": "default"}
+            )
+            grants = moto_kms.list_grants(KeyId=entry["KeyId"])["Grants"]
+            keys.add_response(
+                "list_grants", {"Grants": grants, "Truncated": False}, {"KeyId": entry["KeyId"]}
+            )
     aliases = moto_kms.list_aliases()["Aliases"]
     keys.add_response("list_aliases", {"Aliases": aliases, "Truncated": False})
     stores.add_response(

@@ -103,3 +103,14 @@ def test_unreachable_proxy_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_no_credential_no_check() -> None:
     assert xks_health.load_credential(None, {}) is None
     assert not [f for f in audit_stack(Stack("live", [STORE])).findings if f.rule_id == "BK-LIVE-003"]
+
+
+def test_the_health_check_keeps_what_the_read_could_not_read(tmp_path: Path) -> None:
+    """The checked stack keeps the read's gaps and kind: BK-LIVE-004 still fails, live rules still apply."""
+    from policies.model import Gap
+
+    gap = Gap("aws", "eu-west-3", "KMS keys", "kms:ListKeys", "access denied (AccessDeniedException)")
+    read = Stack("live", [], gaps=(gap,), kind="live")  # no store: no call to a proxy
+    checked = xks_health.check_stores(read, _credential(tmp_path), lambda _: None)
+    assert checked.gaps == (gap,) and checked.kind == "live"
+    assert [f.rule_id for f in audit_stack(checked).failed if f.rule_id == "BK-LIVE-004"] == ["BK-LIVE-004"]

@@ -12,10 +12,12 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
+import yaml
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -27,7 +29,9 @@ from tests.xks_proxy.xks_helpers import (
     KEY_DISABLED,
     KEY_ENC_ONLY,
     RunningProxy,
+    make_setup,
     request_metadata,
+    start_proxy,
 )
 
 
@@ -479,13 +483,72 @@ def test_tls_1_1_is_refused(proxy: RunningProxy) -> None:
         conn.request("POST", f"{proxy.uri_path}/health", body=b"{}")
 
 
-def test_mtls_requires_the_kms_client_certificate(proxy_factory: Any) -> None:
-    proxy = proxy_factory(mtls=True)
-    with_cert = proxy.client(client_cert=(str(proxy.setup.client_cert), str(proxy.setup.client_key)))
-    assert with_cert.call("health", health_payload()).status == 200
-    without = proxy.client()
-    with pytest.raises((ssl.SSLError, OSError, http.client.HTTPException)):
-        without.call("health", health_payload())
+def _client_certificate_proxy(tmp_path: Path, mode: str | None) -> RunningProxy:
+    """A proxy with a client CA and subject name configured, and server.tls.client_certificate = mode."""
+    setup = make_setup(tmp_path, mtls=True)
+    cfg = yaml.safe_load(setup.config.read_text())
+    if mode is not None:
+        cfg["server"]["tls"]["client_certificate"] = mode
+    setup.config.write_text(yaml.safe_dump(cfg))
+    return start_proxy(setup.config, setup)
+
+
+def test_mtls_required_refuses_a_client_without_the_kms_certificate(tmp_path: Path) -> None:
+    proxy = _client_certificate_proxy(tmp_path, "required")
+    try:
+        with_cert = proxy.client(client_cert=(str(proxy.setup.client_cert), str(proxy.setup.client_key)))
+        assert with_cert.call("health", health_payload()).status == 200
+        without = proxy.client()
+        with pytest.raises((ssl.SSLError, OSError, http.client.HTTPException)):
+            without.call("health", health_payload())
+    finally:
+        proxy.stop()
+
+
+def test_mtls_optional_by_default_serves_both_and_verifies_a_presented_certificate(tmp_path: Path) -> None:
+    """AWS's XKS guide marks mTLS deprecated (data/facts/aws.yaml): the default keeps serving KMS
+    whether or not it presents its certificate; SigV4 still authenticates every request."""
+    proxy = _client_certificate_proxy(tmp_path, None)
+    try:
+        assert proxy.server.cfg.tls is not None and proxy.server.cfg.tls.client_certificate == "optional"
+        with_cert = proxy.client(client_cert=(str(proxy.setup.client_cert), str(proxy.setup.client_key)))
+        assert with_cert.call("health", health_payload()).status == 200
+        assert proxy.client().call("health", health_payload()).status == 200
+        # A certificate that is not KMS's (another subject name) is refused, optional or not.
+        directory = proxy.setup.directory
+        stranger = proxy.client(
+            client_cert=(str(directory / "server.pem"), str(directory / "server-key.pem"))
+        )
+        with pytest.raises((ssl.SSLError, OSError, http.client.HTTPException)):
+            stranger.call("health", health_payload())
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.parametrize(
+    ("tls", "message"),
+    [
+        ({"client_certificate": "sometimes"}, "must be one of required, optional, off"),
+        ({"client_certificate": "required", "client_ca": None, "client_subject_cn": None}, "needs client_ca"),
+        ({"client_certificate": "off"}, "off leaves client_ca and client_subject_cn unused"),
+    ],
+)
+def test_client_certificate_mode_bad_input_names_the_field(
+    tmp_path: Path, tls: dict[str, Any], message: str
+) -> None:
+    from xks_proxy.config import ConfigError, load_config
+
+    setup = make_setup(tmp_path, mtls=True)
+    cfg = yaml.safe_load(setup.config.read_text())
+    section = cfg["server"]["tls"]
+    for field, value in tls.items():
+        if value is None:
+            section.pop(field, None)
+        else:
+            section[field] = value
+    setup.config.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConfigError, match=rf"server\.tls\.client_certificate: .*{message}"):
+        load_config(setup.config)
 
 
 # ------------------------------------------------------------------------------------- throttling, HSM loss

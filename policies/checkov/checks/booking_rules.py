@@ -54,8 +54,8 @@ _SUPPORTED = sorted(
 
 
 @cache
-def _violations(plan_file: str, rule_id: str) -> dict[str, list[str]]:
-    """URN -> messages for one rule over the stack embedded in one plan file."""
+def _violations(plan_file: str, rule_id: str) -> dict[str, list[str]] | None:
+    """URN -> messages for one rule over the stack embedded in one plan file; None: not applicable."""
     document = json.loads(Path(plan_file).read_text())
     model = document.get("pulumi_model")
     if not model:
@@ -64,6 +64,8 @@ def _violations(plan_file: str, rule_id: str) -> dict[str, list[str]]:
     rule = next(r for r in all_rules() if r.id == rule_id)
     found: dict[str, list[str]] = {}
     first_urn = next((r.urn for r in stack if r.custom and not r.is_provider), "")
+    if rule.not_applicable(stack, PolicyConfig()) is not None:
+        return None  # the same applicability as the native audit: never a pass
     for violation in rule.check(stack, PolicyConfig()):
         # Stack-wide findings (plaintext config) are pinned to the first exported resource.
         urn = (
@@ -96,7 +98,11 @@ class BookingRuleCheck(BaseResourceCheck):  # type: ignore[misc]
         path = self._file if Path(self._file).is_file() else str(base / self._file.lstrip("/"))
         if not urn or not Path(path).is_file():
             return CheckResult.UNKNOWN
-        messages = _violations(path, self.rule.id).get(urn)
+        violations = _violations(path, self.rule.id)
+        if violations is None:
+            # Not applicable to this stack (another provider's rule): checkov reports no result, not a pass.
+            return CheckResult.UNKNOWN
+        messages = violations.get(urn)
         if messages:
             self.details = messages
             return CheckResult.FAILED

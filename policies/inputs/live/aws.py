@@ -11,6 +11,12 @@ region, and each resource it shows that no reader read in detail (a service the 
 know, or a region left out by ``--regions``) enters the model as :data:`TAGGED`, which BK-LIVE-005
 fails (and BK-REGION-001 too when it sits outside the allowed regions).
 
+Reads run concurrently: one task per (region, service reader), plus S3 and one tag sweep per region,
+on a bounded thread pool (``workers``; 1 reads one call after another). botocore clients are
+thread-safe; each task uses its own sequence of calls, so a read gives the same model whatever the
+order the tasks finish in (resources, gaps and unread ARNs are sorted at the end). Throttling is
+retried by botocore's standard retry mode (``guard.RETRY_CONFIG``) and counted.
+
 Plumbing (guarded clients, gaps, credentials) is in :mod:`policies.inputs.live.aws_client`; each service
 has its reader and shape mappers in ``aws_<service>.py``.
 """
@@ -19,7 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -51,71 +59,160 @@ REGIONAL_READERS: Final[tuple[Callable[[AwsClient, str], None], ...]] = (
     read_task_definitions,
 )
 
-__all__ = ["HOME_REGION", "REGIONAL_READERS", "TAGGED", "AwsReader", "policy_document_text"]
+__all__ = [
+    "DEFAULT_WORKERS",
+    "HOME_REGION",
+    "REGIONAL_READERS",
+    "TAGGED",
+    "AwsReader",
+    "policy_document_text",
+]
+
+#: Concurrent reads by default: enough to hide tens of milliseconds per call across regions and
+#: services, few enough to stay well under AWS's per-account request rates (throttling is retried).
+DEFAULT_WORKERS: Final = 16
 
 
 @dataclass
 class AwsReader(AwsClient):
     """Reads one AWS account; ``read()`` returns the model and what could not be checked."""
 
+    #: Reads in flight at once (1: one after another).
+    workers: int = DEFAULT_WORKERS
+
     def read(self, wanted: str | Sequence[str] = "all") -> Stack:
-        """Reads the account: S3 once, every region in detail, then every enabled region's tags."""
+        """Reads the account: S3 once and every region in detail, then every enabled region's tags."""
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1 (got {self.workers})")
         self.identity()
         detail, sweep = self.regions(wanted)
         self.coverage.regions = detail
         self.progress(
-            f"account {self.account}: reading {len(detail)} region(s) in detail, tags in {len(sweep)}"
+            f"account {self.account}: reading {len(detail)} region(s) in detail, tags in {len(sweep)}, "
+            f"{self.workers} read(s) at a time"
         )
-        self.progress("s3 (global): buckets")
-        with contextlib.suppress(UnreadableError):
-            read_s3(self)
-        for index, region in enumerate(detail, 1):
-            before = len(self.resources)
-            for step in REGIONAL_READERS:
-                with contextlib.suppress(UnreadableError):
-                    step(self, region)
-            self.progress(f"[{index}/{len(detail)}] {region}: {len(self.resources) - before} resource(s)")
-        sweep_tags(self, sweep)
+        # The tag sweep's calls run beside the detailed reads; what they found is judged once every
+        # detailed read is done, since a tagged resource is "unread" only if no reader read its ARN.
+        tagged: dict[str, list[Any]] = {}
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="aws-read") as pool:
+            self._read_in_detail(pool, detail, [(f"tags@{r}", _fetch_tags(self, r, tagged)) for r in sweep])
+        self.progress(f"tags: {len(sweep)} region(s) swept")
+        for region in sweep:
+            _add_unread(self, region, tagged.get(region, []))
+        with self._lock:
+            # Tasks finish in any order: sort so that a parallel read equals a serial one.
+            resources = sorted(self.resources, key=lambda r: r.urn)
+            self.coverage.gaps.sort(key=lambda g: (g.region, g.what, g.permission, g.reason))
+            self.coverage.not_read.sort()
         config: dict[str, Any] = {
             "aws:region": self.allowed_regions[0] if self.allowed_regions else HOME_REGION,
         }
-        return Stack(self.stack_name, list(self.resources), config, gaps=tuple(self.coverage.gaps))
+        return Stack(self.stack_name, resources, config, gaps=tuple(self.coverage.gaps), kind="live")
+
+    def _read_in_detail(
+        self, pool: ThreadPoolExecutor, detail: Sequence[str], more: list[tuple[str, Callable[[], None]]]
+    ) -> None:
+        """S3 (global), every (region, reader) pair and ``more``; a progress line per region when it is done."""
+        tasks: list[tuple[str, Callable[[], None]]] = [("s3", lambda: _quietly(read_s3, self))]
+        for region in detail:
+            tasks += [(region, _step_task(step, self, region)) for step in REGIONAL_READERS]
+        left = Counter(key for key, _ in tasks)
+        finished = [0]
+
+        def done(key: str) -> None:
+            with self._lock:
+                left[key] -= 1
+                if key not in detail or left[key]:
+                    return
+                finished[0] += 1
+                found = sum(1 for r in self.resources if r.region == key)
+            self.progress(f"[{finished[0]}/{len(detail)}] {key}: {found} resource(s)")
+
+        _run_all(pool, tasks + more, done)
 
 
-def sweep_tags(aws: AwsClient, sweep: Sequence[str]) -> None:
-    """Every tagged resource no reader read in detail becomes a :data:`TAGGED` resource."""
-    aws.progress(f"tags: {len(sweep)} region(s)")
-    for region in sweep:
-        try:
-            mappings = aws.pages(
+def _quietly(step: Callable[[AwsClient], None], aws: AwsClient) -> None:
+    with contextlib.suppress(UnreadableError):  # recorded as a gap by the client
+        step(aws)
+
+
+def _step_task(step: Callable[[AwsClient, str], None], aws: AwsClient, region: str) -> Callable[[], None]:
+    def task() -> None:
+        with contextlib.suppress(UnreadableError):  # recorded as a gap by the client
+            step(aws, region)
+
+    return task
+
+
+def _fetch_tags(aws: AwsClient, region: str, into: dict[str, list[Any]]) -> Callable[[], None]:
+    def task() -> None:
+        with contextlib.suppress(UnreadableError):  # recorded as a gap by the client
+            found = aws.pages(
                 "resourcegroupstaggingapi",
                 region,
                 "GetResources",
                 "ResourceTagMappingList",
                 "tagged resources",
             )
-        except UnreadableError:
+            with aws._lock:
+                into[region] = found
+
+    return task
+
+
+def _run_all(
+    pool: ThreadPoolExecutor,
+    tasks: Sequence[tuple[str, Callable[[], None]]],
+    done: Callable[[str], None] | None = None,
+) -> None:
+    """Runs the tasks on the pool and waits; the first error that is not a gap stops the read.
+
+    A credential error or a bug raised in a worker reaches the caller as it would in a serial read
+    (the tasks not started yet are cancelled), so no half-read account is ever judged.
+    """
+    futures: dict[Future[None], str] = {pool.submit(task): key for key, task in tasks}
+    if done is not None:
+        for future, key in futures.items():
+            future.add_done_callback(_when_read(done, key))
+    finished, pending = wait(futures, return_when=FIRST_EXCEPTION)
+    failed = [f for f in finished if f.exception() is not None]
+    if failed:
+        for future in pending:
+            future.cancel()
+        wait(pending)
+        raise failed[0].exception()  # type: ignore[misc]
+
+
+def _when_read(done: Callable[[str], None], key: str) -> Callable[[Future[None]], None]:
+    def callback(future: Future[None]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            done(key)
+
+    return callback
+
+
+def _add_unread(aws: AwsClient, region: str, mappings: Sequence[Any]) -> None:
+    """Every tagged resource no reader read in detail becomes a :data:`TAGGED` resource."""
+    for mapping in mappings:
+        arn = mapping.get("ResourceARN", "")
+        parsed = parse_arn(arn)
+        if not parsed or arn in aws.arns or arn.removesuffix(":*") in aws.arns:
             continue
-        for mapping in mappings:
-            arn = mapping.get("ResourceARN", "")
-            parsed = parse_arn(arn)
-            if not parsed or arn in aws.arns or arn.removesuffix(":*") in aws.arns:
-                continue
-            kind, name = _resource_kind(parsed)
-            aws.coverage.not_read.append(arn)
-            aws.add(
-                TAGGED,
-                name,
-                parsed.get("region") or region,
-                {
-                    "arn": arn,
-                    "resourceType": parsed["service"]
-                    if kind == parsed["service"]
-                    else f"{parsed['service']}:{kind}",
-                    "tags": {t["Key"]: t.get("Value", "") for t in mapping.get("Tags", [])},
-                },
-                ident=arn,
-            )
+        kind, name = _resource_kind(parsed)
+        aws.not_read(arn)
+        aws.add(
+            TAGGED,
+            name,
+            parsed.get("region") or region,
+            {
+                "arn": arn,
+                "resourceType": parsed["service"]
+                if kind == parsed["service"]
+                else f"{parsed['service']}:{kind}",
+                "tags": {t["Key"]: t.get("Value", "") for t in mapping.get("Tags", [])},
+            },
+            ident=arn,
+        )
 
 
 def _resource_kind(parsed: Mapping[str, str]) -> tuple[str, str]:

@@ -10,6 +10,7 @@ readers (``aws_*.py``) use only what this module gives them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
@@ -80,6 +81,9 @@ class AwsClient:
     resources: list[Resource] = field(default_factory=list)
     #: ARNs of everything read in detail: the tag sweep reports only the others.
     arns: set[str] = field(default_factory=set)
+    #: Readers run concurrently (policies/inputs/live/aws.py): what they share is changed under this lock.
+    #: botocore clients are thread-safe, a boto3 Session is not, so clients are made under it too.
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.session.events.register("response-received", self._count, unique_id="sovereign-booking-count")
@@ -87,21 +91,27 @@ class AwsClient:
     # -- plumbing -------------------------------------------------------------------------------
 
     def _count(self, parsed_response: Any = None, **_: Any) -> None:
-        self.coverage.calls += 1
-        if isinstance(parsed_response, Mapping):
-            code = parsed_response.get("Error", {}).get("Code")
-            if code in THROTTLING_CODES:
-                self.coverage.retries += 1
+        with self._lock:
+            self.coverage.calls += 1
+            if isinstance(parsed_response, Mapping):
+                code = parsed_response.get("Error", {}).get("Code")
+                if code in THROTTLING_CODES:
+                    self.coverage.retries += 1
 
     def client(self, service: str, region: str, role: str = "") -> BaseClient:
         key = f"{service}@{region}" + (f"#{role}" if role else "")
-        if key not in self.clients:
-            self.clients[key] = self.session.client(  # type: ignore[call-overload]
-                service, region_name=region, config=RETRY_CONFIG, endpoint_url=self.endpoint_url
-            )
-        return self.clients[key]
+        with self._lock:
+            if key not in self.clients:
+                self.clients[key] = self.session.client(  # type: ignore[call-overload]
+                    service, region_name=region, config=RETRY_CONFIG, endpoint_url=self.endpoint_url
+                )
+            return self.clients[key]
 
     def _gap(self, region: str, what: str, service: str, operation: str, error: Exception) -> None:
+        with self._lock:
+            self._record_gap(region, what, service, operation, error)
+
+    def _record_gap(self, region: str, what: str, service: str, operation: str, error: Exception) -> None:
         if isinstance(error, ClientError):
             code = str(error.response.get("Error", {}).get("Code", ""))
             message = str(error.response.get("Error", {}).get("Message", ""))
@@ -178,8 +188,14 @@ class AwsClient:
             region=region,
             id=ident or name,
         )
-        self.resources.append(resource)
+        with self._lock:
+            self.resources.append(resource)
         return resource
+
+    def not_read(self, arn: str) -> None:
+        """Records a resource the tag sweep saw and no reader read in detail."""
+        with self._lock:
+            self.coverage.not_read.append(arn)
 
     # -- account ----------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from facts.tokens import CUSTOM_KEY_STORE, KMS_ALIAS, KMS_KEY
-from policies.inputs.live.aws_client import AwsClient, UnreadableError
+from policies.inputs.live.aws_client import UNREAD, AwsClient, UnreadableError
 from policies.model import SECRET
 
 KMS_STORE: Final = CUSTOM_KEY_STORE
@@ -88,6 +88,36 @@ def _key(aws: AwsClient, region: str, meta: Mapping[str, Any]) -> None:
             "xksKeyId": (meta.get("XksKeyConfiguration") or {}).get("Id"),
             "keyState": meta.get("KeyState"),
             "origin": meta.get("Origin"),
+            # Who may use the key (BK-ACCESS-001, BK-KEY-006); UNREAD when the read failed (the gap is recorded).
+            "policy": _key_policy(aws, region, meta["KeyId"]),
+            "grants": _grants(aws, region, meta["KeyId"]),
         },
         ident=meta["KeyId"],
     )
+
+
+def _key_policy(aws: AwsClient, region: str, key_id: str) -> str:
+    try:
+        answer = aws.call(
+            "kms", region, "GetKeyPolicy", f"policy of KMS key {key_id}", KeyId=key_id, PolicyName="default"
+        )
+    except UnreadableError:
+        return UNREAD
+    return str(answer.get("Policy") or UNREAD)
+
+
+def _grants(aws: AwsClient, region: str, key_id: str) -> list[dict[str, Any]] | str:
+    try:
+        grants = aws.pages("kms", region, "ListGrants", "Grants", f"grants of KMS key {key_id}", KeyId=key_id)
+    except UnreadableError:
+        return UNREAD
+    return [
+        {
+            "grantId": g.get("GrantId"),
+            "granteePrincipal": g.get("GranteePrincipal"),
+            "retiringPrincipal": g.get("RetiringPrincipal"),
+            "issuingAccount": g.get("IssuingAccount"),
+            "operations": g.get("Operations", []),
+        }
+        for g in grants
+    ]

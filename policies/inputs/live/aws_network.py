@@ -60,6 +60,10 @@ def listener_properties(listener: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Stands for a container environment value read live: the value itself is never kept in the model.
+PLAINTEXT_NOT_KEPT = "[plaintext value, not kept]"
+
+
 def task_definition_properties(definition: Mapping[str, Any]) -> dict[str, Any]:
     containers = [
         {
@@ -70,6 +74,15 @@ def task_definition_properties(definition: Mapping[str, Any]) -> dict[str, Any]:
                 "logDriver": (c.get("logConfiguration") or {}).get("logDriver"),
                 "options": (c.get("logConfiguration") or {}).get("options"),
             },
+            # Names only: a plaintext value is marked, never kept (BK-EXP-004 fails a credential name
+            # with a plain value; the model, hence no report, ever holds the value itself).
+            "environment": [
+                {"name": e.get("name"), "value": PLAINTEXT_NOT_KEPT} for e in c.get("environment") or []
+            ],
+            # References to Secrets Manager or SSM (valueFrom): where the value is, not the value.
+            "secrets": [
+                {"name": s.get("name"), "valueFrom": s.get("valueFrom")} for s in c.get("secrets") or []
+            ],
         }
         for c in definition.get("containerDefinitions", [])
     ]

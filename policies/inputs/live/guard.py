@@ -75,6 +75,9 @@ AWS_READ_OPERATIONS: Final[Mapping[str, Mapping[str, str]]] = {
         "DescribeKey": "kms:DescribeKey",
         "ListAliases": "kms:ListAliases",
         "DescribeCustomKeyStores": "kms:DescribeCustomKeyStores",
+        # Who may use a key (BK-ACCESS-001, BK-KEY-006): its policy and its grants.
+        "GetKeyPolicy": "kms:GetKeyPolicy",
+        "ListGrants": "kms:ListGrants",
     },
     "resourcegroupstaggingapi": {"GetResources": "tag:GetResources"},
 }

@@ -255,7 +255,9 @@ class ScalewayReader:
         config = {
             "scaleway:region": self.allowed_regions[0] if self.allowed_regions else "fr-par",
         }
-        return Stack(self.stack_name, list(self._resources), config, gaps=tuple(self.coverage.gaps))
+        return Stack(
+            self.stack_name, list(self._resources), config, gaps=tuple(self.coverage.gaps), kind="live"
+        )
 
     def _databases(self, rdb: Any, region: str) -> None:
         instances = self.guarded(

@@ -105,4 +105,5 @@ def check_stores(stack: Stack, credential: ProxyCredential, progress: Callable[[
             result = health(endpoint, path, resource.region or home_region("aws"), credential)
             resource = replace(resource, properties={**resource.properties, "proxyHealth": result})
         resources.append(resource)
-    return Stack(stack.name, resources, stack.config, stack.secret_config_keys)
+    # Everything the read established (its gaps, that it is live) carries over with the checked stores.
+    return Stack(stack.name, resources, stack.config, stack.secret_config_keys, stack.gaps, stack.kind)

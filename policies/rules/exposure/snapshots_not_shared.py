@@ -42,4 +42,5 @@ RULE = Rule(
     rationale="A shared snapshot is a full copy of the health data, readable outside the account's control.",
     check=check,
     scope="stack",
+    providers=("aws",),
 )

@@ -79,4 +79,5 @@ RULE = Rule(
     ),
     check=check,
     scope="stack",
+    providers=("aws",),
 )

@@ -38,4 +38,5 @@ RULE = Rule(
     rationale="An XKS protects data at rest only as well as the HSM that holds its keys.",
     check=check,
     scope="resource",
+    providers=("scaleway",),  # the key store host runs on Scaleway instances
 )

@@ -70,4 +70,5 @@ RULE = Rule(
     rationale="The proxy endpoint is where the keys live: it must be the French key store host, over TLS.",
     check=check,
     scope="resource",
+    providers=("aws",),
 )

@@ -42,4 +42,5 @@ RULE = Rule(
     ),
     check=check,
     scope="resource",
+    providers=("aws",),
 )

@@ -36,4 +36,5 @@ RULE = Rule(
     rationale="A disabled key or one pending deletion makes the data it protects unavailable, or soon lost.",
     check=check,
     scope="resource",
+    providers=("aws", "scaleway"),
 )

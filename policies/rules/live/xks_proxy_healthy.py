@@ -35,4 +35,5 @@ RULE = Rule(
     ),
     check=check,
     scope="resource",
+    providers=("aws",),
 )

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from facts.providers import QUALIFICATION_SCOPE, perimeter
 from policies.model import Stack
 from policies.rules import Rule, Violation
-from policies.rules.providers.secnumcloud_only import required
+from policies.rules.providers.secnumcloud_only import applies_where_required, required
 from policies.settings import PolicyConfig
 
 
@@ -50,4 +50,5 @@ RULE = Rule(
     ),
     check=check,
     scope="resource",
+    applies=applies_where_required,
 )

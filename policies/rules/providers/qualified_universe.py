@@ -15,7 +15,7 @@ from facts import s3ns as universe
 from facts.providers import by_package
 from policies.model import Resource, Stack
 from policies.rules import Rule, Violation
-from policies.rules.providers.secnumcloud_only import required
+from policies.rules.providers.secnumcloud_only import applies_where_required, required
 from policies.settings import PolicyConfig
 
 
@@ -83,4 +83,5 @@ RULE = Rule(
     ),
     check=check,
     scope="stack",
+    applies=applies_where_required,
 )

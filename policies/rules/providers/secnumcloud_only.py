@@ -20,6 +20,12 @@ def required(stack: Stack, config: PolicyConfig) -> bool:
     return config.secnumcloud_only or str(stack.config.get(STACK_SWITCH, "")).lower() == "true"
 
 
+def applies_where_required(stack: Stack, config: PolicyConfig) -> str | None:
+    if required(stack, config):
+        return None
+    return f"SecNumCloud not required (policy config secnumcloudOnly false, stack config {STACK_SWITCH} not true)"
+
+
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     if not required(stack, config):
         return
@@ -64,4 +70,5 @@ RULE = Rule(
     ),
     check=check,
     scope="resource",
+    applies=applies_where_required,
 )

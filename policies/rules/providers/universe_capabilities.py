@@ -63,4 +63,5 @@ RULE = Rule(
     ),
     check=check,
     scope="stack",
+    providers=("gcp",),
 )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,10 @@ from policies.rules._helpers import ARN, as_list, is_true, walk_strings
 from policies.settings import PolicyConfig
 
 #: Nested properties that name the region of a copy (DynamoDB replicas, Secrets Manager replicas, ...).
-_COPY_REGION_KEYS = frozenset({"sourceRegion", "destinationRegion", "regionName", "replicaRegion", "region"})
+#: ``awslogs-region``: where a container's logs are shipped (ECS task definitions, in their JSON text).
+_COPY_REGION_KEYS = frozenset(
+    {"sourceRegion", "destinationRegion", "regionName", "replicaRegion", "region", "awslogs-region"}
+)
 #: Properties naming an S3 bucket that receives a copy of data (replication, access logs, flow logs).
 _S3_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 _S3_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
@@ -31,6 +35,13 @@ def _nested_regions(value: Any, depth: int = 0) -> Iterator[tuple[str, str]]:
     elif isinstance(value, list):
         for item in value:
             yield from _nested_regions(item, depth + 1)
+    elif isinstance(value, str) and value[:1] in ("[", "{") and "awslogs-region" in value:
+        # Container definitions are a JSON document held in a string (pulumi-aws and the live reader).
+        try:
+            inner = json.loads(value)
+        except ValueError:
+            return
+        yield from _nested_regions(inner, depth + 1)
 
 
 def _stack_bucket(stack: Stack, reference: str) -> Resource | None:

@@ -49,5 +49,6 @@ RULE = Rule(
     ),
     check=check,
     scope="stack",
+    inputs=("export",),  # only an export records state beside the declared inputs
     runs_last=True,
 )

@@ -53,4 +53,5 @@ RULE = Rule(
     rationale="S3 still answers plain HTTP unless its policy refuses it.",
     check=check,
     scope="stack",
+    providers=("aws",),
 )

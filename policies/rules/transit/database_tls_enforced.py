@@ -81,4 +81,5 @@ RULE = Rule(
     rationale="Inside the VPC too, health data travels encrypted: the network is not a trust boundary.",
     check=check,
     scope="stack",
+    providers=("aws", "gcp"),
 )

@@ -101,4 +101,5 @@ RULE = Rule(
     rationale="Appointment data crosses the Internet; only TLS 1.2+ meets the ANSSI recommendations.",
     check=check,
     scope="resource",
+    providers=("aws", "scaleway"),
 )
