@@ -78,8 +78,11 @@ class FleetCollector(Collector):
             "Each worker's HSM health: 2 ACTIVE, 1 DEGRADED, 0 UNAVAILABLE.",
             labels=["worker"],
         )
+        info = GaugeMetricFamily("xks_worker_info", "The process id of each worker.", labels=["worker", "pid"])
         for view in self.fleet.worker_views():
             label = [str(view.index)]
+            if view.pid:
+                info.add_metric([str(view.index), str(view.pid)], 1)
             beat_age = max(0.0, now - view.heartbeat) if view.pid else float("inf")
             up.add_metric(label, 1 if view.pid and beat_age < self.heartbeat_timeout_s / 2 else 0)
             age.add_metric(label, beat_age if view.pid else -1)
@@ -100,7 +103,7 @@ class FleetCollector(Collector):
         )
         restarts.add_metric(["exited"], counters.worker_exits)
         restarts.add_metric(["unresponsive"], counters.worker_kills)
-        yield from (workers, up, age, served, health, loaded, failures, restarts)
+        yield from (workers, info, up, age, served, health, loaded, failures, restarts)
 
 
 class Metrics:

@@ -179,6 +179,8 @@ class ProxyServer:
                 },
             )
         self.hsm.start(self.loop)
+        # One probe before listening: the first heartbeat, and /healthz, carry the real HSM health.
+        await self.api.health.probe_now()
         self.api.health.start()
         ssl_ctx = self.ssl_context
         if ssl_ctx is None:
