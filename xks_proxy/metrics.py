@@ -78,7 +78,9 @@ class FleetCollector(Collector):
             "Each worker's HSM health: 2 ACTIVE, 1 DEGRADED, 0 UNAVAILABLE.",
             labels=["worker"],
         )
-        info = GaugeMetricFamily("xks_worker_info", "The process id of each worker.", labels=["worker", "pid"])
+        info = GaugeMetricFamily(
+            "xks_worker_info", "The process id of each worker.", labels=["worker", "pid"]
+        )
         for view in self.fleet.worker_views():
             label = [str(view.index)]
             if view.pid:

@@ -118,7 +118,9 @@ def scrape(port: int, host: str = "127.0.0.1") -> dict[tuple[str, frozenset[tupl
     }
 
 
-def sample(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float | None:
+def sample(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float | None:
     return samples.get((name, frozenset(labels.items())))
 
 
