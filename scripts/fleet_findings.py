@@ -122,7 +122,10 @@ class Proxy:
             stderr=out,
         )
         proc = self.proc
-        ready = (lambda: self.healthz(1) > 0) if ops_only else (lambda: self.health() == 200)
+
+        def ready() -> bool:
+            return self.healthz(1) > 0 if ops_only else self.health() == 200
+
         if not (wait(lambda: proc.poll() is not None or ready(), 60) and proc.poll() is None):
             return False
         if ops_only:
