@@ -42,6 +42,7 @@ log = logging.getLogger("xks_proxy")
 
 START_GRACE_S = 60.0  # a new worker logs in to the HSM and binds its sockets before its first beat
 RESPAWN_INTERVAL_S = 1.0
+STOP_GRACE_S = 30.0  # workers drain for up to 5 s and join HSM threads for up to 10 s; then SIGKILL
 POLL_S = 0.1
 
 
@@ -84,6 +85,7 @@ class Fleet:
         self.metrics_dir = tempfile.mkdtemp(prefix="xks-metrics-")  # mode 0700, fresh at every start
         self.workers: dict[int, _Worker] = {}  # pid -> worker
         self.stopping = False
+        self.stop_deadline = 0.0
         self.reload_pending = False
         self.due: dict[int, float] = {}  # worker index -> earliest respawn time
         self.last_spawn = 0.0
@@ -225,6 +227,8 @@ class Fleet:
             if signum == signal.SIGHUP:
                 self.reload_pending = True
                 return
+            if not self.stopping:
+                self.stop_deadline = time.monotonic() + STOP_GRACE_S
             self.stopping = True
             for worker in list(self.workers.values()):
                 with contextlib.suppress(ProcessLookupError):
@@ -240,6 +244,9 @@ class Fleet:
             while self.workers or (self.due and not self.stopping):
                 self._reap()
                 if self.stopping:
+                    if self.workers and time.monotonic() > self.stop_deadline:
+                        for worker in list(self.workers.values()):  # hung (or stopped): not draining
+                            self._kill(worker, "did not stop within the grace period")
                     if self.workers:
                         time.sleep(POLL_S)
                     continue
