@@ -57,7 +57,7 @@ _JSON = {"separators": (",", ":")}
 _KEY_NOT_FOUND = "no external key with this externalKeyId"
 MAX_JSON_BYTES = 48 * 1024  # the largest legal request (4,300 B + 8 KiB AAD in Base64, metadata) is ~33 KiB
 MAX_JSON_DEPTH = 8  # legal requests nest 2 levels ({"requestMetadata": {...}})
-_JSON_STRING_RE = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_STRING_RE = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: no per-byte alternation
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 # RFC 9110 Host: a DNS name or IPv4 address, or a bracketed IPv6 literal, and an optional port. Anything
 # else ('#', '/', '?', '@', spaces) would change the URL the signature is checked against.
@@ -114,6 +114,8 @@ def _b64(value: Any, name: str, error: type[XksError] = ValidationException) -> 
 def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether ``body`` nests arrays/objects deeper than ``limit`` (checked before parsing: a deep
     document would exhaust the parser's recursion and fail as an internal error)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # cannot nest deeper than it has brackets (every legal request: 2 or 3)
     brackets = _JSON_STRING_RE.sub(b"", body).translate(None, _NOT_BRACKETS)
     depth = 0
     for b in brackets:
