@@ -32,6 +32,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -159,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", default="1,2", help="proxy worker process counts to run")
     p.add_argument("--rate", type=float, default=1800.0, help="fixed-rate run, req/s (0: skip)")
     p.add_argument("--baseline", help="also run this git revision's xks_proxy/, interleaved (e.g. 3754851)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per revision, alternating which goes first; medians compared",
+    )
     args = p.parse_args(argv)
     if not 5 <= args.duration <= 240:
         print(
@@ -182,26 +189,35 @@ def main(argv: list[str] | None = None) -> int:
             f"{'max ms':>8} {'errors':>7} {'server CPU':>11} {'wrk CPU':>9}"
         )
         worker_counts = [int(w) for w in args.workers.split(",")]
-        rps: dict[tuple[str, int, int], float] = {}
+        rps: dict[tuple[str, int, int], list[float]] = {}
+        cpu_us: dict[tuple[str, int, int], list[float]] = {}
         for workers in worker_counts:
-            for name, src in revisions:
-                with running_proxy(setup, Path(tmp), args.sessions, workers, src) as client:
-                    for size in sizes:
-                        res = run_wrk(client, size, args, Path(tmp))
-                        rps[(name, workers, size)] = res["rps"]
-                        print(
-                            f"{name:>12} {workers:>7} {size:>8}B {res['rps']:>9.0f} {res['p50_ms']:>8.2f} "
-                            f"{res['p99_ms']:>8.2f} {res['max_ms']:>8.2f} {int(res['errors']):>7} "
-                            f"{res['server_cpu']:>9.0f} % {res['wrk_cpu']:>7.0f} %",
-                            flush=True,
-                        )
+            for run in range(args.repeat):
+                # Alternate which revision goes first: a load that drifts during the run favours neither.
+                for name, src in revisions if run % 2 == 0 else revisions[::-1]:
+                    with running_proxy(setup, Path(tmp), args.sessions, workers, src) as client:
+                        for size in sizes:
+                            res = run_wrk(client, size, args, Path(tmp))
+                            rps.setdefault((name, workers, size), []).append(res["rps"])
+                            # Server CPU per request: less sensitive than req/s to other load on the host.
+                            per_req = res["server_cpu"] / 100 / max(res["rps"], 1.0) * 1e6
+                            cpu_us.setdefault((name, workers, size), []).append(per_req)
+                            print(
+                                f"{name:>12} {workers:>7} {size:>8}B {res['rps']:>9.0f} {res['p50_ms']:>8.2f} "
+                                f"{res['p99_ms']:>8.2f} {res['max_ms']:>8.2f} {int(res['errors']):>7} "
+                                f"{res['server_cpu']:>9.0f} % {res['wrk_cpu']:>7.0f} %  {per_req:>6.0f} us/req",
+                                flush=True,
+                            )
         if args.baseline:
             for workers in worker_counts:
                 for size in sizes:
-                    new, old = rps[("working tree", workers, size)], rps[(args.baseline, workers, size)]
+                    key_new, key_old = ("working tree", workers, size), (args.baseline, workers, size)
+                    new, old = statistics.median(rps[key_new]), statistics.median(rps[key_old])
+                    c_new, c_old = statistics.median(cpu_us[key_new]), statistics.median(cpu_us[key_old])
                     print(
-                        f"throughput {workers} worker(s), {size} B: working tree / {args.baseline} = "
-                        f"{new / max(old, 1.0):.3f} ({(new - old) / max(old, 1.0) * 100:+.1f} %)"
+                        f"median of {args.repeat}, {workers} worker(s), {size} B: req/s {new:.0f} vs {old:.0f} "
+                        f"({(new - old) / max(old, 1.0) * 100:+.1f} %); server CPU per request "
+                        f"{c_new:.0f} vs {c_old:.0f} us ({(c_new - c_old) / max(c_old, 1.0) * 100:+.1f} %)"
                     )
         for workers in worker_counts[-1:]:
             with running_proxy(setup, Path(tmp), args.sessions, workers) as client:
