@@ -262,7 +262,9 @@ class Fleet:
             shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
 
-def start_fleet_watchdog(state: FleetState, heartbeat_timeout_s: float) -> threading.Thread | None:
+def start_fleet_watchdog(
+    state: FleetState, heartbeat_timeout_s: float, stop: threading.Event | None = None
+) -> threading.Thread | None:
     """Under systemd (Type=notify, WatchdogSec=): READY=1 once every worker has beaten, then WATCHDOG=1
     while every worker and the parent's loop keep beating."""
     from .__main__ import _sd_notify
@@ -282,15 +284,17 @@ def start_fleet_watchdog(state: FleetState, heartbeat_timeout_s: float) -> threa
             for v in views
         )
 
+    stop = stop or threading.Event()
+
     def run() -> None:
         ready = False
-        while True:
+        while not stop.is_set():
             if all_beating(ready):
                 if not ready:
                     ready = _sd_notify("READY=1")
                 if usec:
                     _sd_notify("WATCHDOG=1")
-            time.sleep(interval if ready else 0.2)
+            stop.wait(interval if ready else 0.2)
 
     thread = threading.Thread(target=run, name="systemd-watchdog", daemon=True)
     thread.start()

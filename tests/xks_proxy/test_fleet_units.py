@@ -284,3 +284,58 @@ def test_an_unreadable_lease_counts_as_the_whole_cap(session: Any) -> None:
         rw.close()
     with pytest.raises(BudgetExhausted):
         GcmBudget(limit=2**32, block=2**24).spend(_opener(session), "k1")
+
+
+# ------------------------------------------------------------------------------ systemd watchdog
+
+
+def test_fleet_watchdog_pings_only_while_every_worker_beats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import socket
+    import threading
+
+    from xks_proxy.workers import start_fleet_watchdog
+
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    monkeypatch.setenv("WATCHDOG_USEC", "200000")  # pings every 0.1 s
+    fleet = FleetState(2)
+    fleet.spawned(0, os.getpid(), 0.0)
+    fleet.spawned(1, os.getpid(), 60.0)  # spawned, not yet beating: its beat is ahead by the grace
+    beating = {0}
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.is_set():
+            fleet.parent_beat()
+            for index in beating:
+                fleet.beat(index, 1, "ACTIVE")
+            stop.wait(0.05)
+
+    threading.Thread(target=beat, daemon=True).start()
+    start_fleet_watchdog(fleet, 1.0, stop)
+    try:
+        notify.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            notify.recv(64)  # no READY while worker 1 has never beaten
+        beating.add(1)
+        notify.settimeout(5)
+        assert notify.recv(64) == b"READY=1"
+        assert notify.recv(64) == b"WATCHDOG=1"
+        beating.discard(1)  # worker 1 hangs: after heartbeat_timeout_s (1 s) the pings stop
+        notify.settimeout(1.5)
+        for _ in range(200):  # drain what was sent before the beat went stale (bounded: never hangs)
+            try:
+                notify.recv(64)
+            except TimeoutError:
+                break
+        else:
+            raise AssertionError("the watchdog kept pinging while a worker did not beat")
+        with pytest.raises(TimeoutError):
+            notify.recv(64)
+    finally:
+        stop.set()
+        notify.close()
