@@ -57,8 +57,6 @@ _JSON = {"separators": (",", ":")}
 _KEY_NOT_FOUND = "no external key with this externalKeyId"
 MAX_JSON_BYTES = 48 * 1024  # the largest legal request (4,300 B + 8 KiB AAD in Base64, metadata) is ~33 KiB
 MAX_JSON_DEPTH = 8  # legal requests nest 2 levels ({"requestMetadata": {...}})
-_JSON_STRING_RE = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: no per-byte alternation
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 # RFC 9110 Host: a DNS name or IPv4 address, or a bracketed IPv6 literal, and an optional port. Anything
 # else ('#', '/', '?', '@', spaces) would change the URL the signature is checked against.
 _HOST_RE = re.compile(
@@ -111,20 +109,20 @@ def _b64(value: Any, name: str, error: type[XksError] = ValidationException) -> 
         raise error(f"{name} is not valid Base64") from None
 
 
-def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``body`` nests arrays/objects deeper than ``limit`` (checked before parsing: a deep
-    document would exhaust the parser's recursion and fail as an internal error)."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False  # cannot nest deeper than it has brackets (every legal request: 2 or 3)
-    brackets = _JSON_STRING_RE.sub(b"", body).translate(None, _NOT_BRACKETS)
+def json_depth_over(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a parsed JSON value nests arrays/objects deeper than ``limit`` (level by level, no recursion)."""
+    level = [value] if isinstance(value, dict | list) else []
     depth = 0
-    for b in brackets:
-        if b in b"[{":
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        deeper = []
+        for item in level:
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, dict | list):
+                    deeper.append(child)
+        level = deeper
     return False
 
 
@@ -297,12 +295,16 @@ class XksApi:
             raise ValidationException("Content-Type must be application/json")
         if len(req.body) > MAX_JSON_BYTES:
             raise ValidationException(f"the request body exceeds {MAX_JSON_BYTES} bytes")
-        if json_too_deep(req.body):
-            raise ValidationException(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
+        too_deep = ValidationException(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
         try:
             body = json.loads(req.body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
+        except RecursionError:
+            # CPython's parser stops a deep document with RecursionError (no crash): refused as deep.
+            raise too_deep from None
+        except (ValueError, UnicodeDecodeError):
             body = None
+        if json_depth_over(body):
+            raise too_deep
         if not isinstance(body, dict):
             raise ValidationException("the request body must be a JSON object")
         meta = body.get("requestMetadata")

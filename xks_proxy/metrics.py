@@ -200,11 +200,23 @@ class Metrics:
         self.tls_failures = 0
         self.connections_total = 0
         self._synced: dict[tuple[str, str], float] = {}
+        self._request_children: dict[tuple[str, str, int, str], Counter] = {}
+        self._duration_children: dict[str, Histogram] = {}
         self.worker = 0
 
     def observe(self, keystore: str, operation: str, status: int, error: str, seconds: float) -> None:
-        self.requests.labels(keystore, operation, str(status), error).inc()
-        self.duration.labels(operation).observe(seconds)
+        # Labelled children cached: ``labels()`` takes a lock and builds a key on every call.
+        key = (keystore, operation, status, error)
+        counter = self._request_children.get(key)
+        if counter is None:
+            counter = self._request_children[key] = self.requests.labels(
+                keystore, operation, str(status), error
+            )
+        histogram = self._duration_children.get(operation)
+        if histogram is None:
+            histogram = self._duration_children[operation] = self.duration.labels(operation)
+        counter.inc()
+        histogram.observe(seconds)
 
     def _sync_counter(self, counter: Counter, name: str, total: float, *labels: str) -> None:
         """Bring ``counter`` up to ``total`` (a count kept elsewhere in this process)."""
