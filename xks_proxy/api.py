@@ -56,6 +56,7 @@ _ARN_ACCOUNT_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})
 _JSON = {"separators": (",", ":")}
 _KEY_NOT_FOUND = "no external key with this externalKeyId"
 MAX_JSON_BYTES = 48 * 1024  # the largest legal request (4,300 B + 8 KiB AAD in Base64, metadata) is ~33 KiB
+_TOO_DEEP = object()
 MAX_JSON_DEPTH = 8  # legal requests nest 2 levels ({"requestMetadata": {...}})
 # RFC 9110 Host: a DNS name or IPv4 address, or a bracketed IPv6 literal, and an optional port. Anything
 # else ('#', '/', '?', '@', spaces) would change the URL the signature is checked against.
@@ -295,16 +296,15 @@ class XksApi:
             raise ValidationException("Content-Type must be application/json")
         if len(req.body) > MAX_JSON_BYTES:
             raise ValidationException(f"the request body exceeds {MAX_JSON_BYTES} bytes")
-        too_deep = ValidationException(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
         try:
             body = json.loads(req.body)
         except RecursionError:
             # CPython's parser stops a deep document with RecursionError (no crash): refused as deep.
-            raise too_deep from None
+            body = _TOO_DEEP
         except (ValueError, UnicodeDecodeError):
             body = None
-        if json_depth_over(body):
-            raise too_deep
+        if body is _TOO_DEEP or json_depth_over(body):
+            raise ValidationException(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
         if not isinstance(body, dict):
             raise ValidationException("the request body must be a JSON object")
         meta = body.get("requestMetadata")
