@@ -363,7 +363,8 @@ def test_gcm_budget_is_enforced_across_workers_and_restarts(
     )
     first = fleet.client().call("encrypt", enc(b"kept"), KEY)
     assert first.status == 200
-    results = [first.status, *(s for s, _ in statuses(fleet, 15))]
+    # 30 requests: each worker gets enough of them to spend its last lease (none left half-used).
+    results = [first.status, *(s for s, _ in statuses(fleet, 29))]
     assert 1 <= results.count(200) <= 6, results
     refusals = [r for r in statuses(fleet, 4)]
     assert set(refusals) == {(400, "InvalidStateException")}
@@ -401,7 +402,8 @@ def test_gcm_budget_is_enforced_across_workers_and_restarts(
 
 
 def test_hung_worker_is_detected_and_replaced(fleet_factory: Callable[..., FleetProxy]) -> None:
-    fleet = fleet_factory(server_overrides={"heartbeat_timeout_s": 2})
+    # 4 s: a loaded test machine may stall an event loop for a second without it counting as hung.
+    fleet = fleet_factory(server_overrides={"heartbeat_timeout_s": 4})
     victim = fleet.worker_pids()["1"]
     os.kill(victim, signal.SIGSTOP)  # alive but not answering: the parent only sees the missing beats
     try:
