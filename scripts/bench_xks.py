@@ -14,6 +14,11 @@ load but, like any closed-loop client, does not correct for coordinated omission
 delays the next request instead of counting the wait); the achieved rate is printed next to p99.
 
     python scripts/bench_xks.py --duration 60 --connections 16
+    python scripts/bench_xks.py --baseline 3754851   # also that revision's xks_proxy/, same run, interleaved
+
+With ``--baseline REV`` the revision's ``xks_proxy/`` is extracted with ``git archive`` (no work tree
+touched) and run the same way right after this checkout's, for each worker count and size, so both
+see the same machine load; the table gets a revision column and the last lines compare throughput.
 Needs: softhsm2 and wrk (apt-get install softhsm2 wrk).
 """
 
@@ -27,6 +32,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -153,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=2, help="HSM sessions (threads) per proxy worker")
     p.add_argument("--workers", default="1,2", help="proxy worker process counts to run")
     p.add_argument("--rate", type=float, default=1800.0, help="fixed-rate run, req/s (0: skip)")
+    p.add_argument("--baseline", help="also run this git revision's xks_proxy/, interleaved (e.g. 3754851)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per revision, alternating which goes first; medians compared",
+    )
     args = p.parse_args(argv)
     if not 5 <= args.duration <= 240:
         print(
@@ -168,21 +181,47 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="xks-bench-") as tmp:
         setup = dev_setup(Path(tmp) / "dev", ("bench-key",), port=0, metrics_port=0)
         print(calibrate(setup))
+        revisions = [("working tree", ROOT)]
+        if args.baseline:
+            revisions.append((args.baseline, extract_revision(args.baseline, Path(tmp) / "baseline")))
         print(
-            f"{'workers':>7} {'plaintext':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-            f"{'errors':>7} {'server CPU':>11} {'wrk CPU':>9}"
+            f"{'revision':>12} {'workers':>7} {'plaintext':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'max ms':>8} {'errors':>7} {'server CPU':>11} {'wrk CPU':>9}"
         )
         worker_counts = [int(w) for w in args.workers.split(",")]
+        rps: dict[tuple[str, int, int], list[float]] = {}
+        cpu_us: dict[tuple[str, int, int], list[float]] = {}
         for workers in worker_counts:
-            with running_proxy(setup, Path(tmp), args.sessions, workers) as client:
+            for run in range(args.repeat):
+                # Alternate which revision goes first: a load that drifts during the run favours neither.
+                for name, src in revisions if run % 2 == 0 else revisions[::-1]:
+                    with running_proxy(setup, Path(tmp), args.sessions, workers, src) as client:
+                        for size in sizes:
+                            res = run_wrk(client, size, args, Path(tmp))
+                            rps.setdefault((name, workers, size), []).append(res["rps"])
+                            # Server CPU per request: less sensitive than req/s to other load on the host.
+                            per_req = res["server_cpu"] / 100 / max(res["rps"], 1.0) * 1e6
+                            cpu_us.setdefault((name, workers, size), []).append(per_req)
+                            print(
+                                f"{name:>12} {workers:>7} {size:>8}B {res['rps']:>9.0f} {res['p50_ms']:>8.2f} "
+                                f"{res['p99_ms']:>8.2f} {res['max_ms']:>8.2f} {int(res['errors']):>7} "
+                                f"{res['server_cpu']:>9.0f} % {res['wrk_cpu']:>7.0f} %  {per_req:>6.0f} us/req",
+                                flush=True,
+                            )
+        if args.baseline:
+            for workers in worker_counts:
                 for size in sizes:
-                    res = run_wrk(client, size, args, Path(tmp))
+                    key_new, key_old = ("working tree", workers, size), (args.baseline, workers, size)
+                    new, old = statistics.median(rps[key_new]), statistics.median(rps[key_old])
+                    c_new, c_old = statistics.median(cpu_us[key_new]), statistics.median(cpu_us[key_old])
                     print(
-                        f"{workers:>7} {size:>8}B {res['rps']:>9.0f} {res['p50_ms']:>8.2f} {res['p99_ms']:>8.2f} "
-                        f"{res['max_ms']:>8.2f} {int(res['errors']):>7} {res['server_cpu']:>9.0f} % "
-                        f"{res['wrk_cpu']:>7.0f} %"
+                        f"median of {args.repeat}, {workers} worker(s), {size} B: req/s {new:.0f} vs {old:.0f} "
+                        f"({(new - old) / max(old, 1.0) * 100:+.1f} %); server CPU per request "
+                        f"{c_new:.0f} vs {c_old:.0f} us ({(c_new - c_old) / max(c_old, 1.0) * 100:+.1f} %)"
                     )
-                if workers == worker_counts[-1] and args.rate:
+        for workers in worker_counts[-1:]:
+            with running_proxy(setup, Path(tmp), args.sessions, workers) as client:
+                if args.rate:
                     res = run_wrk(client, max(sizes), args, Path(tmp), rate=args.rate)
                     print(
                         f"fixed rate {args.rate:.0f} req/s offered ({workers} workers, {max(sizes)} B): "
@@ -248,7 +287,9 @@ def calibrate(setup: Any) -> str:
 
 
 @contextlib.contextmanager
-def running_proxy(setup: Any, tmp: Path, sessions: int, workers: int) -> Iterator[_ProxyUnderTest]:
+def running_proxy(
+    setup: Any, tmp: Path, sessions: int, workers: int, src: Path = ROOT
+) -> Iterator[_ProxyUnderTest]:
     cfg = yaml.safe_load(setup.config.read_text())
     cfg["server"].update(listen="127.0.0.1:18443", workers=workers)
     cfg["metrics"]["listen"] = "127.0.0.1:19464"
@@ -259,7 +300,11 @@ def running_proxy(setup: Any, tmp: Path, sessions: int, workers: int) -> Iterato
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "xks_proxy", "--config", str(path)],
-            cwd=ROOT,
+            cwd=src,
+            env={
+                **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+                "PYTHONPATH": str(src),
+            },
             stderr=log_file,
             stdout=subprocess.DEVNULL,
         )
@@ -291,6 +336,22 @@ def running_proxy(setup: Any, tmp: Path, sessions: int, workers: int) -> Iterato
             shutil.copy(log_path, os.environ["XKS_BENCH_LOG"])
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+def extract_revision(rev: str, into: Path) -> Path:
+    """``xks_proxy/`` of git revision ``rev`` in ``into`` (git archive: the work tree is not touched)."""
+    import tarfile
+
+    data = subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "archive", rev, "xks_proxy"],  # noqa: S607
+        capture_output=True,
+        check=True,
+    ).stdout
+    into.mkdir(parents=True)
+    (into / "src.tar").write_bytes(data)
+    with tarfile.open(into / "src.tar") as tar:
+        tar.extractall(into, filter="data")
+    return into
 
 
 def process_tree_cpu(pid: int) -> float:

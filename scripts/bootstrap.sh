@@ -33,6 +33,7 @@ command -v pdfinfo >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v uuidgen >/dev/null 2>&1 || missing+=(uuid-runtime)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing system packages: ${missing[*]}" >&2

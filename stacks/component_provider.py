@@ -37,8 +37,13 @@ from components.scaleway import ScalewayBookingPlatform as ScalewayPlatform
 from facts import xks as xks_facts
 from stacks import aws_stack, config, keystore_stack, s3ns_stack, scaleway_stack
 from stacks.config_docs import describe
+from stacks.s3ns_config import (
+    S3nsEkmSettings,
+    S3nsServiceAgentSettings,
+    S3nsStackSettings,
+    check_provider_credentials,
+)
 from stacks.s3ns_config import S3nsSizes as S3nsSizesModel
-from stacks.s3ns_config import S3nsStackSettings, check_provider_credentials
 
 #: The package's name: the type tokens read ``sovereign-booking:index:<Component>``.
 PACKAGE = "sovereign-booking"
@@ -113,6 +118,24 @@ class S3nsSizes(TypedDict, total=False):
     web_max_instances: int
 
 
+class S3nsServiceAgents(TypedDict):
+    """Service agents the S3NS universe gives no API to obtain (S3nsServiceAgentSettings)."""
+
+    cloud_sql: str
+    secret_manager: str
+    cloud_run: str
+    logging: str
+
+
+class S3nsEkm(TypedDict):
+    """The ministry's external key manager reached by Cloud EKM over the VPC (S3nsEkmSettings)."""
+
+    hostname: str
+    server_certificate: str
+    service_directory_service: str
+    key_paths: dict[str, str]
+
+
 class _PlatformArgs(TypedDict):
     """Keys every platform reads (StackSettings)."""
 
@@ -127,6 +150,7 @@ class _PlatformArgs(TypedDict):
 class AwsBookingPlatformArgs(_PlatformArgs):
     """Option A's keys (AwsStackSettings)."""
 
+    prefix: NotRequired[str]
     certificate_arn: str
     xks: XksSettings
     xks_access_key_id: pulumi.Input[str]
@@ -147,6 +171,8 @@ class S3nsBookingPlatformArgs(_PlatformArgs):
     project_id: str
     certificate: str
     key_protection_level: NotRequired[str]
+    service_agents: S3nsServiceAgents
+    ekm: NotRequired[S3nsEkm]
     sizes: NotRequired[S3nsSizes]
 
 
@@ -182,6 +208,8 @@ TYPE_MODELS: dict[str, type[BaseModel]] = {
     "XksSettings": config.XksSettings,
     "ScalewaySizes": config.ScalewaySizes,
     "S3nsSizes": S3nsSizesModel,
+    "S3nsServiceAgents": S3nsServiceAgentSettings,
+    "S3nsEkm": S3nsEkmSettings,
 }
 
 

@@ -86,9 +86,9 @@ def _keys(args: argparse.Namespace) -> int:
         cmd = args.keys_command
         if cmd == "list":
             rows = custodian.list()
-            print(f"{'KEY ID':40} {'STATUS':26} USAGE")
+            print(f"{'KEY ID':40} {'STATUS':26} {'USAGE':16} GCM LEASED/CAP")
             for row in rows:
-                print(f"{row.key_id:40} {row.status:26} {row.usage}")
+                print(f"{row.key_id:40} {row.status:26} {row.usage:16} {row.gcm}")
             return 0
         if cmd == "destroy":
             if not args.yes:
@@ -107,7 +107,7 @@ def _keys(args: argparse.Namespace) -> int:
             row = custodian.set_usage(args.key_id, *parse_usage(args.usage))
         else:
             row = custodian.enable(args.key_id, parse_usage(args.usage) if args.usage else None)
-        print(row.line())
+        print(row.line(gcm=cmd == "show"))
         return 0
     finally:
         custodian.close()
@@ -198,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         cfg = load_config(args.config)
         setup_logging(cfg.log_level)
-        # The watchdog thread only does loopback HTTP and datagrams (no lock a forked worker needs).
-        start_systemd_watchdog(cfg.metrics_host, cfg.metrics_port)
+        if cfg.workers == 1:
+            # One process: the watchdog probes its ops port. Several: workers.py watches heartbeats.
+            start_systemd_watchdog(cfg.metrics_host, cfg.metrics_port)
         from .workers import run_workers
 
         run_workers(cfg, args.config)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import PRODUCT, __version__
+from .budget import BudgetExhausted
 from .config import KEY_ID_RE, KeyStore, ProxyConfig
 from .errors import (
     AccessDeniedException,
@@ -32,10 +33,12 @@ from .errors import (
     InvalidUriPathException,
     KeyNotFoundException,
     MethodNotAllowed,
+    ThrottlingException,
     UnsupportedOperationException,
     ValidationException,
     XksError,
 )
+from .fleet import FleetState
 from .guard import SampledLog
 from .hsm import BadCiphertext, HsmUnavailable, KeyInfo, KeyMissing, KeyRefused, KeyUsageRefused, Pkcs11Hsm
 from .metrics import Metrics
@@ -52,6 +55,15 @@ _API_ROOT = "/kms/xks/v1/"
 _ARN_ACCOUNT_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12}):")
 _JSON = {"separators": (",", ":")}
 _KEY_NOT_FOUND = "no external key with this externalKeyId"
+MAX_JSON_BYTES = 48 * 1024  # the largest legal request (4,300 B + 8 KiB AAD in Base64, metadata) is ~33 KiB
+_TOO_DEEP = object()
+MAX_JSON_DEPTH = 8  # legal requests nest 2 levels ({"requestMetadata": {...}})
+# RFC 9110 Host: a DNS name or IPv4 address, or a bracketed IPv6 literal, and an optional port. Anything
+# else ('#', '/', '?', '@', spaces) would change the URL the signature is checked against.
+_HOST_RE = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$"
+)
 _LOGGED_METADATA = (
     "kmsRequestId",
     "kmsOperation",
@@ -87,8 +99,6 @@ class Outcome:
 class _Store:
     cfg: KeyStore
     verifier: SigV4Verifier
-    tokens: float = 0.0
-    refilled: float = 0.0
 
 
 def _b64(value: Any, name: str, error: type[XksError] = ValidationException) -> bytes:
@@ -98,6 +108,23 @@ def _b64(value: Any, name: str, error: type[XksError] = ValidationException) -> 
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise error(f"{name} is not valid Base64") from None
+
+
+def json_depth_over(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a parsed JSON value nests arrays/objects deeper than ``limit`` (level by level, no recursion)."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        deeper = []
+        for item in level:
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, dict | list):
+                    deeper.append(child)
+        level = deeper
+    return False
 
 
 def _refusal(exc: KeyRefused) -> XksError:
@@ -179,8 +206,11 @@ class HealthMonitor:
 
 
 class XksApi:
-    def __init__(self, cfg: ProxyConfig, hsm: Pkcs11Hsm, metrics: Metrics) -> None:
+    def __init__(
+        self, cfg: ProxyConfig, hsm: Pkcs11Hsm, metrics: Metrics, fleet: FleetState | None = None
+    ) -> None:
         self.cfg = cfg
+        self.fleet = fleet or FleetState(1)
         self.hsm = hsm
         self.metrics = metrics
         self.health = HealthMonitor(hsm, cfg.hsm.health_interval_s, cfg.hsm.degraded_latency_s, metrics)
@@ -232,6 +262,9 @@ class XksApi:
         return out
 
     async def _handle(self, req: Request, out: Outcome) -> Outcome:  # noqa: PLR0912, PLR0915
+        if not req.target.startswith("/") or "#" in req.target:
+            # The signed path is the routed path: no fragment, no absolute form.
+            raise InvalidUriPathException("the request target must be an absolute path without '#'")
         path = req.target.split("?", 1)[0]
         idx = path.find(_API_ROOT)
         if idx < 0:
@@ -253,13 +286,25 @@ class XksApi:
         if req.method != "POST":
             raise MethodNotAllowed(f"{req.method} is not allowed; XKS API operations are POST")
         host = req.headers.get("host", "")
+        if not _HOST_RE.match(host):
+            raise ValidationException("the Host header must be a host name or address, with an optional port")
         akid = store.verifier.verify(req.method, host, req.target, req.headers, req.body)
         out.authenticated = True
         out.log_fields["accessKeyId"] = akid
+        media = req.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media != "application/json":
+            raise ValidationException("Content-Type must be application/json")
+        if len(req.body) > MAX_JSON_BYTES:
+            raise ValidationException(f"the request body exceeds {MAX_JSON_BYTES} bytes")
         try:
             body = json.loads(req.body)
+        except RecursionError:
+            # CPython's parser stops a deep document with RecursionError (no crash): refused as deep.
+            body = _TOO_DEEP
         except (ValueError, UnicodeDecodeError):
             body = None
+        if body is _TOO_DEEP or json_depth_over(body):
+            raise ValidationException(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
         if not isinstance(body, dict):
             raise ValidationException("the request body must be a JSON object")
         meta = body.get("requestMetadata")
@@ -293,15 +338,10 @@ class XksApi:
         rate = store.cfg.rate_limit_rps
         if rate is None:
             return
-        now = time.monotonic()
-        # Token bucket with one second of burst (spec: independent quotas per path prefix MAY apply).
-        store.tokens = min(rate, store.tokens + (now - store.refilled) * rate)
-        store.refilled = now
-        if store.tokens < 1:
-            from .errors import ThrottlingException
-
+        # Token bucket with one second of burst (spec: independent quotas per path prefix MAY apply),
+        # shared by every worker: the quota is the proxy's, whatever the worker count.
+        if not self.fleet.take_token("ks:" + store.cfg.path_prefix, rate, rate):
             raise ThrottlingException(f"key store {store.cfg.name} is over its {rate:g} requests/s quota")
-        store.tokens -= 1
 
     @staticmethod
     def _check_metadata(meta: Any, operation: str) -> None:
@@ -350,6 +390,15 @@ class XksApi:
             raise KeyNotFoundException(_KEY_NOT_FOUND) from None
         except KeyRefused as exc:
             raise _refusal(exc) from None
+        except BudgetExhausted as exc:
+            log.error(
+                "gcm_budget_exhausted",
+                extra={"fields": {"keyId": exc.key_id, "leasedInvocations": exc.leased, "limit": exc.limit}},
+            )
+            raise InvalidStateException(
+                "the external key has used its GCM invocation budget (NIST SP 800-38D); "
+                "encrypt under a new key, decryption still works"
+            ) from None
         except HsmUnavailable as exc:
             log.warning("hsm_unavailable", extra={"fields": {"reason": str(exc)}})
             raise InternalException("the HSM is not available") from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,8 @@ class HsmConfig:
     stuck_session_s: float = 5.0
     max_replaced_sessions: int = 8
     encryption_alert_count: int = 2**31
+    gcm_invocation_limit: int = 2**32
+    gcm_lease_block: int = 2**24
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class ProxyConfig:
     handshake_timeout_s: float = 3.0
     auth_timeout_s: float = 10.0
     proxy_protocol_from: tuple[str, ...] = ()
+    heartbeat_timeout_s: float = 10.0
 
     @property
     def is_software_hsm(self) -> bool:
@@ -282,6 +285,8 @@ def _hsm(raw: Any, base: Path) -> HsmConfig:
             "stuck_session_s",
             "max_replaced_sessions",
             "encryption_alert_count",
+            "gcm_invocation_limit",
+            "gcm_lease_block",
         },
     )
     env_raw = hsm.get("module_env", {})
@@ -302,7 +307,7 @@ def _hsm(raw: Any, base: Path) -> HsmConfig:
         raise ConfigError(f"hsm.slot: must be a non-negative integer, got {slot!r}")
     if (token_label is None) == (slot is None):
         raise ConfigError("hsm: exactly one of token_label or slot is required")
-    return HsmConfig(
+    cfg = HsmConfig(
         module=module,
         token_label=token_label,
         slot=slot,
@@ -321,7 +326,20 @@ def _hsm(raw: Any, base: Path) -> HsmConfig:
         max_replaced_sessions=_int(hsm, "max_replaced_sessions", "hsm", 8, 0, 1000),
         # NIST SP 800-38D 8.3: at most 2^32 encryptions per key with random 96-bit IVs; alert at half.
         encryption_alert_count=_int(hsm, "encryption_alert_count", "hsm", 2**31, 1, 2**32),
+        # The hard cap, counted fleet-wide in the HSM by lease objects (hsm.py, GcmBudget): encryption
+        # is refused before a key passes it. Each lease reserves ``gcm_lease_block`` invocations.
+        gcm_invocation_limit=_int(hsm, "gcm_invocation_limit", "hsm", 2**32, 1, 2**32),
+        gcm_lease_block=_int(hsm, "gcm_lease_block", "hsm", 2**24, 1, 2**32),
     )
+    if cfg.gcm_lease_block > cfg.gcm_invocation_limit:
+        raise ConfigError(
+            f"hsm.gcm_lease_block: must not exceed hsm.gcm_invocation_limit ({cfg.gcm_invocation_limit})"
+        )
+    if cfg.encryption_alert_count > cfg.gcm_invocation_limit:
+        raise ConfigError(
+            f"hsm.encryption_alert_count: must not exceed hsm.gcm_invocation_limit ({cfg.gcm_invocation_limit})"
+        )
+    return cfg
 
 
 def _keystore(raw: Any, idx: int, base: Path) -> KeyStore:  # noqa: PLR0912
@@ -432,6 +450,7 @@ def parse_config(raw: Any, base: Path) -> ProxyConfig:
             "handshake_timeout_s",
             "auth_timeout_s",
             "proxy_protocol_from",
+            "heartbeat_timeout_s",
         },
     )
     host, port = _listen(server.get("listen", "0.0.0.0:8443"), "server.listen")
@@ -484,17 +503,52 @@ def parse_config(raw: Any, base: Path) -> ProxyConfig:
         connection_rate_per_ip=_float(server, "connection_rate_per_ip", "server", 50.0, 0.1, 1_000_000),
         handshake_timeout_s=_float(server, "handshake_timeout_s", "server", 3.0, 0.1, 60.0),
         auth_timeout_s=_float(server, "auth_timeout_s", "server", 10.0, 0.5, 600.0),
-        proxy_protocol_from=_networks(server.get("proxy_protocol_from", []), "server.proxy_protocol_from"),
+        proxy_protocol_from=_balancers(server.get("proxy_protocol_from", []), "server.proxy_protocol_from"),
+        # A worker whose event loop has not beaten for this long is killed and replaced (workers.py).
+        heartbeat_timeout_s=_float(server, "heartbeat_timeout_s", "server", 10.0, 1.0, 300.0),
     )
 
 
-def _networks(value: Any, key: str) -> tuple[str, ...]:
-    """Addresses or CIDR ranges of the load balancers whose PROXY protocol v2 header is trusted."""
+def _balancers(value: Any, key: str) -> tuple[str, ...]:
+    """The load balancers' own addresses whose PROXY protocol v2 header is trusted: addresses, not ranges.
+
+    A range (e.g. the whole private network) would let any host in it claim any client address and so
+    escape the per-address limits; each balancer is listed by its address (a /32 or /128 is accepted).
+    """
     if not isinstance(value, list):
-        raise ConfigError(f"{key}: must be a list of IP addresses or CIDR ranges, e.g. ['10.0.0.0/24']")
+        raise ConfigError(f"{key}: must be a list of load balancer IP addresses, e.g. ['10.0.0.12']")
+    out = []
     for item in value:
         try:
-            ipaddress.ip_network(item, strict=False)
+            net = ipaddress.ip_network(item, strict=True)
         except (TypeError, ValueError):
-            raise ConfigError(f"{key}: {item!r} is not an IP address or CIDR range") from None
-    return tuple(value)
+            raise ConfigError(f"{key}: {item!r} is not an IP address") from None
+        if net.num_addresses != 1:
+            raise ConfigError(
+                f"{key}: {item!r} is a range; list each load balancer's address (PROXY headers from "
+                "other hosts in a range could claim any client address)"
+            )
+        out.append(str(net.network_address))
+    return tuple(out)
+
+
+#: What a SIGHUP may change; everything else needs a restart (sockets, TLS, HSM session, workers).
+RELOADABLE = frozenset({"keystores", "log_level"})
+
+
+def reload_blockers(running: ProxyConfig, new: ProxyConfig) -> list[str]:
+    """Fields that differ between ``running`` and ``new`` and that a reload cannot apply."""
+    return [
+        f.name
+        for f in fields(ProxyConfig)
+        if f.name not in RELOADABLE and getattr(running, f.name) != getattr(new, f.name)
+    ]
+
+
+def reload_config(path: str | os.PathLike[str], running: ProxyConfig) -> ProxyConfig:
+    """Re-read and validate ``path`` for a reload; ConfigError (one line) if it is invalid or needs a restart."""
+    new = load_config(path)
+    blocked = reload_blockers(running, new)
+    if blocked:
+        raise ConfigError(f"reload: {', '.join(blocked)} changed; these take effect only at a restart")
+    return new

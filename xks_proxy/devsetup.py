@@ -14,8 +14,10 @@ import ipaddress
 import json
 import os
 import secrets
+import select
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +138,61 @@ def refuse_tracked_target(directory: Path) -> None:
         raise RuntimeError(f"{directory}: git check-ignore failed: {ignored.stderr.decode().strip()[:200]}")
 
 
+def init_token_by_terminal(
+    env: dict[str, str], label: str, so_pin: str, pin: str, limit_s: float = 30.0
+) -> None:
+    """``softhsm2-util --init-token`` with the PINs typed at its prompts, never on its command line.
+
+    A command line is readable by every user of the host (``/proc/PID/cmdline``, ``ps``). softhsm2-util
+    reads a PIN it was not given from a terminal only (not from a pipe), so it runs on a pseudo-terminal
+    and each prompt gets its answer; the program echoes ``*`` only.
+    """
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen(  # noqa: S603 - fixed program; no secret in its arguments
+            ["softhsm2-util", "--init-token", "--free", "--label", label],  # noqa: S607
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            close_fds=True,
+            start_new_session=True,
+        )
+    finally:
+        os.close(slave)
+    answers = [so_pin, so_pin, pin, pin]
+    seen = b""
+    deadline = time.monotonic() + limit_s
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the program exited and closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if seen.rstrip().endswith(b"PIN:") and answers:
+                os.write(master, answers.pop(0).encode() + b"\n")
+                seen = b""
+        code = proc.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        code = -1
+    finally:
+        os.close(master)
+    if code != 0 or answers:
+        raise RuntimeError(
+            f"softhsm2-util --init-token failed (exit {code}): {seen.decode(errors='replace')[-200:]}"
+        )
+
+
 def dev_setup(  # noqa: PLR0917
     directory: Path,
     key_ids: tuple[str, ...] = ("demo-key-1",),
@@ -159,13 +216,7 @@ def dev_setup(  # noqa: PLR0917
     pin, so_pin = secrets.token_hex(12), secrets.token_hex(12)
     _secret_file(directory / "hsm-pin", pin)
     env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    # PINs go through the environment-free stdin-less flags of softhsm2-util; they never reach a log.
-    subprocess.run(  # noqa: S603 - fixed program, arguments built here
-        ["softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL, "--pin", pin, "--so-pin", so_pin],  # noqa: S607
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    init_token_by_terminal(env, TOKEN_LABEL, so_pin, pin)
     ca, ca_key = _cert("xks-dev local CA", None, True, [])
     _write_pem(ca, None, directory / "ca.pem", None)
     server, server_key = _cert(

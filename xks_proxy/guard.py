@@ -9,8 +9,11 @@ within its 250 ms timeout. The rules:
   is full the *oldest* unauthenticated connection is evicted to admit the new one, so a flood cannot
   keep a newcomer (KMS) out: it can only make everyone's window shorter;
 - per source address: at most ``max_unauthenticated_per_ip`` unauthenticated connections and
-  ``connection_rate_per_ip`` new connections per second (token bucket, burst of 2 s). With PROXY
+  ``connection_rate_per_ip`` new connections per second (token bucket, burst of 2 s), both totals over
+  every worker process (kept in fleet.py's shared table, checked and taken atomically). With PROXY
   protocol from a trusted load balancer the source address is the client's, not the balancer's;
+- ``max_connections`` and ``max_unauthenticated`` are per worker: they bound one process's descriptors
+  and memory, and the oldest-first eviction that keeps a newcomer in is a per-process decision;
 - an unauthenticated connection gets one request: any request that does not authenticate closes it
   (so each rejected request costs the attacker a TLS handshake), and it is closed if the handshake
   does not finish within ``handshake_timeout_s`` or no request authenticates within
@@ -26,6 +29,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
+
+from .fleet import FleetState
 
 log = logging.getLogger("xks_proxy")
 
@@ -73,21 +78,14 @@ class SampledLog:
         log.warning(event, extra={"fields": fields})
 
 
-class _Bucket:
-    __slots__ = ("tokens", "updated")
-
-    def __init__(self, tokens: float, now: float) -> None:
-        self.tokens = tokens
-        self.updated = now
-
-
 class ConnectionGuard:
-    def __init__(self, limits: GuardLimits) -> None:
+    def __init__(self, limits: GuardLimits, fleet: FleetState | None = None, worker: int = 0) -> None:
         self.limits = limits
+        self.fleet = fleet or FleetState(1)
+        self.worker = worker
         self.connections: set[Guarded] = set()
         self.unauthenticated: OrderedDict[Guarded, None] = OrderedDict()  # oldest first
-        self.unauth_per_ip: dict[str, int] = {}
-        self._buckets: dict[str, _Bucket] = {}
+        self.unauth_per_ip: dict[str, int] = {}  # this worker's share; the totals are in the fleet table
         self.rejected: dict[str, int] = {}
         self.rejections = SampledLog()
 
@@ -102,21 +100,6 @@ class ConnectionGuard:
         self.rejections.warning("connection_refused", reason=reason, source=ip)
         return False
 
-    def _rate_ok(self, ip: str, now: float) -> bool:
-        rate = self.limits.connection_rate_per_ip
-        burst = rate * 2
-        bucket = self._buckets.get(ip)
-        if bucket is None:
-            if len(self._buckets) > 100_000:  # bounded memory under a spoofed-source storm
-                self._buckets.clear()
-            bucket = self._buckets[ip] = _Bucket(burst, now)
-        bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
-        if bucket.tokens < 1:
-            return False
-        bucket.tokens -= 1
-        return True
-
     # -------------------------------------------------------------------- life cycle
 
     def admit(self, conn: Guarded, per_ip_limits: bool = True) -> bool:
@@ -125,16 +108,22 @@ class ConnectionGuard:
         ``per_ip_limits`` is False for a trusted load balancer's connection until its PROXY header
         names the client: the balancer's own address carries everyone's traffic.
         """
-        ip, now = conn.source_ip, time.monotonic()
-        if per_ip_limits:
-            if not self._rate_ok(ip, now):
-                return self._reject("connection_rate_per_ip", ip)
-            if self.unauth_per_ip.get(ip, 0) >= self.limits.max_unauthenticated_per_ip:
-                return self._reject("max_unauthenticated_per_ip", ip)
-        if len(self.connections) >= self.limits.max_connections or (
-            len(self.unauthenticated) >= self.limits.max_unauthenticated
+        ip, lim = conn.source_ip, self.limits
+        refused = self.fleet.admit_source(
+            ip,
+            self.worker,
+            lim.connection_rate_per_ip,
+            lim.connection_rate_per_ip * 2,
+            lim.max_unauthenticated_per_ip,
+            check=per_ip_limits,
+        )
+        if refused:
+            return self._reject(refused, ip)
+        if len(self.connections) >= lim.max_connections or (
+            len(self.unauthenticated) >= lim.max_unauthenticated
         ):
             if not self.unauthenticated:
+                self.fleet.release_source(ip, self.worker)
                 return self._reject("max_connections", ip)  # every slot is an authenticated client
             oldest = next(iter(self.unauthenticated))
             self.forget(oldest)
@@ -146,6 +135,7 @@ class ConnectionGuard:
 
     def _drop_unauth(self, conn: Guarded) -> None:
         if self.unauthenticated.pop(conn, 0) is None:
+            self.fleet.release_source(conn.source_ip, self.worker)
             n = self.unauth_per_ip.get(conn.source_ip, 0) - 1
             if n > 0:
                 self.unauth_per_ip[conn.source_ip] = n
@@ -186,7 +176,3 @@ class ConnectionGuard:
             elif now - conn.last_authenticated > lim.idle_timeout_s:
                 self.forget(conn)
                 conn.evict("idle")
-        if len(self._buckets) > 10_000:
-            self._buckets = {
-                ip: b for ip, b in self._buckets.items() if now - b.updated < 10 or ip in self.unauth_per_ip
-            }

@@ -34,6 +34,7 @@ from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11e
 from pkcs11.mechanisms import GCMParams
 
+from .budget import GcmBudget
 from .config import HsmConfig
 from .hsm_pool import HsmPool
 from .library import LIBRARY_GATE, LibraryUnavailable, reinitialize_for_threads_unguarded
@@ -271,9 +272,10 @@ class Pkcs11Hsm(HsmPool):
         self._local = _SessionState()
         self._sessions: list[Any] = []
         self.token_info: TokenInfo | None = None
-        # Encryptions per key by this process (NIST SP 800-38D 8.3: at most 2^32 random-IV
-        # encryptions per key); summed over workers, hosts and restarts by the metrics system.
+        # Encryptions per key by this process (a metric). The bound itself (NIST SP 800-38D 8.3: at
+        # most 2^32 random-IV encryptions per key) is enforced fleet-wide by the budget's HSM leases.
         self.encryptions: dict[str, int] = {}
+        self.budget = GcmBudget(cfg.gcm_invocation_limit, cfg.gcm_lease_block)
         self._alerted: set[str] = set()
 
     # ------------------------------------------------------------------ connection (worker threads)
@@ -379,6 +381,7 @@ class Pkcs11Hsm(HsmPool):
         key = cached[0] if cached is not None else None
         if key is not None and not _handle_still_names(key, key_id):
             key = None  # destroyed, or its handle reused: look it up again (KeyNotFound if gone)
+            self.budget.forget(key_id)  # a lease belongs to the key it was taken for
         if key is None:
             try:
                 key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=key_id)
@@ -417,6 +420,7 @@ class Pkcs11Hsm(HsmPool):
                 if attempt or _handle_still_names(key, key_id):
                     raise
             self._local.keys.pop(key_id, None)
+        self.budget.forget(key_id)
         raise KeyMissing(key_id)
 
     # ------------------------------------------------------------------ operations (worker threads)
@@ -427,8 +431,13 @@ class Pkcs11Hsm(HsmPool):
     def encrypt(self, key_id: str, plaintext: bytes, aad: bytes, verify: bool) -> tuple[bytes, bytes, bytes]:
         """AES-256-GCM encrypt in the HSM; returns (iv, ciphertext, tag). ``verify`` decrypts it back."""
 
+        session_now: list[Any] = []
+
         def use(key: Any, info: KeyInfo) -> tuple[bytes, bytes, bytes]:
             check_usable(info, "encrypt", cdiv=verify)
+            # Spent before the call: an encryption that then fails wastes one invocation, never
+            # lets one go uncounted (GcmBudget: fleet-wide, in the HSM).
+            self.budget.spend(lambda: session_now[0].token.open(rw=True), key_id)
             iv = os.urandom(IV_BYTES)
             try:
                 out = key.encrypt(plaintext, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(iv, aad))
@@ -449,14 +458,18 @@ class Pkcs11Hsm(HsmPool):
                     raise HsmUnavailable("HSM encrypt output failed its verification decrypt")
             return iv, ct, tag
 
-        result = self._run(lambda session: self._with_key(session, key_id, use))
+        def op(session: Any) -> tuple[bytes, bytes, bytes]:
+            session_now[:] = [session]
+            return self._with_key(session, key_id, use)
+
+        result = self._run(op)
         self._count_encryption(key_id)
         return result
 
     def _count_encryption(self, key_id: str) -> None:
         with self._results_lock:
-            n = self.encryptions.get(key_id, 0) + 1
-            self.encryptions[key_id] = n
+            self.encryptions[key_id] = self.encryptions.get(key_id, 0) + 1
+        n = self.budget.leased.get(key_id, 0)  # fleet-wide: every process's leases, from the HSM
         if n >= self.cfg.encryption_alert_count and key_id not in self._alerted:
             self._alerted.add(key_id)
             log.error(
@@ -464,8 +477,9 @@ class Pkcs11Hsm(HsmPool):
                 extra={
                     "fields": {
                         "keyId": key_id,
-                        "encryptions": n,
-                        "detail": "NIST SP 800-38D random-IV limit approaching; rotate",
+                        "leasedInvocations": n,
+                        "limit": self.cfg.gcm_invocation_limit,
+                        "detail": "NIST SP 800-38D random-IV limit approaching; rotate (docs/xks-proxy.md)",
                     }
                 },
             )

@@ -16,6 +16,7 @@ from typing import Any
 from pkcs11 import Attribute, KeyType, ObjectClass
 from pkcs11 import exceptions as p11e
 
+from .budget import destroy_leases, leased
 from .config import KEY_ID_RE, HsmConfig
 from .hsm import (
     STATE_APPLICATION,
@@ -38,6 +39,8 @@ class KeyCommandError(Exception):
 class KeyRow:
     key_id: str
     info: KeyInfo
+    gcm_leased: int = 0  # GCM invocations leased by every proxy process (budget.py)
+    gcm_limit: int = 2**32
 
     @property
     def status(self) -> str:
@@ -47,8 +50,14 @@ class KeyRow:
             return "UNPROTECTED(extractable)"
         return "ENABLED" if self.info.enabled else "DISABLED"
 
-    def line(self) -> str:
-        return f"{self.key_id}: {self.status} usage={self.usage}"
+    def line(self, gcm: bool = False) -> str:
+        text = f"{self.key_id}: {self.status} usage={self.usage}"
+        return f"{text} gcm_leased={self.gcm}" if gcm else text
+
+    @property
+    def gcm(self) -> str:
+        """Leased GCM invocations over the cap (an upper bound of those used: leases are spent whole)."""
+        return f"{self.gcm_leased}/{self.gcm_limit}"
 
     @property
     def usage(self) -> str:
@@ -67,6 +76,7 @@ def parse_usage(value: str) -> tuple[bool, bool]:
 
 class KeyCustodian:
     def __init__(self, cfg: HsmConfig) -> None:
+        self.cfg = cfg
         # Inside the library gate from the session's opening to close(): nothing in this process
         # finalises the library under the custodian's session (library.py).
         self._in_library = ExitStack()
@@ -119,6 +129,7 @@ class KeyCustodian:
         stale = find_state(self.session, key_id)
         if stale is not None:  # left by a destroyed key of the same id: a new key starts enabled
             stale.destroy()
+        destroy_leases(self.session, key_id)  # a destroyed key's budget: new key material, new budget
         key = self.session.generate_key(
             KeyType.AES,
             256,
@@ -127,19 +138,23 @@ class KeyCustodian:
             store=True,
             template=key_template(encrypt, decrypt),
         )
-        return KeyRow(key_id, read_key_info(key_id, key))
+        return self._row(key_id, read_key_info(key_id, key))
+
+    def _row(self, key_id: str, info: KeyInfo) -> KeyRow:
+        limit = self.cfg.gcm_invocation_limit
+        return KeyRow(key_id, info, leased(self.session, key_id, limit), limit)
 
     def list(self) -> list[KeyRow]:
         rows = []
         # Materialised first: one object search at a time per session (find_state runs its own).
         for obj in list(self.session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY})):
             label = obj[Attribute.LABEL]
-            rows.append(KeyRow(label, read_key_info(label, obj, find_state(self.session, label))))
+            rows.append(self._row(label, read_key_info(label, obj, find_state(self.session, label))))
         return sorted(rows, key=lambda r: r.key_id)
 
     def show(self, key_id: str) -> KeyRow:
         key = self._find(key_id)
-        return KeyRow(key_id, read_key_info(key_id, key, find_state(self.session, key_id)))
+        return self._row(key_id, read_key_info(key_id, key, find_state(self.session, key_id)))
 
     def _set_bits(self, key_id: str, key: Any, encrypt: bool, decrypt: bool) -> None:
         try:
@@ -196,3 +211,4 @@ class KeyCustodian:
         key.destroy()
         if state is not None:
             state.destroy()
+        destroy_leases(self.session, key_id)

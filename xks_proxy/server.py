@@ -2,10 +2,10 @@
 
 ``server.workers`` processes (default: one per core) each bind the same API and ops ports with
 SO_REUSEPORT, so the kernel spreads connections across them; each has its own event loop, HSM worker
-threads and PKCS#11 sessions. Metrics and ``/healthz`` are per worker (the ops port is shared the
-same way, so each scrape or probe reaches one worker; every line carries a ``worker`` label): a
-worker that cannot reach the HSM fails its own health check, and per-worker series sum in
-Prometheus (``sum without (worker)``).
+threads and PKCS#11 sessions. What must hold for the proxy as a whole is shared (fleet.py): per-address
+and per-key-store limits, heartbeats, the config generation. A scrape or ``/healthz`` probe reaches one
+worker but answers for all of them: metrics are aggregated over every worker (metrics.py), and
+``/healthz`` fails while any worker has stopped beating or cannot reach the HSM.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
+import pickle
 import resource
 import signal
 import socket
@@ -23,7 +25,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from .api import XksApi
-from .config import ConfigError, ProxyConfig, TlsConfig, load_config
+from .config import ConfigError, ProxyConfig, TlsConfig, reload_config
+from .fleet import FleetState
 from .guard import ConnectionGuard, GuardLimits
 from .hsm import HsmUnavailable, Pkcs11Hsm
 from .metrics import Metrics
@@ -96,10 +99,11 @@ class OpsProtocol(asyncio.Protocol):
             srv.refresh_gauges()
             status, ctype, body = HTTPStatus.OK, "text/plain; version=0.0.4", srv.metrics.render()
         elif path == "/healthz":
-            # Load balancer check: in rotation while the HSM can serve (ACTIVE or DEGRADED).
-            ok = srv.api.health.status != "UNAVAILABLE" and not srv.draining
+            # Load balancer check: in rotation while every worker beats and can reach the HSM
+            # (ACTIVE or DEGRADED): the kernel gives any worker its share of connections.
+            ok, detail = srv.fleet_health()
             status = HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE
-            ctype, body = "text/plain", (srv.api.health.status + "\n").encode()
+            ctype, body = "text/plain", (srv.api.health.status + "\n" + detail).encode()
         else:
             status, ctype, body = HTTPStatus.NOT_FOUND, "text/plain", b"not found\n"
         self.transport.write(
@@ -111,13 +115,29 @@ class OpsProtocol(asyncio.Protocol):
 
 
 class ProxyServer:
-    def __init__(self, cfg: ProxyConfig, config_path: str | None = None, reuse_port: bool = False) -> None:
+    def __init__(  # noqa: PLR0917
+        self,
+        cfg: ProxyConfig,
+        config_path: str | None = None,
+        reuse_port: bool = False,
+        fleet: FleetState | None = None,
+        worker: int = 0,
+        generation: int = 1,
+    ) -> None:
         self.cfg = cfg
         self.reuse_port = reuse_port
         self.config_path = config_path
-        self.metrics = Metrics()
+        # One process alone owns its table; workers share the parent's (workers.py).
+        self.owns_fleet = fleet is None
+        self.fleet = fleet or FleetState(1)
+        self.worker = worker
+        self.generation = generation
+        if self.owns_fleet:
+            self.fleet.set_generation(generation)
+        self.metrics = Metrics(self.fleet, cfg.heartbeat_timeout_s)
+        self.metrics.worker = worker
         self.hsm = Pkcs11Hsm(cfg.hsm)
-        self.api = XksApi(cfg, self.hsm, self.metrics)
+        self.api = XksApi(cfg, self.hsm, self.metrics, self.fleet)
         self.guard = ConnectionGuard(
             GuardLimits(
                 max_connections=cfg.max_connections,
@@ -127,7 +147,9 @@ class ProxyServer:
                 handshake_timeout_s=cfg.handshake_timeout_s,
                 auth_timeout_s=cfg.auth_timeout_s,
                 idle_timeout_s=cfg.idle_timeout_s,
-            )
+            ),
+            self.fleet,
+            worker,
         )
         self.ssl_context = tls_context(cfg.tls) if cfg.tls else None
         self._trusted_lbs = tuple(ipaddress.ip_network(n, strict=False) for n in cfg.proxy_protocol_from)
@@ -137,6 +159,8 @@ class ProxyServer:
         self.loop: asyncio.AbstractEventLoop = asyncio.get_event_loop_policy().get_event_loop()
         self._servers: list[asyncio.Server] = []
         self._sweeper: asyncio.Task[None] | None = None
+        self._heart: asyncio.Task[None] | None = None
+        self._control = bytearray()
         self.stopped = asyncio.Event()
         self.port = cfg.listen_port
         self.metrics_port = cfg.metrics_port
@@ -157,6 +181,8 @@ class ProxyServer:
                 },
             )
         self.hsm.start(self.loop)
+        # One probe before listening: the first heartbeat, and /healthz, carry the real HSM health.
+        await self.api.health.probe_now()
         self.api.health.start()
         ssl_ctx = self.ssl_context
         if ssl_ctx is None:
@@ -183,6 +209,8 @@ class ProxyServer:
         for sock in api_server.sockets:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sweeper = self.loop.create_task(self._sweep())
+        self.fleet.beat(self.worker, self.generation, self.api.health.status)
+        self._heart = self.loop.create_task(self._heartbeat())
         log.info(
             "listening",
             extra={
@@ -202,6 +230,31 @@ class ProxyServer:
             await asyncio.sleep(1.0)
             self.guard.sweep()
 
+    async def _heartbeat(self) -> None:
+        """Tell the parent (fleet table) this event loop runs, and publish this worker's counters."""
+        interval = min(0.5, self.cfg.heartbeat_timeout_s / 4)
+        while True:
+            self.fleet.beat(self.worker, self.generation, self.api.health.status)
+            self.refresh_gauges()
+            await asyncio.sleep(interval)
+
+    def fleet_health(self) -> tuple[bool, str]:
+        """Whether every worker beats and reaches the HSM (and this one is not draining), with one line each."""
+        now = time.monotonic()
+        stale_after = self.cfg.heartbeat_timeout_s / 2
+        ok = not self.draining and self.api.health.status != "UNAVAILABLE"
+        lines = []
+        for view in self.fleet.worker_views():
+            if view.index == self.worker:
+                health, age = self.api.health.status, 0.0
+            else:
+                health, age = view.health, now - view.heartbeat
+            alive = bool(view.pid) and age < stale_after
+            ok = ok and alive and health != "UNAVAILABLE"
+            state = health if alive else "NOT-ANSWERING"
+            lines.append(f"worker {view.index}: {state}\n")
+        return ok, "".join(lines)
+
     def trusts_proxy_header(self, ip: str) -> bool:
         if not self._trusted_lbs:
             return False
@@ -212,27 +265,67 @@ class ProxyServer:
         return any(addr in net for net in self._trusted_lbs)
 
     def refresh_gauges(self) -> None:
-        m = self.metrics
-        m.hsm_outstanding = self.hsm.outstanding
-        m.hsm_stalled = self.hsm.stalled
-        m.hsm_replaced_sessions = self.hsm.replaced_sessions
-        m.connections = len(self.guard.connections)
-        m.unauthenticated = len(self.guard.unauthenticated)
-        m.handshaking = self.guard.handshaking
-        m.refused = dict(self.guard.rejected)
-        m.key_encryptions = dict(self.hsm.encryptions)
+        self.metrics.sync(
+            outstanding=self.hsm.outstanding,
+            stalled=self.hsm.stalled,
+            connections=len(self.guard.connections),
+            unauthenticated=len(self.guard.unauthenticated),
+            handshaking=self.guard.handshaking,
+            refused=self.guard.rejected,
+            replaced_sessions=self.hsm.replaced_sessions,
+            encryptions=self.hsm.encryptions,
+            gcm_leased=self.hsm.budget.leased,
+            gcm_limit=self.cfg.hsm.gcm_invocation_limit,
+        )
+
+    def apply_config(self, new: ProxyConfig, generation: int) -> None:
+        """Serve a validated config: key stores (credentials, allowed keys, quotas) and log level."""
+        self.api.reload_keystores(new)
+        logging.getLogger("xks_proxy").setLevel(new.log_level)
+        self.cfg, self.generation = new, generation
+        self.fleet.beat(self.worker, generation, self.api.health.status)
+        log.info(
+            "reloaded",
+            extra={"fields": {"generation": generation, "keystores": [ks.uri_path for ks in new.keystores]}},
+        )
 
     def reload(self) -> None:
-        """SIGHUP: re-read the config file's key stores (credential rotation) without dropping connections."""
+        """SIGHUP with one process: re-read and validate the config file, then serve it (or keep the old)."""
         if not self.config_path:
             return
         try:
-            new = load_config(self.config_path)
+            new = reload_config(self.config_path, self.cfg)
         except ConfigError as exc:
-            log.error("reload_failed", extra={"fields": {"error": str(exc)}})
+            self.fleet.count_reload_failure()
+            log.error("reload_failed", extra={"fields": {"error": str(exc), "generation": self.generation}})
             return
-        self.api.reload_keystores(new)
-        log.info("reloaded", extra={"fields": {"keystores": [ks.uri_path for ks in new.keystores]}})
+        generation = self.generation + 1
+        self.fleet.set_generation(generation)
+        self.apply_config(new, generation)
+
+    def control_readable(self, fd: int) -> None:
+        """Worker: configs from the parent, each a 4-byte length and a pickled (generation, config).
+
+        The pipe is private between the parent and this worker (created before the fork), so the
+        pickle is the parent's own. End of file means the parent is gone: stop.
+        """
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if not chunk:
+            self.loop.remove_reader(fd)
+            log.error("parent_gone", extra={"fields": {"worker": self.worker}})
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        self._control += chunk
+        while len(self._control) >= 4:
+            size = int.from_bytes(self._control[:4], "big")
+            if len(self._control) < 4 + size:
+                return
+            generation, cfg = pickle.loads(bytes(self._control[4 : 4 + size]))  # noqa: S301 - our parent
+            del self._control[: 4 + size]
+            self.apply_config(cfg, generation)
 
     async def stop(self) -> None:
         self.draining = True
@@ -245,27 +338,38 @@ class ProxyServer:
             conn.evict("shutdown")
         if self._sweeper:
             self._sweeper.cancel()
+        if self._heart:
+            self._heart.cancel()
         self.api.health.stop()
         await self.hsm.stop()
         self.stopped.set()
 
 
-async def serve(
+async def serve(  # noqa: PLR0917
     cfg: ProxyConfig,
     config_path: str | None,
     ready: Callable[[ProxyServer], None] | None = None,
     reuse_port: bool = False,
     worker: int = 0,
+    fleet: FleetState | None = None,
+    control_fd: int | None = None,
+    generation: int = 1,
 ) -> None:
-    server = ProxyServer(cfg, config_path, reuse_port=reuse_port)
-    server.metrics.worker = worker
+    server = ProxyServer(
+        cfg, config_path, reuse_port=reuse_port, fleet=fleet, worker=worker, generation=generation
+    )
     await server.start()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, server.reload)
+        if control_fd is None:
+            loop.add_signal_handler(signal.SIGHUP, server.reload)
+    if control_fd is not None:
+        # A worker's config comes from the parent only: it alone re-reads the file on SIGHUP.
+        os.set_blocking(control_fd, False)
+        loop.add_reader(control_fd, server.control_readable, control_fd)
     if ready:
         ready(server)
     await stop.wait()

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import HTTPHeaders
@@ -85,7 +86,7 @@ class SigV4Verifier:
         self._decoy = base64.b64encode(os.urandom(32)).decode()
         self._verifiers: dict[tuple[str, str], _Verifier] = {}
 
-    def verify(  # noqa: PLR0912, PLR0917
+    def verify(  # noqa: PLR0912, PLR0915, PLR0917
         self,
         method: str,
         host: str,
@@ -148,7 +149,12 @@ class SigV4Verifier:
             if len(self._verifiers) > 64:
                 self._verifiers.clear()
             self._verifiers[vkey] = verifier
-        request: Any = _Request(method, f"https://{host}{path}", signed_headers, body, amz_date)
+        url = f"https://{host}{path}"
+        parts = urlsplit(url)
+        if parts.netloc != host or parts.path != path.split("?", 1)[0] or parts.fragment:
+            # botocore signs the URL's parsed parts: they must be exactly the Host and routed path.
+            raise AuthenticationFailedException("Host and request target do not form the signed URL")
+        request: Any = _Request(method, url, signed_headers, body, amz_date)
         canonical = verifier.canonical_request(request)
         expected = verifier.signature(verifier.string_to_sign(request, canonical), request)
         if not hmac.compare_digest(expected, signature) or unknown:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 
+from .alerts import install_script
 from .config import KeystoreStackConfig
 from .supply_chain import LockedRequirements
 
@@ -141,7 +142,9 @@ def render_cloud_init(
     secret_ids: dict[str, str],
     requirements: LockedRequirements,
 ) -> str:
-    packages = " ".join(["python3-venv", "git", "curl", "jq", "nftables", *cfg.hsm_client_packages])
+    packages = " ".join(
+        ["python3-venv", "git", "curl", "jq", "nftables", "prometheus", *cfg.hsm_client_packages]
+    )
     fetch = "\n".join(f"fetch {sid} /run/xks/{name}" for name, sid in sorted(secret_ids.items()))
     mtls = (
         f"cat > /etc/xks/kms-client-ca.pem <<'PEM'\n{cfg.mtls_client_ca_pem.strip()}\nPEM\n"
@@ -220,6 +223,6 @@ UNIT
 cat > /etc/systemd/system/xks-proxy.service <<'UNIT'
 {proxy_unit.rstrip()}
 UNIT
-systemctl daemon-reload
+{install_script(METRICS_PORT)}systemctl daemon-reload
 systemctl enable --now xks-proxy.service
 """  # noqa: S608

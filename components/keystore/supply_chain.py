@@ -18,10 +18,10 @@ LOCK = Path(__file__).resolve().parents[2] / "uv.lock"
 
 #: The proxy's direct third-party dependencies (distribution names as in uv.lock). A test checks that
 #: every third-party import of xks_proxy/ is covered.
-PROXY_DISTRIBUTIONS = ("botocore", "cryptography", "h11", "python-pkcs11", "pyyaml")
+PROXY_DISTRIBUTIONS = ("botocore", "cryptography", "h11", "prometheus-client", "python-pkcs11", "pyyaml")
 
 #: Import name -> distribution name, where they differ.
-IMPORT_NAMES = {"pkcs11": "python-pkcs11", "yaml": "pyyaml"}
+IMPORT_NAMES = {"pkcs11": "python-pkcs11", "prometheus_client": "prometheus-client", "yaml": "pyyaml"}
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from tests.xks_proxy.xks_helpers import (
     RunningProxy,
     make_setup,
     request_metadata,
+    sample,
+    scrape,
     start_proxy,
 )
 
@@ -194,7 +196,7 @@ def test_state_is_kept_apart_from_usage(proxy_factory: Any) -> None:
     assert (r.status, r.body["errorName"]) == (400, "InvalidKeyUsageException")
     # Encrypt-only, then disabled: InvalidState for both operations, usage still reported.
     assert _keys(proxy, "disable", KEY) == f"{KEY}: DISABLED usage=ENCRYPT"
-    assert _keys(proxy, "show", KEY) == f"{KEY}: DISABLED usage=ENCRYPT"
+    assert _keys(proxy, "show", KEY) == f"{KEY}: DISABLED usage=ENCRYPT gcm_leased=16777216/4294967296"
     bogus = {
         "ciphertext": b64(b"x"),
         "initializationVector": b64(b"i" * 12),
@@ -699,11 +701,11 @@ def test_logs_carry_request_ids_and_no_secrets(proxy: RunningProxy) -> None:
 
 def test_metrics_on_separate_port(proxy: RunningProxy) -> None:
     proxy.client().call("health", health_payload())
-    conn = http.client.HTTPConnection("127.0.0.1", proxy.server.metrics_port, timeout=5)
-    conn.request("GET", "/metrics")
-    text = conn.getresponse().read().decode()
-    assert 'xks_requests_total{keystore="dev",operation="health",status="200",error=""}' in text
-    assert "xks_hsm_health 2" in text
+    samples = scrape(proxy.server.metrics_port)
+    labels = {"keystore": "dev", "operation": "health", "status": "200", "error": ""}
+    assert sample(samples, "xks_requests_total", **labels) == 1
+    proxy.server.refresh_gauges()
+    assert sample(scrape(proxy.server.metrics_port), "xks_hsm_health") == 2
     conn = http.client.HTTPConnection("127.0.0.1", proxy.server.metrics_port, timeout=5)
     conn.request("GET", "/healthz")
     assert conn.getresponse().status == 200

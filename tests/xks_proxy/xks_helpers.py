@@ -97,6 +97,33 @@ def start_proxy(config_path: Path, setup: Any) -> RunningProxy:
     )
 
 
+def scrape(port: int, host: str = "127.0.0.1") -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """One GET /metrics, parsed by prometheus_client's own parser: (sample name, labels) -> value."""
+    import http.client
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        resp = conn.getresponse()
+        text = resp.read().decode()
+        assert resp.status == 200, text
+    finally:
+        conn.close()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def sample(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float | None:
+    return samples.get((name, frozenset(labels.items())))
+
+
 def make_setup(
     tmp_path: Path,
     mtls: bool = False,
@@ -150,4 +177,4 @@ def proxy(proxy_factory: Callable[..., RunningProxy]) -> RunningProxy:
     return proxy_factory()
 
 
-__all__ = ["KEY", "RunningProxy", "XksClient", "request_metadata"]
+__all__ = ["KEY", "RunningProxy", "XksClient", "request_metadata", "sample", "scrape"]
