@@ -18,7 +18,9 @@ from typing import Any, Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-AWS_FILE: Final = Path(__file__).resolve().parent.parent / "data" / "facts" / "aws.yaml"
+from facts.resources import data_dir
+
+AWS_FILE: Final = data_dir() / "facts" / "aws.yaml"
 
 
 class AwsFactsError(ValueError):
