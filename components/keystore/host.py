@@ -139,7 +139,11 @@ class KeystoreHost(pulumi.ComponentResource):
         # key is created here (it would sit in the state and the user-data): the custodian creates a
         # short-lived one for this application and delivers it out of band (docs/xks-proxy.md).
         app = scaleway.iam.Application(
-            f"{name}-reader", name=f"{name}-xks-secret-reader", tags=tags, opts=child
+            f"{name}-reader",
+            name=f"{name}-xks-secret-reader",
+            # What it does (data/facts/scaleway.yaml permission-need rows; checked by BK-IAM-001).
+            tags=[*tags, "use:secret-read"],
+            opts=child,
         )
         scaleway.iam.Policy(
             f"{name}-reader-policy",

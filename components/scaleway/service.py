@@ -150,7 +150,12 @@ class Service(pulumi.ComponentResource):
                 )
             ],
             region=args.region,
-            tags=tags_for(args, "service"),
+            # The secret map hides its names from every reader: declared here so the policies can
+            # check them against Scaleway's reserved names (BK-SCW-002).
+            tags=[
+                *tags_for(args, "service"),
+                *(f"secret-env:{n}" for n in (sorted(secret_environment) if label == "api" else [])),
+            ],
             opts=pulumi.ResourceOptions(parent=self),
         )
 
