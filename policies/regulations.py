@@ -187,6 +187,7 @@ RULE_CONTROLS: dict[str, tuple[str, ...]] = {
     "BK-IAM-001": ("hds-2024-a.8.3", "scw-docs"),
     "BK-IAM-002": ("hds-2024-a.8.3", "scw-docs"),
     "BK-SCW-001": ("hds-2024-a.5.23", "scw-docs"),
+    "BK-KEY-006": ("snc-3.2-10", "aws-xks", "scw-docs"),
     "BK-SCW-002": ("hds-2024-a.5.23", "scw-docs"),
     "BK-TLS-002": ("snc-3.2-10.2", "anssi-tls-1.2"),
     "BK-TLS-003": ("snc-3.2-10.2", "anssi-tls-1.2"),
