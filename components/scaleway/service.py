@@ -10,6 +10,16 @@ from components.scaleway.common import TYPE_PREFIX, tags_for
 from facts.scaleway import containers_accept_private_ingress, is_reserved_environment_name
 
 
+def refuse_reserved_environment(name: str, names: list[str]) -> None:
+    """Reserved names are Scaleway's (SCW_*, PORT): a value set there is overridden by the platform."""
+    reserved = sorted(n for n in names if is_reserved_environment_name(n))
+    if reserved:
+        raise ValueError(
+            f"{name}: environment variable(s) {reserved} are reserved by Serverless Containers "
+            "(SCW_*, PORT; data/facts/scaleway.yaml, containers-reserved-environment)"
+        )
+
+
 class Service(pulumi.ComponentResource):
     """Serverless Containers (web at ``domain``, api at ``api.<domain>``), HTTPS only.
 
@@ -39,14 +49,9 @@ class Service(pulumi.ComponentResource):
         secret_environment: dict[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions,
     ) -> None:
+        # Before anything is registered: a reserved name stops the build whole.
+        refuse_reserved_environment(name, [*environment, *secret_environment])
         super().__init__(f"{TYPE_PREFIX}:Service", name, None, opts)
-        # Reserved names are Scaleway's (SCW_*, PORT): a value set there is overridden or refused.
-        reserved = sorted(n for n in (*environment, *secret_environment) if is_reserved_environment_name(n))
-        if reserved:
-            raise ValueError(
-                f"{name}: environment variable(s) {reserved} are reserved by Serverless Containers "
-                "(SCW_*, PORT; data/facts/scaleway.yaml, containers-reserved-environment)"
-            )
         # The design below rests on this fact; should Scaleway document private ingress one day, the
         # facts row changes and this stops the build so that the choice is made again, knowingly.
         assert not containers_accept_private_ingress(), "revisit the ingress design (components/scaleway/service.py)"
