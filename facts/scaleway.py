@@ -155,7 +155,9 @@ def permissions_for(uses: tuple[str, ...], path: Path = SCALEWAY_FILE) -> tuple[
     needs = permission_needs(path)
     unknown = [u for u in uses if u not in needs]
     if unknown:
-        raise ScalewayFactsError(f"{path}: no permission-need row for use(s) {unknown} (known: {sorted(needs)})")
+        raise ScalewayFactsError(
+            f"{path}: no permission-need row for use(s) {unknown} (known: {sorted(needs)})"
+        )
     return tuple(sorted({p for u in uses for p in needs[u]}))
 
 

@@ -73,7 +73,9 @@ _ACM_ARN = re.compile(r"^arn:aws:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[
 _AWS_DB_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 _SCW_NODE_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 _SCW_PROJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_SCW_PRINCIPAL = re.compile(r"^(user_id|application_id):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_SCW_PRINCIPAL = re.compile(
+    r"^(user_id|application_id):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
 _SCW_LOG_RETENTION = retention_bounds("logs")
 
 # Fargate CPU units and the memory (MiB) each accepts (AWS ECS task size table).
@@ -371,6 +373,7 @@ class ScalewayStackSettings(StackSettings):
         if self.dns_zone is not None and self.external_dns_ready:
             raise_all([("externalDnsReady", "applies only when dnsZone is unset (DNS elsewhere)")])
         return self
+
     sizes: Annotated[ScalewaySizes, BeforeValidator(parse_mapping)] = Field(
         default_factory=ScalewaySizes, description="database and container sizes"
     )

@@ -26,8 +26,10 @@ def build() -> None:
     if not _UUID.match(project_id):
         raise KeystoreConfigError(
             f"scaleway:{PROJECT_KEY}",
-            [f"scaleway:{PROJECT_KEY}: is required: the Scaleway project id (a UUID) every resource and IAM "
-             f"rule belongs to (got {project_id!r})"],
+            [
+                f"scaleway:{PROJECT_KEY}: is required: the Scaleway project id (a UUID) every resource and IAM "
+                f"rule belongs to (got {project_id!r})"
+            ],
         )
     # An explicit provider pins the region: the key store must stay in France whatever the defaults say.
     provider = scw.Provider("scaleway-fr-par", region=REGION, zone=keystore.zones[0], project_id=project_id)

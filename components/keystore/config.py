@@ -306,7 +306,11 @@ def _names_of(pem: str) -> set[str] | None:
     except ValueError:
         return None
     try:
-        return set(leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName))
+        return set(
+            leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+                x509.DNSName
+            )
+        )
     except x509.ExtensionNotFound:
         return {str(a.value) for a in leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)}
 

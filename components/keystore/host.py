@@ -76,7 +76,12 @@ class KeystoreHost(pulumi.ComponentResource):
         # to the ministry's HSM, one proxy and one load balancer. Each of these products is zonal
         # (data/facts/scaleway.yaml, zonal-products): a zone's loss takes its cell only.
         vpc = scaleway.network.Vpc(
-            f"{name}-vpc", name=f"{name}-xks", region=args.region, project_id=args.project_id, tags=tags, opts=child
+            f"{name}-vpc",
+            name=f"{name}-xks",
+            region=args.region,
+            project_id=args.project_id,
+            tags=tags,
+            opts=child,
         )
         subnets = cfg.zone_subnets()
         networks: dict[str, scaleway.network.PrivateNetwork] = {}
@@ -302,7 +307,9 @@ class KeystoreHost(pulumi.ComponentResource):
                 forward_port=METRICS_PORT,
                 server_ips=server_ips,
                 health_check_port=METRICS_PORT,
-                health_check_http=scaleway.loadbalancers.BackendHealthCheckHttpArgs(uri=HEALTH_PATH, code=200),
+                health_check_http=scaleway.loadbalancers.BackendHealthCheckHttpArgs(
+                    uri=HEALTH_PATH, code=200
+                ),
                 opts=child,
             )
             scaleway.loadbalancers.Frontend(
@@ -366,7 +373,7 @@ def first_private_ipv4(ips: object) -> str:
     for ip in ips if isinstance(ips, list) else []:
         address = str(ip.get("address", "") if isinstance(ip, dict) else getattr(ip, "address", "") or "")
         if address and ":" not in address:
-            return address.split("/")[0]
+            return address.split("/", maxsplit=1)[0]
     return ""
 
 

@@ -22,7 +22,7 @@ class Database(pulumi.ComponentResource):
     #: What in this part is covered by a Scaleway-held key only (read by the policies).
     no_customer_key: tuple[str, ...] = ("database-volume", "database-snapshots", "database-logical-backups")
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - parts are wired positionally by the platform only
         self,
         name: str,
         args: ScalewayBookingPlatformArgs,

@@ -54,7 +54,9 @@ class Service(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:Service", name, None, opts)
         # The design below rests on this fact; should Scaleway document private ingress one day, the
         # facts row changes and this stops the build so that the choice is made again, knowingly.
-        assert not containers_accept_private_ingress(), "revisit the ingress design (components/scaleway/service.py)"
+        assert not containers_accept_private_ingress(), (
+            "revisit the ingress design (components/scaleway/service.py)"
+        )
         child = pulumi.ResourceOptions(parent=self)
         self.namespace = scw.containers.Namespace(
             f"{name}-ns",

@@ -204,9 +204,11 @@ def _key_to_aws_kms(document: Document) -> None:
 def _scw_frontend_plain(document: Document) -> None:
     # Option B has no load balancer (its containers accept no private ingress): the mutant adds one
     # whose port 80 serves instead of redirecting.
-    _add("scaleway:loadbalancers/frontend:Frontend", "plain-http", {"inboundPort": 80, "lbId": "lb", "backendId": "b"})(
-        document
-    )
+    _add(
+        "scaleway:loadbalancers/frontend:Frontend",
+        "plain-http",
+        {"inboundPort": 80, "lbId": "lb", "backendId": "b"},
+    )(document)
 
 
 _RDS = "aws:rds/instance:Instance"

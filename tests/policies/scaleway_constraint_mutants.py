@@ -1,4 +1,3 @@
-# ruff: noqa: RUF028 - the mutant table keeps its hand alignment (fmt: off)
 """Mutants of Scaleway's documented constraints (data/facts/scaleway.yaml), on Option B and the key store."""
 
 from __future__ import annotations
@@ -15,7 +14,9 @@ _APP = "scaleway:iam/application:Application"
 _CONTAINER = "scaleway:containers/container:Container"
 
 
-def _each_rule(change: Callable[[dict[str, Any]], None], predicate: Callable[[dict[str, Any]], bool] | None = None) -> Callable[[Document], None]:
+def _each_rule(
+    change: Callable[[dict[str, Any]], None], predicate: Callable[[dict[str, Any]], bool] | None = None
+) -> Callable[[Document], None]:
     def edit(document: Document) -> None:
         for properties in property_maps(first(document, _POLICY, predicate)):
             for rule in properties["rules"]:
@@ -28,7 +29,11 @@ def _drop_permission(name: str) -> Callable[[dict[str, Any]], None]:
     return lambda rule: rule["permissionSetNames"].remove(name)
 
 
-def _tags(type_token: str, change: Callable[[list[str]], list[str]], predicate: Callable[[dict[str, Any]], bool] | None = None) -> Callable[[Document], None]:
+def _tags(
+    type_token: str,
+    change: Callable[[list[str]], list[str]],
+    predicate: Callable[[dict[str, Any]], bool] | None = None,
+) -> Callable[[Document], None]:
     def edit(document: Document) -> None:
         for properties in property_maps(first(document, type_token, predicate)):
             properties["tags"] = change(list(properties["tags"]))
@@ -37,7 +42,15 @@ def _tags(type_token: str, change: Callable[[list[str]], list[str]], predicate: 
 
 
 def _api(state: dict[str, Any]) -> bool:
-    return state["urn"].endswith("::booking-service-api")
+    return str(state["urn"]).endswith("::booking-service-api")
+
+
+def _api_env(name: str, value: str) -> Callable[[Document], None]:
+    def edit(document: Document) -> None:
+        for properties in property_maps(first(document, _CONTAINER, _api)):
+            properties["environmentVariables"][name] = value
+
+    return edit
 
 
 SCALEWAY_CONSTRAINT_MUTANTS: list[Mutant] = [
@@ -56,7 +69,7 @@ SCALEWAY_CONSTRAINT_MUTANTS: list[Mutant] = [
     Mutant("scw-app-unknown-use", SCW, _tags(_APP, lambda tags: [*tags, "use:everything"]), "BK-IAM-001"),
     Mutant("keystore-reader-more-than-secrets", KEYSTORE, _each_rule(lambda r: r["permissionSetNames"].append("SecretManagerFullAccess")), "BK-IAM-001"),
     # Reserved container environment names.
-    Mutant("scw-container-env-scw", SCW, lambda d: [m["environmentVariables"].update(SCW_DEFAULT_REGION="fr-par") for m in property_maps(first(d, _CONTAINER, _api))], "BK-SCW-002"),
+    Mutant("scw-container-env-scw", SCW, _api_env("SCW_DEFAULT_REGION", "fr-par"), "BK-SCW-002"),
     Mutant("scw-container-secret-env-scw", SCW, _tags(_CONTAINER, lambda tags: [*tags, "secret-env:SCW_SECRET_KEY"], _api), "BK-SCW-002"),
     Mutant("scw-container-secret-env-undeclared", SCW, _tags(_CONTAINER, lambda tags: [t for t in tags if not t.startswith("secret-env:")], _api), "BK-SCW-002"),
     # The key store's edge in every zone of its proxies.

@@ -34,7 +34,9 @@ def test_every_constraint_rule_has_mutants() -> None:
 def test_mutant_caught_in_preview_form(mutant: Mutant) -> None:
     result = audit_preview(mutant.apply(preview_document(mutant.stack)), mutant.stack)
     failed = {f.rule_id for f in result.failed if f.mandatory}
-    assert mutant.expected_rule in failed, f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
+    assert mutant.expected_rule in failed, (
+        f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
+    )
 
 
 @pytest.mark.parametrize("mutant", SCALEWAY_CONSTRAINT_MUTANTS, ids=lambda m: m.name)
@@ -42,4 +44,6 @@ def test_mutant_caught_in_export_form(mutant: Mutant) -> None:
     document = mutant.apply(preview_document(mutant.stack))
     result = audit_export(as_export(document), mutant.stack, stack_config=_config(document))
     failed = {f.rule_id for f in result.failed if f.mandatory}
-    assert mutant.expected_rule in failed, f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
+    assert mutant.expected_rule in failed, (
+        f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
+    )

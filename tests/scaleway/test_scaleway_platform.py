@@ -30,7 +30,16 @@ def built() -> Built:
 def test_parts_have_booking_type_tokens(built: Built) -> None:
     types = {r.typ for r in built.recorder.resources if not r.custom}
     assert "booking:scaleway:ScalewayBookingPlatform" in types
-    for part in ("Network", "Keys", "ApiIdentity", "Database", "Secrets", "Documents", "Service", "Observability"):
+    for part in (
+        "Network",
+        "Keys",
+        "ApiIdentity",
+        "Database",
+        "Secrets",
+        "Documents",
+        "Service",
+        "Observability",
+    ):
         assert f"booking:scaleway:{part}" in types
 
 
@@ -80,14 +89,14 @@ def test_database_records_no_customer_key_exception(built: Built) -> None:
 
 
 def test_db_password_is_a_pulumi_secret_stored_in_secret_manager(built: Built) -> None:
-    value, secret = resolve(built.platform.secrets.db_password)
-    assert value == FAKE_PASSWORD and secret
-    secrets = built.recorder.of_type(SECRET)
-    assert len(secrets) == 2  # the administrator's (break-glass) and the application's own role
-    for secret in secrets:
-        assert secret.inputs["type"] == "database_credentials"
-        assert secret.inputs["keyId"], "secrets are encrypted under our own Key Manager key"
-        assert secret.inputs["protected"] is True
+    value, is_secret = resolve(built.platform.secrets.db_password)
+    assert value == FAKE_PASSWORD and is_secret
+    stored = built.recorder.of_type(SECRET)
+    assert len(stored) == 2  # the administrator's (break-glass) and the application's own role
+    for entry in stored:
+        assert entry.inputs["type"] == "database_credentials"
+        assert entry.inputs["keyId"], "secrets are encrypted under our own Key Manager key"
+        assert entry.inputs["protected"] is True
     admin = next(v for v in built.recorder.of_type(VERSION) if v.name.endswith("db-credentials-v1"))
     data = admin.inputs["data"]
     # On the wire a secret is an envelope {<sig key>: <secret sig>, "value": ...}: never plain text.
@@ -138,7 +147,10 @@ def test_containers_serve_https_on_their_own_endpoints_with_custom_domains(built
 
 def test_no_reserved_environment_name_and_the_app_reads_its_own_role(built: Built) -> None:
     api = next(c for c in built.recorder.of_type(CONTAINER) if c.name.endswith("-api"))
-    names = [*api.inputs["environmentVariables"], *(t.split(":", 1)[1] for t in api.inputs["tags"] if t.startswith("secret-env:"))]
+    names = [
+        *api.inputs["environmentVariables"],
+        *(t.split(":", 1)[1] for t in api.inputs["tags"] if t.startswith("secret-env:")),
+    ]
     assert names and not [n for n in names if n.startswith("SCW_") or n == "PORT"]
     env = api.inputs["environmentVariables"]
     assert env["DATABASE_USER"] == "booking_app" and env["DATABASE_SSLMODE"] == "verify-full"
@@ -188,7 +200,11 @@ def test_flip_dns_elsewhere_binds_no_domain_until_the_deployer_says_the_cname_ex
 
 def test_flip_log_retention_to_cockpits_maximum() -> None:
     built = build(baseline(log_retention_days=1825))
-    logs = [s for s in built.recorder.of_type("scaleway:observability/source:Source") if s.inputs["type"] == "logs"]
+    logs = [
+        s
+        for s in built.recorder.of_type("scaleway:observability/source:Source")
+        if s.inputs["type"] == "logs"
+    ]
     assert logs[0].inputs["retentionDays"] == 1825
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
+
 def _certificate(hostname: str = "xks.cles.sante-exemple.fr") -> str:
     """A self-signed certificate made at run time (its key is dropped): nothing of it is committed."""
     import datetime as dt
@@ -120,7 +121,11 @@ def test_baseline_two_zones_passthrough_lb_and_empty_secrets() -> None:
     servers = by_type(mocks, "scaleway:instance/server:Server")
     assert sorted(s.inputs["zone"] for s in servers) == ["fr-par-1", "fr-par-2"]
     assert all("hsm-kind=network-hsm" in s.inputs["tags"] for s in servers)
-    backends = [b for b in by_type(mocks, "scaleway:loadbalancers/backend:Backend") if b.inputs["name"] == "xks-proxies"]
+    backends = [
+        b
+        for b in by_type(mocks, "scaleway:loadbalancers/backend:Backend")
+        if b.inputs["name"] == "xks-proxies"
+    ]
     assert len(backends) == 2  # one load balancer per zone, each reaching every proxy
     for backend in backends:
         assert backend.inputs["forwardProtocol"] == "tcp" and backend.inputs["forwardPort"] == 443
@@ -251,7 +256,9 @@ def test_load_balancer_passes_tls_through_with_proxy_protocol_v2() -> None:
             assert backend.inputs["proxyProtocol"] == "v2" and backend.inputs["forwardPort"] == 443
         else:  # the health frontend's backend: the ops port, /healthz only
             assert backend.inputs["forwardPort"] == 9464
-    ports = sorted(f.inputs["inboundPort"] for f in by_type(mocks, "scaleway:loadbalancers/frontend:Frontend"))
+    ports = sorted(
+        f.inputs["inboundPort"] for f in by_type(mocks, "scaleway:loadbalancers/frontend:Frontend")
+    )
     assert ports == [443, 443, 8080, 8080]
     for frontend in by_type(mocks, "scaleway:loadbalancers/frontend:Frontend"):
         if frontend.inputs["inboundPort"] == 8080:
@@ -349,19 +356,39 @@ def test_boot_script_installs_the_pinned_client_and_keeps_updates_over_https() -
         ({"hsmPath": {"customerGatewayIp": "10.0.0.1", "customerAsn": 65010}}, "hsmPath.customerGatewayIp"),
         ({"hsmPath": {"customerGatewayIp": "194.5.187.10", "customerAsn": 12876}}, "hsmPath.customerAsn"),
         ({"hsmClient": [{"url": "http://x.fr/a.deb", "sha256": "ab" * 32}]}, "hsmClient.url"),
-        ({"tlsCertificatePem": "-----BEGIN CERTIFICATE-----\nREPLACE-WITH-IT\n-----END CERTIFICATE-----\n"},
-         "tlsCertificatePem: still holds the example placeholder"),
-        ({"tlsCertificatePem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
-         "tlsCertificatePem: must be a PEM X.509 certificate chain"),
+        (
+            {
+                "tlsCertificatePem": "-----BEGIN CERTIFICATE-----\nREPLACE-WITH-IT\n-----END CERTIFICATE-----\n"
+            },
+            "tlsCertificatePem: still holds the example placeholder",
+        ),
+        (
+            {"tlsCertificatePem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
+            "tlsCertificatePem: must be a PEM X.509 certificate chain",
+        ),
         ({"tlsCertificatePem": _certificate("other.example.fr")}, "tlsCertificatePem: does not cover"),
-        ({"proxyCommitSigners": ["r@x.fr ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIREPLACEWITHTHERELEASESIGNINGPUBLICKEYxx"]},
-         "proxyCommitSigners: still holds the example placeholder"),
-        ({"proxyCommitSigners": ["r@x.fr ssh-ed25519 AAAAB3NzaC1yc2EAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]},
-         "proxyCommitSigners: the ssh-ed25519 key does not decode"),
+        (
+            {
+                "proxyCommitSigners": [
+                    "r@x.fr ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIREPLACEWITHTHERELEASESIGNINGPUBLICKEYxx"
+                ]
+            },
+            "proxyCommitSigners: still holds the example placeholder",
+        ),
+        (
+            {
+                "proxyCommitSigners": [
+                    "r@x.fr ssh-ed25519 AAAAB3NzaC1yc2EAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                ]
+            },
+            "proxyCommitSigners: the ssh-ed25519 key does not decode",
+        ),
         ({"dnsZone": "autre.fr"}, "dnsZone: must be the zone holding"),
     ],
 )
-def test_network_hsm_and_placeholders_are_refused_naming_the_key(change: dict[str, Any], message: str) -> None:
+def test_network_hsm_and_placeholders_are_refused_naming_the_key(
+    change: dict[str, Any], message: str
+) -> None:
     from components.keystore import KeystoreConfigError, KeystoreStackConfig
 
     raw = {k: v for k, v in {**BASE, **change}.items() if v is not None}

@@ -19,9 +19,11 @@ SSE_KMS_USE = "documents-read-write"
 
 def _declared_uses(app: Resource) -> list[str]:
     tags = app.get("tags", default=[])
-    return [t[len(USE_TAG) :] for t in tags if isinstance(t, str) and t.startswith(USE_TAG)] if isinstance(
-        tags, list
-    ) else []
+    return (
+        [t[len(USE_TAG) :] for t in tags if isinstance(t, str) and t.startswith(USE_TAG)]
+        if isinstance(tags, list)
+        else []
+    )
 
 
 def _sse_kms_principals(stack: Stack) -> set[str]:
@@ -30,7 +32,8 @@ def _sse_kms_principals(stack: Stack) -> set[str]:
         s.get("bucket")
         for s in stack.of_type(SSE)
         if any(
-            isinstance(r, dict) and (r.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") == "aws:kms"
+            isinstance(r, dict)
+            and (r.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") == "aws:kms"
             for r in (s.get("rules", default=[]) or [])
         )
     }

@@ -37,17 +37,25 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     zonal = set(zonal_types())
     unknown = [s for s in servers if _zone(s) is None]
     for server in unknown:
-        yield Violation("the proxy's zone cannot be read: whether a zone's loss spares it cannot be judged", server)
+        yield Violation(
+            "the proxy's zone cannot be read: whether a zone's loss spares it cannot be judged", server
+        )
     fleet = sorted({z for s in servers if (z := _zone(s))})
     if len(fleet) < 2:
-        yield Violation(f"every proxy is in {fleet or 'an unknown zone'}: losing it loses the key store", None)
+        yield Violation(
+            f"every proxy is in {fleet or 'an unknown zone'}: losing it loses the key store", None
+        )
     uses_hsm_path = any(stack.of_type(t) for t in hsm_path_types())
     for type_token, role in EDGE.items():
         if type_token not in zonal:
             continue  # only zonal products must be repeated per zone (data/facts/scaleway.yaml)
         if type_token.startswith("scaleway:s2svpn/") and not uses_hsm_path:
             continue  # no network HSM path in this stack (a software HSM pilot)
-        parts = [r for r in stack.of_type(type_token) if _of_key_store(r) or type_token.startswith("scaleway:s2svpn/")]
+        parts = [
+            r
+            for r in stack.of_type(type_token)
+            if _of_key_store(r) or type_token.startswith("scaleway:s2svpn/")
+        ]
         covered = {z for r in parts if (z := _zone(r))}
         for part in parts:
             if _zone(part) is None:

@@ -11,7 +11,7 @@ from policies.settings import PolicyConfig
 
 CONTAINERS = ("scaleway:containers/container:Container", "scaleway:containers/namespace:Namespace")
 #: A secret map hides its names; components/scaleway declares each one in a tag ``secret-env:<NAME>``.
-SECRET_ENV_TAG = "secret-env:"
+SECRET_ENV_TAG = "secret-env:"  # noqa: S105 - a tag prefix, not a secret
 
 
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
@@ -22,7 +22,11 @@ def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
             names += list(plain)
         secret = resource.get("secretEnvironmentVariables")
         tags = resource.get("tags", default=[])
-        declared = [t[len(SECRET_ENV_TAG) :] for t in tags if isinstance(t, str) and t.startswith(SECRET_ENV_TAG)] if isinstance(tags, list) else []
+        declared = (
+            [t[len(SECRET_ENV_TAG) :] for t in tags if isinstance(t, str) and t.startswith(SECRET_ENV_TAG)]
+            if isinstance(tags, list)
+            else []
+        )
         if isinstance(secret, dict):
             names += list(secret)
         elif secret is SECRET:
