@@ -77,6 +77,7 @@ _SCW_PRINCIPAL = re.compile(
     r"^(user_id|application_id):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
 _SCW_LOG_RETENTION = retention_bounds("logs")
+_RFC3339_UTC = re.compile(r"^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 
 # Fargate CPU units and the memory (MiB) each accepts (AWS ECS task size table).
 _FARGATE_MEMORY: dict[int, range] = {
@@ -365,6 +366,12 @@ class ScalewayStackSettings(StackSettings):
         "domains are bound then",
     )
     log_retention_days: Annotated[int, BeforeValidator(integer(*_SCW_LOG_RETENTION))] = 365
+    api_key_expires_at: Annotated[
+        str, BeforeValidator(text(_RFC3339_UTC, "an RFC 3339 UTC time such as 2027-06-30T00:00:00Z"))
+    ] = Field(
+        description="when the API's IAM API key expires (RFC 3339 UTC); rotate it before "
+        "(docs/deploy-scaleway.md): a key that never expires outlives whoever forgot it"
+    )
 
     @model_validator(mode="after")
     def _dns_zone_holds_domain(self) -> ScalewayStackSettings:

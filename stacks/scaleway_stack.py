@@ -23,6 +23,7 @@ def to_args(cfg: ScalewayStackSettings) -> ScalewayBookingPlatformArgs:
         region=cfg.region,
         project_id=cfg.scaleway_project_id,
         deployer_principal=cfg.deployer_principal,
+        api_key_expires_at=cfg.api_key_expires_at,
         dns_zone=cfg.dns_zone,
         external_dns_ready=cfg.external_dns_ready,
         api=ScalewayContainerSpec(

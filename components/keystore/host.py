@@ -20,7 +20,7 @@ import pulumiverse_scaleway as scaleway
 
 from facts import xks
 from facts.providers import home_region
-from facts.scaleway import permissions_for
+from facts.scaleway import key_protection_levels, permissions_for
 
 from .cloud_init import BACKEND_PORT, METRICS_PORT, render_cloud_init
 from .config import KeystoreStackConfig
@@ -136,6 +136,8 @@ class KeystoreHost(pulumi.ComponentResource):
             usage="symmetric_encryption",
             algorithm="aes_256_gcm",
             origin="scaleway_kms",
+            # Operations inside Scaleway's HSM (data/facts/scaleway.yaml, key-manager-hsm-protection).
+            protection_level=key_protection_levels()[0],
             rotation_policy=scaleway.keymanager.KeyRotationPolicyArgs(rotation_period=f"{90 * 24}h"),
             region=args.region,
             project_id=args.project_id,

@@ -29,6 +29,7 @@ _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)+$")
 _NODE_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 _PROJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _CIDR = re.compile(r"^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}/(1[6-9]|2[0-8])$")
+_RFC3339 = re.compile(r"^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 _PRINCIPAL = re.compile(r"^(user_id|application_id):[0-9a-f-]{36}$")
 
 
@@ -99,6 +100,10 @@ class ScalewayBookingPlatformArgs:
     #: The application's own role: read/write on ``db_name`` only, no administration.
     db_app_user: str = "booking_app"
 
+    #: When the API's IAM API key expires (RFC 3339, e.g. ``2027-06-30T00:00:00Z``): a key that never
+    #: expires outlives whoever forgot it. Rotate before: docs/deploy-scaleway.md.
+    api_key_expires_at: str = ""
+
     # -- keys -----------------------------------------------------------------------------------
     #: Days between automatic rotations of every Key Manager key (1 to 365).
     key_rotation_days: int = 90
@@ -166,6 +171,12 @@ class ScalewayBookingPlatformArgs:
             "dns_zone",
             f"None or the DNS zone holding {self.domain}",
             self.dns_zone,
+        )
+        check(
+            bool(_RFC3339.match(self.api_key_expires_at)),
+            "api_key_expires_at",
+            "an RFC 3339 UTC time such as 2027-06-30T00:00:00Z (the API key must expire)",
+            self.api_key_expires_at,
         )
         check(
             self.key_protection_level in key_protection_levels(),

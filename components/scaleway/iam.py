@@ -34,6 +34,7 @@ class ApiIdentity(pulumi.ComponentResource):
             application_id=self.application.id,
             description="Booking API (Serverless Container secret)",
             default_project_id=args.project_id,
+            expires_at=args.api_key_expires_at,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["secret_key"]),
         )
         self.policy = scw.iam.Policy(

@@ -35,6 +35,7 @@ def baseline(**changes: Any) -> ScalewayBookingPlatformArgs:
         domain="rdv.exemple.fr",
         project_id=PROJECT_ID,
         deployer_principal=DEPLOYER,
+        api_key_expires_at="2027-06-30T00:00:00Z",
         dns_zone="exemple.fr",
         api=ScalewayContainerSpec(image="rg.fr-par.scw.cloud/booking/api:1.0.0"),
         web=ScalewayContainerSpec(image="rg.fr-par.scw.cloud/booking/web:1.0.0", cpu_limit_mvcpu=500),

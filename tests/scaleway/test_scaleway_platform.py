@@ -155,6 +155,8 @@ def test_no_reserved_environment_name_and_the_app_reads_its_own_role(built: Buil
     env = api.inputs["environmentVariables"]
     assert env["DATABASE_USER"] == "booking_app" and env["DATABASE_SSLMODE"] == "verify-full"
     assert "DATABASE_CA_PEM" in names and "DATABASE_PASSWORD" not in names
+    # A PEM is longer than the 1000 characters a plain variable holds: it travels as a secret one.
+    assert "DATABASE_CA_PEM" not in env
     user = built.recorder.one("scaleway:databases/user:User")
     assert user["name"] == "booking_app" and user["isAdmin"] is False
     assert built.recorder.one("scaleway:databases/privilege:Privilege")["permission"] == "readwrite"
@@ -171,6 +173,7 @@ def test_api_identity_holds_exactly_what_its_uses_need(built: Built) -> None:
         rule["permissionSetNames"]
     )
     assert rule["projectIds"] == ["11111111-2222-4333-8444-555555555555"]
+    assert built.recorder.one("scaleway:iam/apiKey:ApiKey")["expiresAt"] == "2027-06-30T00:00:00Z"
 
 
 def test_bucket_policy_keeps_the_deployer_and_comes_last(built: Built) -> None:
@@ -239,6 +242,8 @@ def test_flip_project_id_reaches_resources() -> None:
     [
         ("region", "nl-ams"),
         ("deployer_principal", "someone"),
+        ("api_key_expires_at", ""),
+        ("api_key_expires_at", "2027-06-30"),
         ("dns_zone", "autre-domaine.fr"),
         ("key_protection_level", "software"),
         ("log_retention_days", 1826),
