@@ -51,12 +51,14 @@ class Service(pulumi.ComponentResource):
     ) -> None:
         # Before anything is registered: a reserved name stops the build whole.
         refuse_reserved_environment(name, [*environment, *secret_environment])
-        super().__init__(f"{TYPE_PREFIX}:Service", name, None, opts)
         # The design below rests on this fact; should Scaleway document private ingress one day, the
         # facts row changes and this stops the build so that the choice is made again, knowingly.
-        assert not containers_accept_private_ingress(), (
-            "revisit the ingress design (components/scaleway/service.py)"
-        )
+        if containers_accept_private_ingress():
+            raise ValueError(
+                f"{name}: data/facts/scaleway.yaml now says containers accept Private Network ingress: "
+                "revisit the ingress design of components/scaleway/service.py"
+            )
+        super().__init__(f"{TYPE_PREFIX}:Service", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.namespace = scw.containers.Namespace(
             f"{name}-ns",
