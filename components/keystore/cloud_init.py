@@ -173,6 +173,7 @@ sed -i 's#http://deb.debian.org#https://deb.debian.org#g; s#http://security.debi
   /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true
 apt-get update -q && apt-get install -y -q {packages}
 {vendor}
+printf 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n' > /etc/apt/apt.conf.d/20auto-upgrades
 id xks >/dev/null 2>&1 || useradd --system --home /opt/xks --shell /usr/sbin/nologin xks
 install -d -m 0755 /opt/xks /etc/xks
 # Egress allow-list from here on (packages are installed).

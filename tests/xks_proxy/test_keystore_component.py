@@ -345,6 +345,7 @@ def test_boot_script_installs_the_pinned_client_and_keeps_updates_over_https() -
     assert f'echo "{"ab" * 32}  /tmp/hsm-client-0.deb" | sha256sum --check --quiet -' in text
     assert "meta skuid _apt tcp dport 443 accept" in text
     assert "s#http://deb.debian.org#https://deb.debian.org#g" in text
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in text
 
 
 @pytest.mark.parametrize(
