@@ -344,6 +344,11 @@ class KeystoreHost(pulumi.ComponentResource):
                 ttl=60,
                 http_service=scaleway.domain.RecordHttpServiceArgs(
                     ips=[lb_ips[z].ip_address for z in cfg.zones],
+                    # Any answer: the check is about reaching the balancer (a lost zone answers nothing);
+                    # which proxies serve is the balancer's own health check's business. The proxy's
+                    # body (ACTIVE, DEGRADED) has no text common to both that UNAVAILABLE lacks.
+                    # Whether the DNS API accepts an empty text was not found in its documentation:
+                    # docs/deploy-scaleway.md says to check it on the first run.
                     must_contain="",
                     url=f"http://{cfg.endpoint_hostname}:{HEALTH_PORT}{HEALTH_PATH}",
                     strategy="all",
