@@ -397,9 +397,13 @@ def test_network_hsm_and_placeholders_are_refused_naming_the_key(
         KeystoreStackConfig.from_dict(raw)
 
 
-def test_the_stack_refuses_a_missing_project_id_naming_the_provider_key() -> None:
-    from stacks.offline import read_stack_file
+@pytest.mark.parametrize("value", ["", "default"])
+def test_the_stack_refuses_a_missing_project_id_naming_the_provider_key(value: str) -> None:
+    """The provider's key is scaleway:projectId (camelCase); without it no IAM rule can be scoped."""
+    from components.keystore import KeystoreConfigError
+    from stacks.offline import read_stack_file, run_preview
 
     values, _ = read_stack_file("keystore-paris")
-    assert values["scaleway:projectId"]
-    assert "scaleway:project_id" not in values
+    assert values["scaleway:projectId"] and "scaleway:project_id" not in values
+    with pytest.raises(KeystoreConfigError, match=r"scaleway:projectId: is required"):
+        run_preview("keystore-paris", overrides={"scaleway:projectId": value})
