@@ -16,9 +16,17 @@ from typing import Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-PROVIDERS_FILE: Final = Path(__file__).resolve().parent.parent / "data" / "facts" / "providers.yaml"
+from facts.resources import data_dir
+
+#: Shipped as package data (``data/facts/providers.yaml``), found through importlib.resources.
+PROVIDERS_FILE: Final = data_dir() / "facts" / "providers.yaml"
 #: Statuses that admit a provider to an allow-list ("in-progress", "not-qualified" do not).
 ADMITTING: Final[frozenset[str]] = frozenset({"certified", "qualified"})
+#: Evidence ranks, strongest first: the qualification's published scope (ANSSI's list of qualified
+#: offers, the provider's statement of its qualified services), then the provider's documentation that
+#: the service is in the offer (BK-PROV-005 reports the latter as advisory).
+QUALIFICATION_SCOPE: Final = "qualification-scope"
+PROVIDER_DOCUMENTATION: Final = "provider-documentation"
 
 
 class FactsFileError(ValueError):
@@ -35,8 +43,8 @@ class PerimeterRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     service: str = Field(min_length=1)
-    #: ``named-in-qualification-press`` or ``documented-in-offer`` (docs/secnumcloud.md).
-    evidence: Literal["named-in-qualification-press", "documented-in-offer"]
+    #: ``qualification-scope`` or ``provider-documentation`` (ranked above; docs/secnumcloud.md).
+    evidence: Literal["qualification-scope", "provider-documentation"]
     sources: tuple[str, ...] = Field(min_length=1)
     types: tuple[str, ...] = Field(min_length=1)
 

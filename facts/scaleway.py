@@ -15,7 +15,9 @@ from typing import Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SCALEWAY_FILE: Final = Path(__file__).resolve().parent.parent / "data" / "facts" / "scaleway.yaml"
+from facts.resources import data_dir
+
+SCALEWAY_FILE: Final = data_dir() / "facts" / "scaleway.yaml"
 
 Kind = Literal[
     "argument-conflict",

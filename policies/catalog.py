@@ -151,6 +151,12 @@ GCP_DATA_STORES: dict[str, tuple[KeySetting, ...]] = {
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": (
         KeySetting(("cmekSettings", "kmsKeyName"), "log entries"),
     ),
+    # A regional secret has one key, in its own location (the universe's Secret Manager mode).
+    "gcp:secretmanager/regionalSecret:RegionalSecret": (
+        KeySetting(("customerManagedEncryption", "kmsKeyName"), "secret versions"),
+    ),
+    # Cloud Run keeps a copy of each service's container image: under the stack's key (CMEK).
+    "gcp:cloudrunv2/service:Service": (KeySetting(("template", "encryptionKey"), "container images"),),
 }
 GCP_SECRET = tokens.GCP_SECRET
 SCALEWAY_DATABASE_TYPES = (
@@ -243,8 +249,15 @@ NON_DATA_TYPES: frozenset[str] = frozenset(
                 "RouterNat", "RegionUrlMap", "RegionSslPolicy", "RegionTargetHttpsProxy",
                 "RegionTargetHttpProxy", "ForwardingRule", "RegionBackendService",
                 "RegionNetworkEndpointGroup", "RegionHealthCheck", "SslPolicy",
+                "RegionSecurityPolicy", "RegionSecurityPolicyRule",
             )
         ),
+        # Enabled APIs and audit-log settings hold no data; an EKM connection and an external key
+        # version hold only a path to key material that stays at the ministry's key manager.
+        "gcp:projects/service:Service", "gcp:projects/iAMAuditConfig:IAMAuditConfig",
+        "gcp:kms/ekmConnection:EkmConnection", "gcp:kms/cryptoKeyVersion:CryptoKeyVersion",
+        "gcp:secretmanager/regionalSecretVersion:RegionalSecretVersion",
+        "gcp:secretmanager/regionalSecretIamMember:RegionalSecretIamMember",
         "gcp:servicenetworking/connection:Connection",
         tokens.GCP_KMS_KEY_RING, tokens.GCP_KMS_KEY, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
         "gcp:serviceaccount/account:Account", "gcp:projects/serviceIdentity:ServiceIdentity",
@@ -255,8 +268,6 @@ NON_DATA_TYPES: frozenset[str] = frozenset(
         "gcp:sql/database:Database", "gcp:sql/user:User",
         "gcp:storage/bucketIAMMember:BucketIAMMember",
         "gcp:logging/projectSink:ProjectSink", "gcp:logging/projectExclusion:ProjectExclusion",
-        # Cloud Run services are stateless here; BK-TLS-001 judges their ingress.
-        "gcp:cloudrunv2/service:Service",
         # Scaleway settings.
         SCALEWAY_KEY,
         "scaleway:object/bucketPolicy:BucketPolicy", "scaleway:object/bucketAcl:BucketAcl",

@@ -14,7 +14,10 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from facts.resources import data_dir
+
+#: The shipped data files (package data, found through importlib.resources: see facts.resources).
+DATA_DIR = data_dir()
 Basis = Literal["provider", "third-party", "other-region", "outdated", "none"]
 ThreatStatus = Literal["protected", "conditional", "partly", "not-protected"]
 Verdict = Literal["admissible", "conditional", "not-admissible"]

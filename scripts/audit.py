@@ -40,7 +40,7 @@ from policies.inputs.preview import AdapterError, load_preview_file, stack_from_
 from policies.model import Stack  # noqa: E402
 from policies.outputs import evidence, oscal, reports, terraform_plan  # noqa: E402
 from policies.rules import all_rules  # noqa: E402
-from policies.rules.providers import secnumcloud_only  # noqa: E402
+from policies.rules.providers import perimeter_evidence, qualified_universe, secnumcloud_only  # noqa: E402
 from policies.settings import PolicyConfig, PolicyConfigError  # noqa: E402
 from stacks.config import ConfigError  # noqa: E402
 from stacks.offline import StackFileError, StackNotFoundError  # noqa: E402
@@ -220,13 +220,19 @@ def _perimeter_what_if(
     rows = []
     for name, stack, _ in inputs:
         outside = [v for v in secnumcloud_only.check(stack, required) if v.resource is not None]
+        # Inside a row that rests on the provider's documentation only: "in the offer, not confirmed in
+        # the qualification's scope" (advisory, BK-PROV-005); and outside the qualified universe.
+        unconfirmed = [v for v in perimeter_evidence.check(stack, required) if v.resource is not None]
+        off_universe = [v for v in qualified_universe.check(stack, required) if v.resource is not None]
         rows.append(
             {
                 "stack": name,
                 "rule": secnumcloud_only.RULE.id,
-                "result": "PASS" if not outside else "FAIL",
+                "result": "PASS" if not outside and not off_universe else "FAIL",
                 "resourcesOutside": len(outside),
                 "typesOutside": sorted({v.resource.type for v in outside if v.resource is not None}),
+                "resourcesOutsideUniverse": len(off_universe),
+                "resourcesNotConfirmedInScope": len(unconfirmed),
             }
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -237,7 +243,9 @@ def _perimeter_what_if(
     written.append(target)  # recorded in the evidence manifest with the other reports
     lines = [f"if SecNumCloud were required ({secnumcloud_only.RULE.id}, qualified perimeter): {target}"]
     lines += [
-        f"  {r['result']:4} {r['stack']}: {r['resourcesOutside']} resource(s) outside the perimeter"
+        f"  {r['result']:4} {r['stack']}: {r['resourcesOutside']} resource(s) outside the perimeter, "
+        f"{r['resourcesOutsideUniverse']} outside the qualified universe; {r['resourcesNotConfirmedInScope']} "
+        "in the offer but not confirmed in the qualification's scope (advisory)"
         for r in rows
     ]
     return "\n".join(lines)

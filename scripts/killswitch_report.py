@@ -11,7 +11,9 @@ from typing import Any
 
 import yaml
 
-FACTS = Path(__file__).resolve().parents[1] / "data" / "facts" / "cached_data_keys.yaml"
+from facts.resources import data_dir
+
+FACTS = data_dir() / "facts" / "cached_data_keys.yaml"
 
 
 class OutputDirError(ValueError):

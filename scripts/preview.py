@@ -4,6 +4,9 @@
     scripts/preview.py                      # every stack in stacks/, a table each
     scripts/preview.py --stack aws-xks-paris --json preview.json
     scripts/preview.py --json reports/preview   # every stack: one <stack>.json per stack in that folder
+    scripts/preview.py --project examples/aws-platform --stack dev --json dev.json \
+        --placeholder-secret xksAccessKeyId --placeholder-secret xksSecretAccessKey
+                                            # another Pulumi project (Pulumi.yaml, its stack file)
 
 The JSON has the shape of `pulumi preview --json`, so the same tools read either. With --stack,
 --json names a file, or an existing folder to write <stack>.json into. Output paths are checked
@@ -20,8 +23,25 @@ from pathlib import Path
 from typing import Any
 
 from stacks.config import ConfigError
-from stacks.offline import Preview, StackFileError, StackNotFoundError, run_preview, stack_names
-from tooling.cli import BadInputError, Exit, Parser, atomic_writer, check_out_dir, check_out_file, run
+from stacks.offline import (
+    PLACEHOLDERS,
+    Preview,
+    StackFileError,
+    StackNotFoundError,
+    run_preview,
+    run_project_preview,
+    stack_names,
+)
+from tooling.cli import (
+    BadInputError,
+    Exit,
+    Parser,
+    atomic_writer,
+    check_out_dir,
+    check_out_file,
+    read_yaml,
+    run,
+)
 
 
 def region_of(state: dict[str, Any], providers: dict[str, str], config: dict[str, Any]) -> str:
@@ -85,9 +105,57 @@ def main(argv: list[str] | None = None) -> int:
         help="write JSON as `pulumi preview --json` does; with several stacks, a folder of <stack>.json",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the summary line of each stack")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        metavar="DIR",
+        help="preview another Pulumi Python project (its Pulumi.yaml and Pulumi.<stack>.yaml); needs --stack",
+    )
+    parser.add_argument(
+        "--placeholder-secret",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="with --project: a secret the project sets outside its stack file; the preview gives it a "
+        "clearly fake placeholder, marked secret (repeatable; KEY without namespace is the project's)",
+    )
     args = parser.parse_args(argv)
-    bad_input = (ConfigError, StackFileError, StackNotFoundError)
-    return run("preview", lambda: _preview(args), debug=args.debug, bad_input=bad_input)
+    if args.project is not None:
+        return run("preview", lambda: _preview_project(args), debug=args.debug, bad_input=_BAD_INPUT)
+    return run("preview", lambda: _preview(args), debug=args.debug, bad_input=_BAD_INPUT)
+
+
+_BAD_INPUT = (ConfigError, StackFileError, StackNotFoundError)
+
+
+def _preview_project(args: Any) -> int:
+    """One stack of another Pulumi project, previewed under the same mocks as this one's."""
+    if not args.stack:
+        raise BadInputError("--project: needs --stack (the project's Pulumi.<stack>.yaml)")
+    if not (args.project / "Pulumi.yaml").is_file():
+        raise BadInputError(
+            f"--project: {args.project} has no Pulumi.yaml (a Pulumi project folder is expected)"
+        )
+    target = _targets(args.json, [args.stack], True).get(args.stack)
+    manifest = read_yaml(args.project / "Pulumi.yaml", "project file")
+    project = str(manifest.get("name", "")) if isinstance(manifest, dict) else ""
+    overrides: dict[str, str] = {}
+    for name in args.placeholder_secret:
+        key = name if ":" in name else f"{project}:{name}"
+        # The shaped placeholders where the key is one of this project's credentials, else a plain one.
+        shaped = {k.split(":", 1)[1]: v for k, v in PLACEHOLDERS.items()}
+        overrides[key] = shaped.get(key.split(":", 1)[1], "preview-placeholder-secret")
+    started = time.perf_counter()
+    preview = run_project_preview(
+        args.project, args.stack, overrides=overrides, secret_overrides=set(overrides)
+    )
+    output = table(preview)
+    print(output.splitlines()[-1] if args.quiet else output)
+    print(f"{args.stack}: previewed in {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    if target is not None:
+        write_json(preview.document, target)
+        print(f"{args.stack}: wrote {target}", file=sys.stderr)
+    return Exit.PASS
 
 
 def _preview(args: Any) -> int:

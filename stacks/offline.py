@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from facts import tokens
 from facts.providers import home_region
+from facts.s3ns import universe_domain
 from facts.tokens import CUSTOM_KEY_STORE, KMS_KEY
 from stacks import config as stack_config
 from tooling.cli import BadInputError, read_yaml
@@ -71,17 +72,28 @@ def _line_of(path: Path, key: str) -> str:
 
 def stack_names() -> list[str]:
     """Every stack that has a file in stacks/, sorted."""
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS_DIR.glob("Pulumi.*.yaml"))
+    return _stack_names(STACKS_DIR)
 
 
-def read_stack_file(stack: str) -> tuple[dict[str, str], set[str]]:
-    """Returns the stack's config as the engine passes it (flat keys, objects as JSON) and its secret keys."""
-    path = STACKS_DIR / f"Pulumi.{stack}.yaml"
+def _stack_names(stacks_dir: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+
+
+def read_stack_file(
+    stack: str, *, stacks_dir: Path | None = None, project: str = PROJECT_NAME
+) -> tuple[dict[str, str], set[str]]:
+    """Returns the stack's config as the engine passes it (flat keys, objects as JSON) and its secret keys.
+
+    ``stacks_dir`` and ``project`` default to this project's; another Pulumi project (examples/, a
+    platform team's own) passes its stack folder and its name, which un-namespaced keys belong to.
+    """
+    # Resolved at call time: tests point STACKS_DIR at a folder of their own.
+    stacks_dir = STACKS_DIR if stacks_dir is None else stacks_dir
+    path = stacks_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = ", ".join(stack_names()) or "none"
-        raise StackNotFoundError(
-            f"unknown stack {stack!r}: no {path.relative_to(PROJECT_ROOT)} (known: {known})"
-        )
+        known = ", ".join(_stack_names(stacks_dir)) or "none"
+        shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+        raise StackNotFoundError(f"unknown stack {stack!r}: no {shown} (known: {known})")
     try:
         document = read_yaml(path, "stack file") or {}
     except BadInputError as error:
@@ -105,7 +117,7 @@ def read_stack_file(stack: str) -> tuple[dict[str, str], set[str]]:
     secret_keys: set[str] = set()
     for name, value in (document.get("config") or {}).items():
         # A key without namespace belongs to the project, as in Pulumi.
-        key = name if ":" in name else f"{PROJECT_NAME}:{name}"
+        key = name if ":" in name else f"{project}:{name}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             # Encrypted with the stack's secrets provider, which is not here: use a fake, keep it secret.
             values[key] = PLACEHOLDERS.get(key, "preview-placeholder-secret")
@@ -277,13 +289,28 @@ def _gcp_outputs(typ: str, name: str, inputs: Mapping[str, Any], digest: str) ->
         email = f"{inputs.get('accountId')}@{project}.iam.gserviceaccount.com"
         out.update(email=email, member=f"serviceAccount:{email}")
     elif typ == tokens.GCP_SQL_INSTANCE:
-        out.update(connectionName=f"{project}:{location}:{name}", privateIpAddress="10.21.0.3")
+        out.update(
+            connectionName=f"{project}:{location}:{name}",
+            privateIpAddress="10.21.0.3",
+            # A placeholder, not a certificate: what the instance reports once created.
+            serverCaCerts=[{"cert": "-----BEGIN CERTIFICATE-----\n(preview)\n-----END CERTIFICATE-----\n"}],
+        )
+    elif typ == "gcp:secretmanager/regionalSecret:RegionalSecret":
+        out["id"] = f"projects/{project}/locations/{location}/secrets/{inputs.get('secretId')}"
+        out["name"] = out["id"]
+    elif typ == "gcp:kms/ekmConnection:EkmConnection":
+        out["id"] = f"projects/{project}/locations/{location}/ekmConnections/{inputs.get('name') or name}"
+    elif typ == "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy":
+        out["selfLink"] = (
+            f"https://compute.{universe_domain()}/compute/v1/projects/{project}/regions/{location}/securityPolicies/{name}"
+        )
+        out["id"] = f"projects/{project}/regions/{location}/securityPolicies/{name}"
     elif typ == tokens.GCP_SECRET:
         out["id"] = f"projects/{project}/secrets/{inputs.get('secretId')}"
     elif typ == "gcp:compute/address:Address":
         out["address"] = f"203.0.113.{int(digest[:2], 16) % 250 + 1}"
     elif typ.startswith(("gcp:compute/", "gcp:servicenetworking/")):
-        out["selfLink"] = f"https://compute.s3nsapis.fr/compute/v1/projects/{project}/{name}"
+        out["selfLink"] = f"https://compute.{universe_domain()}/compute/v1/projects/{project}/{name}"
     return out
 
 
@@ -322,14 +349,28 @@ def run_preview(
     secret_keys |= secret_overrides or set()
     from stacks import program  # imported late: it imports the components, which is slow
 
-    pulumi.runtime.set_all_config(values, list(secret_keys))
+    return run_program(program.main, stack, PROJECT_NAME, values, secret_keys, monitor=monitor)
+
+
+def run_program(
+    main: Callable[[], None],
+    stack: str,
+    project: str,
+    values: Mapping[str, str],
+    secret_keys: set[str],
+    *,
+    monitor: RecordingMonitor | None = None,
+) -> Preview:
+    """Runs any Pulumi program ``main`` under the mocks with flat config ``values``: this project's
+    program (:func:`run_preview`) or another project's (:func:`run_project_preview`)."""
+    pulumi.runtime.set_all_config(dict(values), list(secret_keys))
     monitor = monitor or RecordingMonitor(OfflineMocks(stack))
     # A fresh event loop per run: the SDK keeps per-loop state, and a previous run may have left one.
     asyncio.set_event_loop(asyncio.new_event_loop())
-    mocks.set_mocks(monitor.mocks, project=PROJECT_NAME, stack=stack, preview=True, monitor=monitor)
-    _sync_await(run_pulumi_func(program.main))
+    mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor)
+    _sync_await(run_pulumi_func(main))
 
-    steps = [{"op": "create", "urn": _stack_urn(stack), "newState": _stack_state(stack)}]
+    steps = [{"op": "create", "urn": _stack_urn(stack, project), "newState": _stack_state(stack, project)}]
     for reg in monitor.registrations:
         state: dict[str, Any] = {
             "urn": reg.urn,
@@ -338,7 +379,7 @@ def run_preview(
             "inputs": reg.inputs,
             # What the mocks computed (ids, ARNs); in a real preview most outputs are still unknown.
             "outputs": reg.outputs,
-            "parent": reg.parent or _stack_urn(stack),
+            "parent": reg.parent or _stack_urn(stack, project),
             "provider": reg.provider,
         }
         if reg.dependencies:
@@ -352,13 +393,13 @@ def run_preview(
     return Preview(stack=stack, document=document)
 
 
-def _stack_urn(stack: str) -> str:
-    return f"urn:pulumi:{stack}::{PROJECT_NAME}::pulumi:pulumi:Stack::{PROJECT_NAME}-{stack}"
+def _stack_urn(stack: str, project: str = PROJECT_NAME) -> str:
+    return f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
 
 
-def _stack_state(stack: str) -> dict[str, Any]:
+def _stack_state(stack: str, project: str = PROJECT_NAME) -> dict[str, Any]:
     return {
-        "urn": _stack_urn(stack),
+        "urn": _stack_urn(stack, project),
         "type": "pulumi:pulumi:Stack",
         "custom": False,
         "inputs": {},
@@ -371,3 +412,47 @@ def _stack_state(stack: str) -> dict[str, Any]:
 def _redacted_config(values: Mapping[str, str], secret_keys: set[str]) -> dict[str, Any]:
     """Config as `pulumi preview --json` shows it: secrets as "[secret]"."""
     return {k: ("[secret]" if k in secret_keys else v) for k, v in sorted(values.items())}
+
+
+def run_project_preview(
+    project_dir: Path,
+    stack: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    secret_overrides: set[str] | None = None,
+) -> Preview:
+    """Previews another Pulumi Python project (its Pulumi.yaml, its stack file) under the same mocks.
+
+    The program is the project's ``main`` (a file, or a folder's ``__main__.py``), run as the engine
+    runs it, as ``__main__``; it imports the components from wherever they are installed. Secrets the
+    project sets outside its stack file (``pulumi config set --secret``) are passed in ``overrides``
+    and named in ``secret_overrides``.
+    """
+    import runpy
+
+    manifest = project_dir / "Pulumi.yaml"
+    try:
+        document = read_yaml(manifest, "project file")
+    except BadInputError as error:
+        raise StackFileError(str(error)) from error
+    if not isinstance(document, dict) or not isinstance(document.get("name"), str):
+        raise StackFileError(f"project file {manifest}: must be a mapping with a 'name' (the project's name)")
+    runtime = document.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise StackFileError(f"project file {manifest}: runtime: must be python (got {runtime_name!r})")
+    entry = project_dir / str(document.get("main") or ".")
+    if entry.is_dir():
+        entry = entry / "__main__.py"
+    if not entry.is_file():
+        raise StackFileError(f"project file {manifest}: main: {entry} is not a Python file")
+    project = document["name"]
+    stacks_dir = project_dir / str(document.get("stackConfigDir") or ".")
+    values, secret_keys = read_stack_file(stack, stacks_dir=stacks_dir, project=project)
+    values.update(overrides or {})
+    secret_keys |= secret_overrides or set()
+
+    def main() -> None:
+        runpy.run_path(str(entry), run_name="__main__")
+
+    return run_program(main, stack, project, values, secret_keys)

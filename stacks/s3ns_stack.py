@@ -28,23 +28,31 @@ def to_args(cfg: S3nsStackSettings) -> S3nsBookingPlatformArgs:
         db_max_disk_gb=s3ns.sizes.db_max_disk_gb,
         backup_retention_days=cfg.backup_retention_days,
         key_protection_level=s3ns.key_protection_level,
+        ekm=s3ns.ekm.to_args() if s3ns.ekm else None,
+        service_agents=s3ns.service_agents.to_args(),
         log_retention_days=cfg.log_retention_days,
+    )
+
+
+def provider(
+    cfg: S3nsStackSettings, name: str = "s3ns-u-france-east1", opts: pulumi.ResourceOptions | None = None
+) -> gcp.Provider:
+    """An explicit provider pins the universe, project and region: no resource can fall back to Google
+    Cloud's public universe or another region by default."""
+    return gcp.Provider(
+        name,
+        project=cfg.project_id,
+        region=cfg.region,
+        universe_domain=UNIVERSE_DOMAIN,
+        default_labels={"app": "booking", "environment": cfg.environment},
+        opts=opts,
     )
 
 
 def build(cfg: S3nsStackSettings) -> None:
     check_provider_credentials(cfg.stack)
     args = to_args(cfg)
-    # An explicit provider pins the universe, project and region: no resource can fall back to Google
-    # Cloud's public universe or another region by default.
-    provider = gcp.Provider(
-        "s3ns-u-france-east1",
-        project=args.project_id,
-        region=cfg.region,
-        universe_domain=UNIVERSE_DOMAIN,
-        default_labels={"app": "booking", "environment": cfg.environment},
-    )
-    platform = S3nsBookingPlatform("booking", args, opts=pulumi.ResourceOptions(providers=[provider]))
+    platform = S3nsBookingPlatform("booking", args, opts=pulumi.ResourceOptions(providers=[provider(cfg)]))
     pulumi.export("url", platform.url)
     pulumi.export("loadBalancerIp", platform.service.ip_address)
     pulumi.export("databaseConnection", platform.database_connection)

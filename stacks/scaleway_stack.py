@@ -48,16 +48,18 @@ def to_args(cfg: ScalewayStackSettings) -> ScalewayBookingPlatformArgs:
     )
 
 
+def provider(
+    cfg: ScalewayStackSettings, name: str = "scaleway-fr-par", opts: pulumi.ResourceOptions | None = None
+) -> scw.Provider:
+    """An explicit provider pins region and zone: no resource can fall back to another default."""
+    return scw.Provider(name, region=cfg.region, zone=ZONE, project_id=cfg.scaleway_project_id, opts=opts)
+
+
 def build(cfg: ScalewayStackSettings) -> None:
     args = to_args(cfg)
-    # An explicit provider pins region and zone: no resource can fall back to another default.
-    provider = scw.Provider(
-        "scaleway-fr-par",
-        region=cfg.region,
-        zone=ZONE,
-        project_id=cfg.scaleway_project_id,
+    platform = ScalewayBookingPlatform(
+        "booking", args, opts=pulumi.ResourceOptions(providers=[provider(cfg)])
     )
-    platform = ScalewayBookingPlatform("booking", args, opts=pulumi.ResourceOptions(providers=[provider]))
     pulumi.export("url", platform.url)
     # Where the hostnames' CNAME records point (to create them when DNS is not at Scaleway).
     pulumi.export("cnameTargets", platform.service.cname_targets)

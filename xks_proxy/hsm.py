@@ -55,12 +55,14 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     p11e.TokenNotPresent,
     p11e.TokenNotRecognised,
     p11e.UserNotLoggedIn,
-    p11e.ObjectHandleInvalid,
-    p11e.KeyHandleInvalid,
     p11e.NoSuchToken,
     p11e.FunctionFailed,
     p11e.HostMemory,
 )
+# A handle that names no object any more: the custodian destroyed (or re-created) that key, from another
+# process. That is an answer about one key (KeyNotFoundException), never a lost connection: resetting
+# the library for it would stall every key's calls (issue 21, point 6).
+_STALE_HANDLE_ERRORS: tuple[type[BaseException], ...] = (p11e.ObjectHandleInvalid, p11e.KeyHandleInvalid)
 # What an HSM returns for a GCM tag mismatch: CKR_ENCRYPTED_DATA_INVALID per PKCS#11; SoftHSM2 returns
 # CKR_GENERAL_ERROR. Only interpreted this way for decrypt; the health probe catches real failures.
 _BAD_CIPHERTEXT_ERRORS: tuple[type[BaseException], ...] = (
@@ -192,6 +194,23 @@ def key_template(encrypt: bool = True, decrypt: bool = True) -> dict[Attribute, 
         Attribute.VERIFY: False,
         Attribute.DERIVE: False,
     }
+
+
+def _handle_still_names(key: Any, key_id: str) -> bool:
+    """Whether a cached handle still names a secret key labelled ``key_id`` with the usage its object had.
+
+    python-pkcs11 gives a key object encrypt/decrypt methods from its attributes when it is found: a key
+    whose usage changed since (disabled, enabled) must be found again too. Any PKCS#11 error reading the
+    attributes (handle invalid: destroyed) means "no"; a lost token is then seen by the lookup that follows.
+    """
+    try:
+        return (
+            key[Attribute.LABEL] == key_id
+            and hasattr(key, "encrypt") == bool(key[Attribute.ENCRYPT])
+            and hasattr(key, "decrypt") == bool(key[Attribute.DECRYPT])
+        )
+    except p11e.PKCS11Error:
+        return False
 
 
 def read_key_info(key_id: str, key: Any, state: Any | None = None) -> KeyInfo:
@@ -358,16 +377,8 @@ class Pkcs11Hsm(HsmPool):
         if cached is not None and now - cached[2] < self.cfg.key_cache_ttl_s:
             return cached[0], cached[1]
         key = cached[0] if cached is not None else None
-        try:
-            if key is not None and (
-                hasattr(key, "encrypt") != bool(key[Attribute.ENCRYPT])
-                or hasattr(key, "decrypt") != bool(key[Attribute.DECRYPT])
-            ):
-                # python-pkcs11 gives a key object encrypt/decrypt methods from its attributes when
-                # it is found: a key whose usage changed since (disabled, enabled) is found again.
-                key = None
-        except (p11e.ObjectHandleInvalid, p11e.KeyHandleInvalid):
-            key = None  # destroyed since: look it up (and answer KeyNotFound), no reconnect
+        if key is not None and not _handle_still_names(key, key_id):
+            key = None  # destroyed, or its handle reused: look it up again (KeyNotFound if gone)
         if key is None:
             try:
                 key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=key_id)
@@ -381,9 +392,32 @@ class Pkcs11Hsm(HsmPool):
                 raise KeyMissing(key_id) from None
             except p11e.MultipleObjectsReturned:
                 raise HsmUnavailable(f"more than one secret key labelled {key_id}") from None
-        info = read_key_info(key_id, key, find_state(session, key_id))
+        try:
+            info = read_key_info(key_id, key, find_state(session, key_id))
+        except _STALE_HANDLE_ERRORS:
+            raise KeyMissing(key_id) from None  # destroyed between the lookup and this read
         st.keys[key_id] = (key, info, now)
         return key, info
+
+    def _with_key(self, session: Any, key_id: str, use: Callable[[Any, KeyInfo], T]) -> T:
+        """``use(key, info)`` with this thread's handle for ``key_id``.
+
+        A cached handle may outlive its key (the custodian's ``keys destroy`` runs in another process).
+        When ``use`` fails in a way a vanished key also explains, the handle is checked (does it still
+        name an object labelled ``key_id``?); if not, it is dropped and the key looked up once more, so a
+        destroyed key answers KeyNotFoundException every time and the library is never reset for it.
+        """
+        for attempt in (0, 1):
+            key, info = self._key(session, key_id)
+            try:
+                return use(key, info)
+            except _STALE_HANDLE_ERRORS:
+                pass
+            except (BadCiphertext, p11e.PKCS11Error):
+                if attempt or _handle_still_names(key, key_id):
+                    raise
+            self._local.keys.pop(key_id, None)
+        raise KeyMissing(key_id)
 
     # ------------------------------------------------------------------ operations (worker threads)
 
@@ -393,8 +427,7 @@ class Pkcs11Hsm(HsmPool):
     def encrypt(self, key_id: str, plaintext: bytes, aad: bytes, verify: bool) -> tuple[bytes, bytes, bytes]:
         """AES-256-GCM encrypt in the HSM; returns (iv, ciphertext, tag). ``verify`` decrypts it back."""
 
-        def op(session: Any) -> tuple[bytes, bytes, bytes]:
-            key, info = self._key(session, key_id)
+        def use(key: Any, info: KeyInfo) -> tuple[bytes, bytes, bytes]:
             check_usable(info, "encrypt", cdiv=verify)
             iv = os.urandom(IV_BYTES)
             try:
@@ -416,7 +449,7 @@ class Pkcs11Hsm(HsmPool):
                     raise HsmUnavailable("HSM encrypt output failed its verification decrypt")
             return iv, ct, tag
 
-        result = self._run(op)
+        result = self._run(lambda session: self._with_key(session, key_id, use))
         self._count_encryption(key_id)
         return result
 
@@ -438,8 +471,7 @@ class Pkcs11Hsm(HsmPool):
             )
 
     def decrypt(self, key_id: str, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes) -> bytes:
-        def op(session: Any) -> bytes:
-            key, info = self._key(session, key_id)
+        def use(key: Any, info: KeyInfo) -> bytes:
             check_usable(info, "decrypt")
             params = GCMParams(b"", aad)
             params.nonce = iv  # GCMParams' constructor rejects 16-byte IVs, which the spec allows
@@ -455,7 +487,7 @@ class Pkcs11Hsm(HsmPool):
                 raise
             return out
 
-        return self._run(op)
+        return self._run(lambda session: self._with_key(session, key_id, use))
 
     def probe(self) -> None:
         """Deep health check: a round trip with a session-only test key (never a KMS key, per spec)."""

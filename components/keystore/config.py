@@ -22,6 +22,7 @@ FQDN_RE = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 KEY_ID_RE = xks.KEY_ID.pattern
 ACCESS_KEY_ID_RE = xks.ACCESS_KEY_ID.pattern
 COMMIT_RE = r"^[0-9a-f]{40}$"
+PROJECT_ID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 DEBIAN_PACKAGE_RE = r"^[a-z0-9][a-z0-9+.-]+$"
 # An allowed-signers line for `git verify-commit` with gpg.format=ssh: principal, key type, base64 key.
 SSH_SIGNER_RE = r"^\S+ (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]{40,}( \S+)?$"
@@ -41,20 +42,26 @@ class PinnedPackage(BaseModel):
     """A vendor package fetched over HTTPS and installed only if its SHA-256 matches."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
-    url: Annotated[str, Field(pattern=r"^https://\S+\.deb$")]
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    url: Annotated[str, Field(pattern=r"^https://\S+\.deb$")] = Field(
+        description="https:// address of the .deb"
+    )
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="the package's SHA-256 (64 hex): installed only if it matches"
+    )
 
 
 class HsmPath(BaseModel):
     """The path to the ministry's HSM: a Site-to-Site VPN to its premises, one VPN gateway per zone."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
-    kind: Literal["site-to-site-vpn"] = "site-to-site-vpn"
-    #: The ministry's VPN endpoint (public IPv4).
-    customer_gateway_ip: str
-    #: The ministry's BGP AS number (not Scaleway's 12876).
-    customer_asn: Annotated[int, Field(ge=1, le=4294967294)]
-    gateway_type: Annotated[str, Field(pattern=r"^VGW-[A-Z]+$")] = "VGW-S"
+    kind: Literal["site-to-site-vpn"] = Field(default="site-to-site-vpn", description="site-to-site-vpn")
+    customer_gateway_ip: str = Field(description="the ministry's VPN device (public IPv4)")
+    customer_asn: Annotated[int, Field(ge=1, le=4294967294)] = Field(
+        description="the ministry's BGP AS number (not Scaleway's 12876)"
+    )
+    gateway_type: Annotated[str, Field(pattern=r"^VGW-[A-Z]+$")] = Field(
+        default="VGW-S", description="the Scaleway VPN gateway type, e.g. VGW-S"
+    )
 
     @field_validator("customer_gateway_ip")
     @classmethod
@@ -117,46 +124,101 @@ class KeystoreStackConfig(BaseModel):
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True
     )
 
-    endpoint_hostname: Annotated[str, Field(pattern=FQDN_RE, max_length=253)]
-    path_prefix: Annotated[str, Field(pattern=r"^(/[A-Za-z0-9_-]+)+$")] = "/keystores/booking-paris"
-    zones: Annotated[tuple[Zone, ...], Field(min_length=2, max_length=3)] = ("fr-par-1", "fr-par-2")
-    instance_type: Annotated[str, Field(min_length=1)] = "PRO2-XXS"
-    image: Annotated[str, Field(min_length=1)] = "debian_bookworm"
-    hsm_module: Annotated[str, Field(pattern=r"^/[^\s]+\.so(\.[0-9.]+)?$")]
-    hsm_token_label: Annotated[str, Field(min_length=1, max_length=32)]
-    hsm_kind: Literal["network-hsm", "softhsm"] | None = None
-    #: Debian archive packages (signed by Debian, fetched over HTTPS), e.g. softhsm2 for tests.
-    hsm_client_packages: tuple[Annotated[str, Field(pattern=DEBIAN_PACKAGE_RE)], ...] = ()
-    #: The HSM vendor's PKCS#11 client, as .deb files at HTTPS URLs pinned by SHA-256 (network-hsm).
-    hsm_client: tuple[PinnedPackage, ...] = ()
-    #: Where the network HSM listens (the only destinations the proxy may reach besides the private network).
-    hsm_cidrs: tuple[str, ...] = ()
-    #: How the proxies reach those addresses (network-hsm): Scaleway sells no PKCS#11 network HSM.
-    hsm_path: HsmPath | None = None
-    #: Scaleway Domains zone holding endpointHostname: the stack writes a health-checked record over
-    #: the per-zone load balancers (DNS failover). Unset: the deployer sets one up elsewhere.
-    dns_zone: Annotated[str, Field(pattern=FQDN_RE, max_length=253)] | None = None
+    project_id: Annotated[str, Field(pattern=PROJECT_ID_RE)] = Field(
+        description="the Scaleway project (UUID) of every resource; every IAM rule is scoped to it (Scaleway "
+        "requires a project or organization per rule)"
+    )
+    endpoint_hostname: Annotated[str, Field(pattern=FQDN_RE, max_length=253)] = Field(
+        description="the proxy's public name (the AWS stack's booking:xks.uriEndpoint host), a fully qualified name"
+    )
+    path_prefix: Annotated[str, Field(pattern=r"^(/[A-Za-z0-9_-]+)+$")] = Field(
+        default="/keystores/booking-paris",
+        description="the URI path before /kms/xks/v1 (the AWS stack's booking:xks.uriPath is <pathPrefix>/kms/xks/v1)",
+    )
+    zones: Annotated[tuple[Zone, ...], Field(min_length=2, max_length=3)] = Field(
+        default=("fr-par-1", "fr-par-2"),
+        description="2 or 3 distinct zones of fr-par: one proxy host in each",
+    )
+    instance_type: Annotated[str, Field(min_length=1)] = Field(
+        default="PRO2-XXS", description="the Scaleway instance type of each proxy host"
+    )
+    image: Annotated[str, Field(min_length=1)] = Field(
+        default="debian_bookworm", description="the Scaleway image of each proxy host"
+    )
+    hsm_module: Annotated[str, Field(pattern=r"^/[^\s]+\.so(\.[0-9.]+)?$")] = Field(
+        description="absolute path of the HSM's PKCS#11 client library (.so) on the hosts"
+    )
+    hsm_token_label: Annotated[str, Field(min_length=1, max_length=32)] = Field(
+        description="label of the HSM token holding the keys, 1 to 32 characters"
+    )
+    hsm_kind: Literal["network-hsm", "softhsm"] | None = Field(
+        default=None, description="network-hsm (production) or softhsm (tests only)"
+    )
+    hsm_client_packages: tuple[Annotated[str, Field(pattern=DEBIAN_PACKAGE_RE)], ...] = Field(
+        default=(),
+        description="Debian archive packages installed on the hosts (signed by Debian, fetched over HTTPS), "
+        "e.g. softhsm2 for tests",
+    )
+    hsm_client: tuple[PinnedPackage, ...] = Field(
+        default=(),
+        description="the HSM vendor's PKCS#11 client as .deb files, each an https URL and its SHA-256 "
+        "(required with network-hsm)",
+    )
+    hsm_cidrs: tuple[str, ...] = Field(
+        default=(),
+        description="where the network HSM listens (private IPv4 CIDR, outside privateNetworkCidr): the only "
+        "destinations the proxy may reach besides the private network",
+    )
+    hsm_path: HsmPath | None = Field(
+        default=None,
+        description="how the proxies reach the HSM: a Site-to-Site VPN to the ministry's premises, one VPN "
+        "gateway per zone (required with network-hsm; Scaleway sells no PKCS#11 network HSM)",
+    )
+    dns_zone: Annotated[str, Field(pattern=FQDN_RE, max_length=253)] | None = Field(
+        default=None,
+        description="the Scaleway Domains zone holding endpointHostname: the stack writes a health-checked "
+        "record over the per-zone load balancers (DNS failover); unset: set one up elsewhere",
+    )
     allowed_key_ids: Annotated[
         tuple[Annotated[str, Field(pattern=KEY_ID_RE)], ...], Field(min_length=1, max_length=100)
-    ]
+    ] = Field(description="the HSM key ids the proxy serves (the AWS stack's booking:xks.keyIds), distinct")
     access_key_ids: Annotated[
         tuple[Annotated[str, Field(pattern=ACCESS_KEY_ID_RE)], ...], Field(min_length=1, max_length=2)
-    ]
-    tls_certificate_pem: Annotated[str, Field(min_length=1)]
-    mtls_client_ca_pem: str | None = None
-    mtls_client_subject: Annotated[str, Field(pattern=FQDN_RE, max_length=253)] | None = None
-    proxy_repository: Annotated[str, Field(pattern=r"^https://\S+$")]
+    ] = Field(
+        description="1 or 2 SigV4 access key ids AWS KMS signs with (not secret; their secret keys are "
+        "in Secret Manager, never here)"
+    )
+    tls_certificate_pem: Annotated[str, Field(min_length=1)] = Field(
+        description="the proxy's public TLS certificate (PEM; no private key)"
+    )
+    mtls_client_ca_pem: str | None = Field(
+        default=None,
+        description="CA certificate (PEM) of the TLS clients accepted (mTLS), with mtlsClientSubject",
+    )
+    mtls_client_subject: Annotated[str, Field(pattern=FQDN_RE, max_length=253)] | None = Field(
+        default=None, description="the only TLS client name accepted, e.g. cks.kms.eu-west-3.amazonaws.com"
+    )
+    proxy_repository: Annotated[str, Field(pattern=r"^https://\S+$")] = Field(
+        description="https:// address of the git repository the hosts install the proxy from"
+    )
     #: A full commit id: a tag or branch can be moved to other code after review.
-    proxy_ref: Annotated[str, Field(pattern=COMMIT_RE)]
+    proxy_ref: Annotated[str, Field(pattern=COMMIT_RE)] = Field(
+        description="the full 40-hex commit id to install (a tag or branch can be moved after review)"
+    )
     #: SSH allowed-signers lines: the commit must carry a signature by one of them (git verify-commit).
     proxy_commit_signers: Annotated[
         tuple[Annotated[str, Field(pattern=SSH_SIGNER_RE)], ...], Field(min_length=1)
-    ]
-    #: The private network's IPv4 range (load balancer and proxies).
-    private_network_cidr: str = "172.16.32.0/22"
-    #: Public addresses allowed to use the Public Gateway's SSH bastion (the custodian's, to deliver the
-    #: Secret Manager reader key out of band). Empty: bastion off.
-    custodian_cidrs: tuple[str, ...] = ()
+    ] = Field(
+        description="SSH allowed-signers lines: the commit must be signed by one of them (git verify-commit)"
+    )
+    private_network_cidr: str = Field(
+        default="172.16.32.0/22", description="the private network's IPv4 range (load balancer and proxies)"
+    )
+    custodian_cidrs: tuple[str, ...] = Field(
+        default=(),
+        description="public addresses allowed on the Public Gateway's SSH bastion (the custodian's, to "
+        "deliver the Secret Manager reader key out of band); empty: bastion off",
+    )
 
     @field_validator("zones", "allowed_key_ids", "access_key_ids", "proxy_commit_signers")
     @classmethod

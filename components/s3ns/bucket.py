@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components.s3ns._options import inherited
+
 
 @dataclass(frozen=True)
 class EncryptedBucketArgs:
@@ -35,6 +37,7 @@ class EncryptedBucket(pulumi.ComponentResource):
         self, name: str, args: EncryptedBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("booking:s3ns:EncryptedBucket", name, None, opts)
+        self._after = inherited(opts)
         self.bucket = gcp.storage.Bucket(
             name,
             project=args.project,
@@ -53,7 +56,7 @@ class EncryptedBucket(pulumi.ComponentResource):
             logging=gcp.storage.BucketLoggingArgs(log_bucket=args.log_bucket) if args.log_bucket else None,
             force_destroy=args.force_destroy,
             labels={"data": "health"},
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._after),
         )
         self.bucket_name = self.bucket.name
         self.register_outputs({"bucketName": self.bucket_name})

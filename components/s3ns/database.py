@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components.s3ns._options import inherited
+
 
 @dataclass(frozen=True)
 class DatabaseArgs:
@@ -54,10 +56,12 @@ class Database(pulumi.ComponentResource):
 
     connection_name: pulumi.Output[str]
     private_ip: pulumi.Output[str]
+    server_ca: pulumi.Output[str]
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:s3ns:Database", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self._after = inherited(opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=self._after)
         self.instance = gcp.sql.DatabaseInstance(
             f"{name}-postgres",
             project=args.project,
@@ -102,7 +106,7 @@ class Database(pulumi.ComponentResource):
                 ),
                 user_labels={"data": "health"},
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.private_services]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._after, args.private_services]),
         )
         self.database = gcp.sql.Database(
             f"{name}-db", project=args.project, instance=self.instance.name, name=args.db_name, opts=child
@@ -118,4 +122,11 @@ class Database(pulumi.ComponentResource):
         )
         self.connection_name = self.instance.connection_name
         self.private_ip = self.instance.private_ip_address
-        self.register_outputs({"connectionName": self.connection_name, "privateIp": self.private_ip})
+        # The server CA the instance's certificate chains to (public): the application verifies the
+        # server against it (sslmode verify-ca). Fail closed: no CA known, no value to verify with.
+        self.server_ca = self.instance.server_ca_certs.apply(
+            lambda certs: next((c.cert for c in certs or () if c.cert), "")
+        )
+        self.register_outputs(
+            {"connectionName": self.connection_name, "privateIp": self.private_ip, "serverCa": self.server_ca}
+        )

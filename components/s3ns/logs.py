@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components.s3ns._options import inherited
+
 
 @dataclass(frozen=True)
 class LogsArgs:
@@ -31,7 +33,8 @@ class Logs(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LogsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:s3ns:Logs", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self._after = inherited(opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=self._after)
         bucket_id = f"{name}-bucket"
         self.bucket = gcp.logging.ProjectBucketConfig(
             bucket_id,
@@ -52,7 +55,7 @@ class Logs(pulumi.ComponentResource):
             destination=f"logging.googleapis.com/projects/{args.project}/locations/{args.region}/buckets/{bucket_id}",
             filter="",
             unique_writer_identity=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._after, self.bucket]),
         )
         # Project exclusions apply to the _Default sink only: entries stop landing under a provider key.
         self.exclusion = gcp.logging.ProjectExclusion(

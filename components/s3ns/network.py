@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components.s3ns._options import inherited
+
 
 @dataclass(frozen=True)
 class NetworkArgs:
@@ -28,7 +30,8 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:s3ns:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self._after = inherited(opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=self._after)
         # Custom mode: auto mode would create a subnet per region of the universe, none of ours.
         self.network = gcp.compute.Network(
             f"{name}-vpc",

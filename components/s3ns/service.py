@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.s3ns.args import S3nsContainerSpec
+from components.s3ns._options import inherited
+from components.s3ns.args import TLS_REQUIRED_PROFILE, S3nsContainerSpec
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,18 @@ class ServiceArgs:
     web: S3nsContainerSpec
     api_service_account: pulumi.Input[str]
     web_service_account: pulumi.Input[str]
-    #: Secret Manager secret id holding the database password, exposed to the API as DB_PASSWORD.
-    db_secret_id: pulumi.Input[str]
+    #: Resource name of the regional secret holding the database password; the API reads it at start.
+    db_secret_name: pulumi.Input[str]
     db_host: pulumi.Input[str]
+    #: The Cloud SQL instance's server CA certificate (PEM, public): what verify-ca checks against.
+    db_server_ca: pulumi.Input[str]
     db_name: str
     db_user: str
-    tls_profile: str = "MODERN"
+    #: Cloud KMS key Cloud Run encrypts the services' container images with (CMEK).
+    run_key_id: pulumi.Input[str]
+    tls_profile: str = TLS_REQUIRED_PROFILE
     tls_min_version: str = "TLS_1_2"
+    rate_limit_per_minute: int = 600
     deletion_protection: bool = True
 
 
@@ -43,25 +49,58 @@ class Service(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:s3ns:Service", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self._after = inherited(opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=self._after)
         api_env = [
             gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(name="DB_HOST", value=args.db_host),
             gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(name="DB_NAME", value=args.db_name),
             gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(name="DB_USER", value=args.db_user),
             gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(name="DB_SSLMODE", value="verify-ca"),
-            # A reference, resolved by Cloud Run at start: the value is never in the service's spec.
+            # verify-ca needs the CA it verifies against: Cloud SQL's server CA, public, handed over here.
             gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(
-                name="DB_PASSWORD",
-                value_source=gcp.cloudrunv2.ServiceTemplateContainerEnvValueSourceArgs(
-                    secret_key_ref=gcp.cloudrunv2.ServiceTemplateContainerEnvValueSourceSecretKeyRefArgs(
-                        secret=args.db_secret_id, version="latest"
-                    )
-                ),
+                name="DB_SSLROOTCERT_PEM", value=args.db_server_ca
+            ),
+            # The name of a regional secret, read by the API from Secret Manager's regional endpoint with
+            # its own identity: the password is never in the service's spec. (Cloud Run's secret
+            # references name global secrets, which the universe does not document.)
+            gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(
+                name="DB_PASSWORD_SECRET_NAME", value=args.db_secret_name
             ),
         ]
         self.api = self._run(f"{name}-api", args, args.api, args.api_service_account, api_env)
         self.web = self._run(f"{name}-web", args, args.web, args.web_service_account, [])
 
+        # Cloud Armor, regional like the load balancer (data/facts/s3ns.yaml cloud_armor): each client
+        # address gets a request budget per minute; beyond it, 429 until the minute is over.
+        self.armor = gcp.compute.RegionSecurityPolicy(
+            f"{name}-armor",
+            project=args.project,
+            region=args.region,
+            type="CLOUD_ARMOR",
+            description="Per-client rate limit in front of the booking services",
+            opts=child,
+        )
+        self.rate_limit = gcp.compute.RegionSecurityPolicyRule(
+            f"{name}-rate-limit",
+            project=args.project,
+            region=args.region,
+            security_policy=self.armor.name,
+            priority=1000,
+            action="throttle",
+            match=gcp.compute.RegionSecurityPolicyRuleMatchArgs(
+                versioned_expr="SRC_IPS_V1",
+                config=gcp.compute.RegionSecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"]),
+            ),
+            rate_limit_options=gcp.compute.RegionSecurityPolicyRuleRateLimitOptionsArgs(
+                conform_action="allow",
+                exceed_action="deny(429)",
+                enforce_on_key="IP",
+                rate_limit_threshold=gcp.compute.RegionSecurityPolicyRuleRateLimitOptionsRateLimitThresholdArgs(
+                    count=args.rate_limit_per_minute, interval_sec=60
+                ),
+            ),
+            opts=child,
+        )
         api_backend = self._backend(f"{name}-api", args, self.api)
         web_backend = self._backend(f"{name}-web", args, self.web)
         self.address = gcp.compute.Address(
@@ -146,6 +185,8 @@ class Service(pulumi.ComponentResource):
             deletion_protection=args.deletion_protection,
             template=gcp.cloudrunv2.ServiceTemplateArgs(
                 service_account=service_account,
+                # CMEK: the copy of the container image Cloud Run keeps is under the stack's key.
+                encryption_key=args.run_key_id,
                 execution_environment="EXECUTION_ENVIRONMENT_GEN2",
                 scaling=gcp.cloudrunv2.ServiceTemplateScalingArgs(
                     min_instance_count=spec.min_instances, max_instance_count=spec.max_instances
@@ -171,7 +212,7 @@ class Service(pulumi.ComponentResource):
                     )
                 ],
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._after),
         )
 
     def _backend(
@@ -183,7 +224,7 @@ class Service(pulumi.ComponentResource):
             region=args.region,
             network_endpoint_type="SERVERLESS",
             cloud_run=gcp.compute.RegionNetworkEndpointGroupCloudRunArgs(service=service.name),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._after),
         )
         return gcp.compute.RegionBackendService(
             f"{name}-backend",
@@ -197,7 +238,8 @@ class Service(pulumi.ComponentResource):
                 )
             ],
             log_config=gcp.compute.RegionBackendServiceLogConfigArgs(enable=True, sample_rate=1.0),
-            opts=pulumi.ResourceOptions(parent=self),
+            security_policy=self.armor.id,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._after, self.rate_limit]),
         )
 
     def _forwarding_rule(
@@ -214,5 +256,5 @@ class Service(pulumi.ComponentResource):
             ip_address=self.address.id,
             network=args.network_id,
             network_tier="STANDARD",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.proxy_subnet]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._after, args.proxy_subnet]),
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from facts import domains, providers, scaleway, tokens, xks
+from facts import domains, providers, s3ns, scaleway, tokens, xks
 from policies import settings
 from stacks import config as stack_config
 
@@ -34,6 +34,11 @@ def _signatures() -> dict[str, str]:
         for name in sets:
             found[f"permission set {name} ({use})"] = f'"{name}"'
     found["facts.scaleway zonal types"] = ", ".join(f'"{t}"' for t in scaleway.zonal_types()[:2])
+    # The S3NS universe (data/facts/s3ns.yaml): its domain, its key levels, its project-id prefix.
+    found["s3ns universe_domain"] = f'"{s3ns.universe_domain()}"'
+    found["s3ns kms_protection_levels"] = ", ".join(f'"{level}"' for level in s3ns.key_protection_levels())
+    found["s3ns project_id pattern"] = s3ns.project_pattern().replace("\\", "")[:24]
+    found["s3ns EXTERNAL_VPC"] = f'"{s3ns.EXTERNAL_VPC}"'
     return found
 
 
@@ -66,6 +71,10 @@ def test_no_second_definition_of_a_shared_fact() -> None:
         'DOMAINS = ("database", "documents", "logs", "secrets", "backups")',
         'REGIONS = {"aws": ("eu-west-3",), "scaleway": ("fr-par",)}',
         'ALLOWED = ("aws", "scaleway", "pulumi", "pulumi-python", "random", "tls")',
+        'UNIVERSE = "s3nsapis.fr"',
+        'LEVELS = ("SOFTWARE", "EXTERNAL_VPC")',
+        'if level == "EXTERNAL_VPC":',
+        'PROJECT = re.compile(r"^s3ns:[a-z][a-z0-9-]{4,28}[a-z0-9]$")',
     ],
 )
 def test_the_scan_recognises_a_copy(copied: str) -> None:

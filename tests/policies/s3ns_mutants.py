@@ -10,7 +10,8 @@ from tests.policies.policy_mutants import Document, Mutant, _add, _drop, _named,
 S3NS = "s3ns-secnumcloud"
 _SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 _BUCKET = "gcp:storage/bucket:Bucket"
-_SECRET = "gcp:secretmanager/secret:Secret"
+_SECRET = "gcp:secretmanager/regionalSecret:RegionalSecret"
+_PROVIDER = "pulumi:providers:gcp"
 _KEY = "gcp:kms/cryptoKey:CryptoKey"
 
 
@@ -35,12 +36,19 @@ def _nested(
     return edit
 
 
-def _replica(change: Callable[[dict[str, Any]], None]) -> Callable[[Document], None]:
-    def edit(document: Document) -> None:
-        for target in property_maps(first(document, _SECRET)):
-            change(target["replication"]["userManaged"]["replicas"][0])
+def _on_unseen_provider(document: Document) -> None:
+    """The documents bucket on an explicit provider the audited document does not contain."""
+    state = first(document, _BUCKET, _named("documents"))
+    stack = document["steps"][0]["urn"].split("::pulumi:pulumi:Stack::")[0]
+    state["provider"] = f"{stack}::pulumi:providers:gcp::elsewhere::9b1c6f0e-6a3e-4f0d-8d55-2f1f0d7f3c11"
 
-    return edit
+
+def _on_default_provider(document: Document) -> None:
+    """The documents bucket moved to a default provider, with no gcp:universeDomain in the stack config."""
+    state = first(document, _BUCKET, _named("documents"))
+    stack = document["steps"][0]["urn"].split("::pulumi:pulumi:Stack::")[0]
+    state["provider"] = f"{stack}::pulumi:providers:gcp::default_9_37_1::04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    document.setdefault("config", {}).pop("gcp:universeDomain", None)
 
 
 def _serve_on_port_80(document: Document) -> None:
@@ -54,7 +62,8 @@ _MUTANTS: list[Mutant] = [
     # Encryption at rest with the stack's customer keys.
     Mutant("s3ns-sql-no-cmek", S3NS, _drop(_SQL, "encryptionKeyName"), "BK-ENC-005"),
     Mutant("s3ns-bucket-no-cmek", S3NS, _drop(_BUCKET, "encryption", predicate=_named("documents")), "BK-ENC-005"),
-    Mutant("s3ns-secret-no-cmek", S3NS, _replica(lambda r: r.pop("customerManagedEncryption")), "BK-ENC-005"),
+    Mutant("s3ns-secret-no-cmek", S3NS, _drop(_SECRET, "customerManagedEncryption"), "BK-ENC-005"),
+    Mutant("s3ns-cloud-run-no-cmek", S3NS, _nested("gcp:cloudrunv2/service:Service", ("template", "encryptionKey"), None, _named("api")), "BK-ENC-005"),
     Mutant("s3ns-log-bucket-no-cmek", S3NS, _drop("gcp:logging/projectBucketConfig:ProjectBucketConfig", "cmekSettings"), "BK-ENC-005"),
     Mutant("s3ns-bucket-foreign-key", S3NS, _nested(_BUCKET, ("encryption", "defaultKmsKeyName"), "projects/other/locations/u-france-east1/keyRings/r/cryptoKeys/k", _named("documents")), "BK-ENC-005"),
     Mutant("s3ns-unknown-data-store", S3NS, _add("gcp:bigtable/instance:Instance", "cache", {"name": "cache"}), "BK-ENC-003"),
@@ -64,13 +73,22 @@ _MUTANTS: list[Mutant] = [
     Mutant("s3ns-provider-other-region", S3NS, _set("pulumi:providers:gcp", "region", "europe-west9"), "BK-REGION-001"),
     Mutant("s3ns-sql-backups-elsewhere", S3NS, _nested(_SQL, ("settings", "backupConfiguration", "location"), "eu"), "BK-REGION-002"),
     Mutant("s3ns-sql-backups-unpinned", S3NS, _nested(_SQL, ("settings", "backupConfiguration", "location"), None), "BK-REGION-002"),
-    Mutant("s3ns-secret-automatic-replication", S3NS, _set(_SECRET, "replication", {"automatic": {}}), "BK-REGION-002"),
-    Mutant("s3ns-secret-replica-elsewhere", S3NS, _replica(lambda r: r.update(location="europe-west9")), "BK-REGION-002"),
+    Mutant("s3ns-secret-elsewhere", S3NS, _set(_SECRET, "location", "europe-west9"), "BK-REGION-001"),
     Mutant("s3ns-sink-elsewhere", S3NS, _set("gcp:logging/projectSink:ProjectSink", "destination", "logging.googleapis.com/projects/p/locations/global/buckets/b"), "BK-REGION-002"),
     # Keys.
     Mutant("s3ns-key-ring-elsewhere", S3NS, _set("gcp:kms/keyRing:KeyRing", "location", "europe-west9"), "BK-KEY-005"),
     Mutant("s3ns-key-external", S3NS, _nested(_KEY, ("versionTemplate", "protectionLevel"), "EXTERNAL", _named("database")), "BK-KEY-005"),
     Mutant("s3ns-key-never-rotated", S3NS, _drop(_KEY, "rotationPeriod", predicate=_named("documents")), "BK-KEY-005"),
+    Mutant("s3ns-key-hsm", S3NS, _nested(_KEY, ("versionTemplate", "protectionLevel"), "HSM", _named("database")), "BK-KEY-005"),
+    Mutant("s3ns-key-external-vpc-without-ekm", S3NS, _nested(_KEY, ("versionTemplate", "protectionLevel"), "EXTERNAL_VPC", _named("database")), "BK-KEY-005"),
+    # The universe (S3NS, not Google Cloud's public one) and what it offers.
+    Mutant("s3ns-provider-public-universe", S3NS, _set(_PROVIDER, "universeDomain", "googleapis.com"), "BK-PROV-003"),
+    Mutant("s3ns-provider-universe-unset", S3NS, _drop(_PROVIDER, "universeDomain"), "BK-PROV-003"),
+    Mutant("s3ns-default-provider-public-universe", S3NS, _on_default_provider, "BK-PROV-003"),
+    Mutant("s3ns-provider-not-visible", S3NS, _on_unseen_provider, "BK-PROV-003"),
+    Mutant("s3ns-global-secret", S3NS, _add("gcp:secretmanager/secret:Secret", "global", {"secretId": "global", "replication": {"userManaged": {"replicas": [{"location": "u-france-east1"}]}}}), "BK-PROV-004"),
+    Mutant("s3ns-service-identity", S3NS, _add("gcp:projects/serviceIdentity:ServiceIdentity", "sql-agent", {"service": "sqladmin.googleapis.com"}), "BK-PROV-004"),
+    Mutant("s3ns-bucket-usage-logs", S3NS, _nested(_BUCKET, ("logging", "logBucket"), "bk-logs", _named("documents")), "BK-PROV-004"),
     # Qualified perimeter.
     Mutant("s3ns-service-outside-perimeter", S3NS, _add("gcp:pubsub/topic:Topic", "reminders", {"name": "reminders"}), "BK-PROV-002"),
     Mutant("s3ns-aws-resource-added", S3NS, _add("aws:s3/bucket:Bucket", "copy", {"bucket": "copy", "region": "eu-west-3"}), "BK-PROV-002"),
@@ -80,11 +98,12 @@ _MUTANTS: list[Mutant] = [
     Mutant("s3ns-bucket-public-prevention-inherited", S3NS, _set(_BUCKET, "publicAccessPrevention", "inherited", _named("documents")), "BK-EXP-001"),
     Mutant("s3ns-bucket-all-users", S3NS, _add("gcp:storage/bucketIAMMember:BucketIAMMember", "public", {"bucket": "docs", "role": "roles/storage.objectViewer", "member": "allUsers"}), "BK-EXP-001"),
     Mutant("s3ns-firewall-ssh-open", S3NS, _add("gcp:compute/firewall:Firewall", "ssh", {"network": "vpc", "direction": "INGRESS", "sourceRanges": ["0.0.0.0/0"], "allows": [{"protocol": "tcp", "ports": ["22"]}]}), "BK-EXP-003"),
-    Mutant("s3ns-secret-plaintext", S3NS, _set("gcp:secretmanager/secretVersion:SecretVersion", "secretData", "Sup3rS3cretPassw0rd"), "BK-EXP-004"),
+    Mutant("s3ns-secret-plaintext", S3NS, _set("gcp:secretmanager/regionalSecretVersion:RegionalSecretVersion", "secretData", "Sup3rS3cretPassw0rd"), "BK-EXP-004"),
     Mutant("s3ns-sql-user-plaintext", S3NS, _set("gcp:sql/user:User", "password", "Sup3rS3cretPassw0rd"), "BK-EXP-004"),
     # Transit.
     Mutant("s3ns-http-serves", S3NS, _serve_on_port_80, "BK-TLS-004"),
     Mutant("s3ns-tls-1-0", S3NS, _set("gcp:compute/regionSslPolicy:RegionSslPolicy", "minTlsVersion", "TLS_1_0"), "BK-TLS-004"),
+    Mutant("s3ns-tls-modern", S3NS, _set("gcp:compute/regionSslPolicy:RegionSslPolicy", "profile", "MODERN"), "BK-TLS-004"),
     Mutant("s3ns-tls-compatible", S3NS, _set("gcp:compute/regionSslPolicy:RegionSslPolicy", "profile", "COMPATIBLE"), "BK-TLS-004"),
     Mutant("s3ns-https-no-ssl-policy", S3NS, _drop("gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy", "sslPolicy"), "BK-TLS-004"),
     Mutant("s3ns-cloud-run-public", S3NS, _set("gcp:cloudrunv2/service:Service", "ingress", "INGRESS_TRAFFIC_ALL", _named("api")), "BK-TLS-004"),

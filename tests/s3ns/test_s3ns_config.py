@@ -35,16 +35,34 @@ def refused(overrides: dict[str, str | None], secret: set[str] | None = None) ->
         ({"booking:projectId": None}, "booking:projectId: is required"),
         ({"booking:certificate": None}, "booking:certificate: is required"),
         (
-            {"booking:certificate": "projects/booking-sante-prod/locations/europe-west9/certificates/rdv"},
+            {
+                "booking:certificate": "projects/s3ns:booking-sante-prod/locations/europe-west9/certificates/rdv"
+            },
             "booking:certificate: must be in u-france-east1",
         ),
         (
-            {"booking:certificate": "projects/another-project/locations/u-france-east1/certificates/rdv"},
-            "booking:certificate: must belong to project booking-sante-prod",
+            {
+                "booking:certificate": "projects/s3ns:another-project/locations/u-france-east1/certificates/rdv"
+            },
+            "booking:certificate: must belong to project s3ns:booking-sante-prod",
         ),
         (
-            {"booking:keyProtectionLevel": "EXTERNAL"},
-            "booking:keyProtectionLevel: must be one of SOFTWARE, HSM",
+            {"booking:keyProtectionLevel": "HSM"},
+            "booking:keyProtectionLevel: must be one of SOFTWARE, EXTERNAL_VPC (got 'HSM'): Cloud de Confiance "
+            "offers no other Cloud KMS protection level (data/facts/s3ns.yaml kms_protection_levels "
+            "(s3ns-kms-protection-levels, s3ns-kms, s3ns-gcloud-single-tenant-hsm))",
+        ),
+        (
+            {"booking:keyProtectionLevel": "EXTERNAL_VPC"},
+            "booking:ekm: must describe the external key manager when keyProtectionLevel is EXTERNAL_VPC",
+        ),
+        (
+            {"booking:projectId": "booking-sante-prod"},
+            "booking:projectId: must be an S3NS project id, s3ns: then 6 to 30 of [a-z0-9-]",
+        ),
+        (
+            {"booking:serviceAgents": json.dumps({"cloudSql": "x@example.com"})},
+            "booking:serviceAgents.cloudSql: must be a service agent address under s3ns-system.iam.gserviceaccount.com",
         ),
         (
             {"booking:sizes": sizes(dbDiskGb=5)},

@@ -51,6 +51,7 @@ SIGNER = _signer()
 PROJECT = "6f1c2b9e-3a47-4d58-9b0e-2c7d8e9f0a1b"
 
 BASE: dict[str, Any] = {
+    "projectId": PROJECT,
     "endpointHostname": "xks.cles.sante-exemple.fr",
     "pathPrefix": "/keystores/booking-paris",
     "zones": ["fr-par-1", "fr-par-2"],
@@ -397,13 +398,12 @@ def test_network_hsm_and_placeholders_are_refused_naming_the_key(
         KeystoreStackConfig.from_dict(raw)
 
 
-@pytest.mark.parametrize("value", ["", "default"])
-def test_the_stack_refuses_a_missing_project_id_naming_the_provider_key(value: str) -> None:
-    """The provider's key is scaleway:projectId (camelCase); without it no IAM rule can be scoped."""
-    from components.keystore import KeystoreConfigError
-    from stacks.offline import read_stack_file, run_preview
+@pytest.mark.parametrize("value", [None, "default"])
+def test_a_missing_project_id_is_refused_naming_the_key(value: str | None) -> None:
+    """Every IAM rule needs a project: the key store's is required (the old stack read scaleway:project_id,
+    a key the provider does not have, so it was always empty)."""
+    from components.keystore import KeystoreConfigError, KeystoreStackConfig
 
-    values, _ = read_stack_file("keystore-paris")
-    assert values["scaleway:projectId"] and "scaleway:project_id" not in values
-    with pytest.raises(KeystoreConfigError, match=r"scaleway:projectId: is required"):
-        run_preview("keystore-paris", overrides={"scaleway:projectId": value})
+    raw = {k: v for k, v in {**BASE, "projectId": value}.items() if v is not None}
+    with pytest.raises(KeystoreConfigError, match=r"booking:keystore\.projectId: (is required|must match)"):
+        KeystoreStackConfig.from_dict(raw)

@@ -209,6 +209,28 @@ def test_state_is_kept_apart_from_usage(proxy_factory: Any) -> None:
     assert (r.status, r.body["errorName"]) == (404, "KeyNotFoundException")
 
 
+def test_destroyed_key_is_key_not_found_every_time_without_a_library_reset(proxy_factory: Any) -> None:
+    # A long key cache: every HSM thread keeps its handle for the key when the custodian destroys it
+    # from another process. Each request must still answer the spec's KeyNotFoundException, and the
+    # other keys keep working with no reconnect (a reset would stall them and answer InternalException).
+    proxy = proxy_factory(hsm_overrides={"key_cache_ttl_s": 300})
+    client = proxy.client()
+    blobs = [client.call("encrypt", encrypt_payload(cdiv=True), KEY).body for _ in range(12)]
+    for blob in blobs:  # warm the handle cache of every HSM thread for encrypt and decrypt
+        assert client.call("decrypt", decrypt_payload(blob), KEY).status == 200
+    assert _keys(proxy, "destroy", KEY, "--yes") == f"{KEY}: DESTROYED"
+    for blob in blobs:
+        for op, payload in (("encrypt", encrypt_payload(cdiv=False)), ("decrypt", decrypt_payload(blob))):
+            r = client.call(op, payload, KEY)
+            assert (r.status, r.body["errorName"]) == (404, "KeyNotFoundException"), op
+        assert client.call("encrypt", encrypt_payload(cdiv=False), KEY_ENC_ONLY).status == 200
+    assert "hsm_connection_error" not in proxy.logs.getvalue()
+    # A key re-created under the same id is another key: the old ciphertext is not readable with it.
+    _keys(proxy, "create", KEY)
+    r = client.call("decrypt", decrypt_payload(blobs[0]), KEY)
+    assert (r.status, r.body["errorName"]) == (400, "InvalidCiphertextException")
+
+
 def test_no_usage_key_and_hsm_enforced_disable(tmp_path: Any) -> None:
     from tests.xks_proxy.xks_helpers import make_setup
     from xks_proxy.config import load_hsm_config
@@ -480,8 +502,13 @@ def test_key_store_quota_gives_throttling(proxy_factory: Any) -> None:
 def test_full_hsm_queue_gives_throttling_not_timeouts(proxy_factory: Any) -> None:
     import threading
 
-    proxy = proxy_factory(hsm_overrides={"sessions": 1, "max_queue": 2, "operation_timeout_ms": 20000})
+    # The health probe shares the bounded queue (it measures the path requests take): one probe at
+    # start, then none for 55 s, so the two slots are the two requests' and nothing else's.
+    proxy = proxy_factory(
+        hsm_overrides={"sessions": 1, "max_queue": 2, "operation_timeout_ms": 20000, "health_interval_s": 55}
+    )
     hsm = proxy.server.hsm
+    wait_for(lambda: proxy.server.api.health.checked_at > 0 and hsm.outstanding == 0, "first health probe")
     gate = threading.Event()
     real = hsm.encrypt
 

@@ -23,12 +23,14 @@ _VALUE_PROPERTIES = {
     "scaleway:secrets/version:Version": "data",
     "aws:ssm/parameter:Parameter": "value",
     "gcp:secretmanager/secretVersion:SecretVersion": "secretData",
+    "gcp:secretmanager/regionalSecretVersion:RegionalSecretVersion": "secretData",
 }
 #: Properties named like credentials that hold a reference to a secret (its id), never its value, by
 #: type (S3NS: a Secret Manager version names its secret). Cloud Run's ``secretKeyRef.secret`` is
 #: recognised wherever it appears.
 _REFERENCES: dict[str, frozenset[str]] = {
-    "gcp:secretmanager/secretVersion:SecretVersion": frozenset({"secret"})
+    "gcp:secretmanager/secretVersion:SecretVersion": frozenset({"secret"}),
+    "gcp:secretmanager/regionalSecretVersion:RegionalSecretVersion": frozenset({"secret"}),
 }
 #: Values that are credentials whatever their name (AWS access keys, PEM private keys).
 _CREDENTIAL_VALUE = re.compile(r"(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----)")

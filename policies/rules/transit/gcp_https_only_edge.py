@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from facts import s3ns as universe
 from policies.model import Resource, Stack, is_known
 from policies.rules import Rule, Violation
 from policies.settings import PolicyConfig
@@ -24,9 +25,10 @@ HTTP_PROXIES = (
 URL_MAPS = ("gcp:compute/regionUrlMap:RegionUrlMap", "gcp:compute/uRLMap:URLMap")
 SSL_POLICIES = ("gcp:compute/regionSslPolicy:RegionSslPolicy", "gcp:compute/sSLPolicy:SSLPolicy")
 CLOUD_RUN = ("gcp:cloudrunv2/service:Service",)
-#: SSL policy minimum versions and profiles that negotiate TLS 1.2 or later only with modern suites.
+#: SSL policy minimum versions that negotiate TLS 1.2 or later only.
 TLS_MIN_VERSIONS = ("TLS_1_2", "TLS_1_3")
-TLS_PROFILES = ("MODERN", "RESTRICTED")
+#: The only profile without CBC-SHA suites (data/facts/s3ns.yaml ssl_policy): MODERN still enables them.
+TLS_PROFILES = (universe.ssl_policy()["required_profile"],)
 #: Cloud Run ingress settings that keep the service off the Internet except through the load balancer.
 PRIVATE_INGRESS = ("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", "INGRESS_TRAFFIC_INTERNAL_ONLY")
 
@@ -96,7 +98,8 @@ def _https_proxy(stack: Stack, proxy: Resource) -> Iterator[Violation]:
         )
     if policy.get("profile", default="COMPATIBLE") not in TLS_PROFILES:
         yield Violation(
-            f"SSL policy profile {policy.get('profile', default='COMPATIBLE')} allows weak cipher suites",
+            f"SSL policy profile {policy.get('profile', default='COMPATIBLE')} allows CBC-SHA cipher suites; "
+            f"{TLS_PROFILES[0]} allows AEAD suites only ({universe.cite('ssl_policy')})",
             policy,
         )
 
@@ -108,7 +111,7 @@ RULE = Rule(
     mandatory=True,
     regulations=("ANSSI-TLS", "HDS-2024"),
     remediation=(
-        "Put an HTTPS proxy with a certificate and an SSL policy of profile MODERN or RESTRICTED and minimum "
+        "Put an HTTPS proxy with a certificate and an SSL policy of profile RESTRICTED and minimum "
         "TLS_1_2 behind every forwarding rule; give port 80 a URL map that only redirects to HTTPS; set Cloud "
         "Run ingress to INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER."
     ),
