@@ -39,6 +39,8 @@ from components.scaleway import ScalewayBookingPlatform as ScalewayPlatform
 from facts import xks as xks_facts
 from stacks import aws_stack, config, keystore_stack, s3ns_stack, scaleway_stack
 from stacks.config_docs import describe
+from stacks.s3ns_config import S3nsEkmSettings as S3nsEkmSettingsModel
+from stacks.s3ns_config import S3nsServiceAgentSettings as S3nsServiceAgentSettingsModel
 from stacks.s3ns_config import S3nsSizes as S3nsSizesModel
 from stacks.s3ns_config import S3nsStackSettings, check_provider_credentials
 
@@ -147,12 +149,32 @@ class ScalewayBookingPlatformArgs(_PlatformArgs):
     sizes: NotRequired[ScalewaySizes]
 
 
+class S3nsServiceAgentSettings(TypedDict):
+    """Service agents given as config: the universe offers no API to create them."""
+
+    cloud_sql: str
+    secret_manager: str
+    cloud_run: str
+    logging: str
+
+
+class S3nsEkmSettings(TypedDict):
+    """The ministry's external key manager in France, reached by Cloud EKM over the VPC."""
+
+    hostname: str
+    server_certificate: str
+    service_directory_service: str
+    key_paths: dict[str, str]
+
+
 class S3nsBookingPlatformArgs(_PlatformArgs):
     """Option C's keys (S3nsStackSettings)."""
 
     project_id: str
     certificate: str
     key_protection_level: NotRequired[str]
+    service_agents: S3nsServiceAgentSettings
+    ekm: NotRequired[S3nsEkmSettings]
     sizes: NotRequired[S3nsSizes]
 
 
@@ -208,6 +230,8 @@ TYPE_MODELS: dict[str, type[BaseModel]] = {
     "XksSettings": config.XksSettings,
     "ScalewaySizes": config.ScalewaySizes,
     "S3nsSizes": S3nsSizesModel,
+    "S3nsServiceAgentSettings": S3nsServiceAgentSettingsModel,
+    "S3nsEkmSettings": S3nsEkmSettingsModel,
     "PinnedPackage": KeystorePinnedPackage,
     "HsmPath": KeystoreHsmPath,
 }
