@@ -173,7 +173,9 @@ NON_DATA_MODULES: dict[str, frozenset[str]] = {
     "aws": frozenset(
         {"iam", "lb", "alb", "acm", "route53", "vpc", "wafv2", "appautoscaling", "servicediscovery", "shield"}
     ),
-    "scaleway": frozenset({"iam", "account", "domain", "network", "loadbalancers", "ipam", "vpc"}),
+    # s2svpn: Site-to-Site VPN gateways, tunnels and routing policies carry traffic, store none (the
+    # key store's path to the ministry's HSM; the tunnels' pre-shared keys stay in Secret Manager).
+    "scaleway": frozenset({"iam", "account", "domain", "network", "loadbalancers", "ipam", "vpc", "s2svpn"}),
 }
 
 #: Individual types that hold no data (or whose data is the parent's and encrypted with it).

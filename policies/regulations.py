@@ -74,6 +74,14 @@ REGULATIONS: dict[str, Regulation] = {
             "https://documentation.s3ns.fr/kms/docs/key-management-service?hl=fr",
         ),
         Regulation(
+            "SCW-DOCS",
+            "Scaleway product documentation (constraints)",
+            "Scaleway's product and provider documentation, as recorded row by row with URL, retrieval date "
+            "and quotation in data/facts/scaleway.yaml: IAM rule scope, the permission sets each use needs, "
+            "argument conflicts, reserved container environment names, zonal products.",
+            "https://www.scaleway.com/en/docs/",
+        ),
+        Regulation(
             "ANSSI-TLS",
             "ANSSI TLS recommendations",
             "ANSSI, Recommandations de sécurité relatives à TLS (v1.2, 2020): TLS 1.2 or 1.3 only, "
@@ -146,6 +154,8 @@ CONTROLS: dict[str, Control] = {
                 "SecNumCloud-qualified offer", "https://www.legifrance.gouv.fr/loda/id/JORFTEXT000049563368"),
         Control("s3ns-cmek", "guidance", "S3NS documentation: Cloud KMS customer-managed keys in u-france-east1",
                 "https://documentation.s3ns.fr/kms/docs/key-management-service?hl=fr"),
+        Control("scw-docs", "guidance", "Scaleway documentation: constraints in data/facts/scaleway.yaml",
+                REGULATIONS["SCW-DOCS"].url),
         Control("anssi-tls-1.2", "guidance", "ANSSI TLS recommendations v1.2: TLS 1.2 or 1.3 only",
                 REGULATIONS["ANSSI-TLS"].url),
     )
@@ -175,6 +185,11 @@ RULE_CONTROLS: dict[str, tuple[str, ...]] = {
     "BK-REGION-001": ("hds-2024-28-31", "snc-3.2-19.2", "cnil-hdh-2020", "scw-hds"),
     "BK-REGION-002": ("hds-2024-28-31", "snc-3.2-19.2", "cnil-hdh-2020"),
     "BK-TLS-001": ("hds-2024-a.8.24", "snc-3.2-10.2", "anssi-tls-1.2"),
+    "BK-IAM-001": ("hds-2024-a.8.3", "scw-docs"),
+    "BK-IAM-002": ("hds-2024-a.8.3", "scw-docs"),
+    "BK-SCW-001": ("hds-2024-a.5.23", "scw-docs"),
+    "BK-KEY-007": ("snc-3.2-10", "aws-xks", "scw-docs"),
+    "BK-SCW-002": ("hds-2024-a.5.23", "scw-docs"),
     "BK-TLS-002": ("snc-3.2-10.2", "anssi-tls-1.2"),
     "BK-TLS-003": ("snc-3.2-10.2", "anssi-tls-1.2"),
 }
@@ -190,6 +205,7 @@ REGULATION_CONTROLS: dict[str, tuple[str, ...]] = {
     "ANSSI-TLS": ("anssi-tls-1.2",),
     "SREN-31": ("sren-31",),
     "S3NS-CMEK": ("s3ns-cmek", "snc-3.2-10.1"),
+    "SCW-DOCS": ("scw-docs",),
 }
 
 

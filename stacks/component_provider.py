@@ -31,19 +31,18 @@ from components import __version__
 from components.aws import AwsBookingPlatform as AwsPlatform
 from components.keystore import KeystoreHost as KeystoreHostComponent
 from components.keystore import KeystoreStackConfig
+from components.keystore.config import HsmPath as KeystoreHsmPath
 from components.keystore.config import KeystoreConfigError
+from components.keystore.config import PinnedPackage as KeystorePinnedPackage
 from components.s3ns import S3nsBookingPlatform as S3nsPlatform
 from components.scaleway import ScalewayBookingPlatform as ScalewayPlatform
 from facts import xks as xks_facts
 from stacks import aws_stack, config, keystore_stack, s3ns_stack, scaleway_stack
 from stacks.config_docs import describe
-from stacks.s3ns_config import (
-    S3nsEkmSettings,
-    S3nsServiceAgentSettings,
-    S3nsStackSettings,
-    check_provider_credentials,
-)
+from stacks.s3ns_config import S3nsEkmSettings as S3nsEkmSettingsModel
+from stacks.s3ns_config import S3nsServiceAgentSettings as S3nsServiceAgentSettingsModel
 from stacks.s3ns_config import S3nsSizes as S3nsSizesModel
+from stacks.s3ns_config import S3nsStackSettings, check_provider_credentials
 
 #: The package's name: the type tokens read ``sovereign-booking:index:<Component>``.
 PACKAGE = "sovereign-booking"
@@ -118,24 +117,6 @@ class S3nsSizes(TypedDict, total=False):
     web_max_instances: int
 
 
-class S3nsServiceAgents(TypedDict):
-    """Service agents the S3NS universe gives no API to obtain (S3nsServiceAgentSettings)."""
-
-    cloud_sql: str
-    secret_manager: str
-    cloud_run: str
-    logging: str
-
-
-class S3nsEkm(TypedDict):
-    """The ministry's external key manager reached by Cloud EKM over the VPC (S3nsEkmSettings)."""
-
-    hostname: str
-    server_certificate: str
-    service_directory_service: str
-    key_paths: dict[str, str]
-
-
 class _PlatformArgs(TypedDict):
     """Keys every platform reads (StackSettings)."""
 
@@ -161,8 +142,30 @@ class AwsBookingPlatformArgs(_PlatformArgs):
 class ScalewayBookingPlatformArgs(_PlatformArgs):
     """Option B's keys (ScalewayStackSettings)."""
 
-    scaleway_project_id: NotRequired[str]
+    scaleway_project_id: str
+    deployer_principal: str
+    api_key_expires_at: str
+    dns_zone: NotRequired[str]
+    external_dns_ready: NotRequired[bool]
     sizes: NotRequired[ScalewaySizes]
+
+
+class S3nsServiceAgentSettings(TypedDict):
+    """Service agents given as config: the universe offers no API to create them."""
+
+    cloud_sql: str
+    secret_manager: str
+    cloud_run: str
+    logging: str
+
+
+class S3nsEkmSettings(TypedDict):
+    """The ministry's external key manager in France, reached by Cloud EKM over the VPC."""
+
+    hostname: str
+    server_certificate: str
+    service_directory_service: str
+    key_paths: dict[str, str]
 
 
 class S3nsBookingPlatformArgs(_PlatformArgs):
@@ -171,14 +174,31 @@ class S3nsBookingPlatformArgs(_PlatformArgs):
     project_id: str
     certificate: str
     key_protection_level: NotRequired[str]
-    service_agents: S3nsServiceAgents
-    ekm: NotRequired[S3nsEkm]
+    service_agents: S3nsServiceAgentSettings
+    ekm: NotRequired[S3nsEkmSettings]
     sizes: NotRequired[S3nsSizes]
+
+
+class PinnedPackage(TypedDict):
+    """A vendor package fetched over HTTPS and installed only if its SHA-256 matches."""
+
+    url: str
+    sha256: str
+
+
+class HsmPath(TypedDict):
+    """The path to the ministry's HSM: a Site-to-Site VPN, one VPN gateway per zone."""
+
+    kind: NotRequired[str]
+    customer_gateway_ip: str
+    customer_asn: int
+    gateway_type: NotRequired[str]
 
 
 class KeystoreHostArgs(TypedDict):
     """The key store host's keys (KeystoreStackConfig, the stack file's booking:keystore object)."""
 
+    project_id: str
     endpoint_hostname: str
     path_prefix: NotRequired[str]
     zones: NotRequired[list[str]]
@@ -188,7 +208,10 @@ class KeystoreHostArgs(TypedDict):
     hsm_token_label: str
     hsm_kind: NotRequired[str]
     hsm_client_packages: NotRequired[list[str]]
+    hsm_client: NotRequired[list[PinnedPackage]]
     hsm_cidrs: NotRequired[list[str]]
+    hsm_path: NotRequired[HsmPath]
+    dns_zone: NotRequired[str]
     allowed_key_ids: list[str]
     access_key_ids: list[str]
     tls_certificate_pem: str
@@ -208,8 +231,10 @@ TYPE_MODELS: dict[str, type[BaseModel]] = {
     "XksSettings": config.XksSettings,
     "ScalewaySizes": config.ScalewaySizes,
     "S3nsSizes": S3nsSizesModel,
-    "S3nsServiceAgents": S3nsServiceAgentSettings,
-    "S3nsEkm": S3nsEkmSettings,
+    "S3nsServiceAgentSettings": S3nsServiceAgentSettingsModel,
+    "S3nsEkmSettings": S3nsEkmSettingsModel,
+    "PinnedPackage": KeystorePinnedPackage,
+    "HsmPath": KeystoreHsmPath,
 }
 
 
@@ -369,8 +394,8 @@ class ScalewayBookingPlatform(pulumi.ComponentResource):
 
     url: pulumi.Output[str]
     """The service's HTTPS address."""
-    public_ip: pulumi.Output[str]
-    """The load balancer's public address."""
+    cname_targets: pulumi.Output[dict[str, str]]
+    """Where the web and api hostnames' CNAME records point (the containers' own HTTPS endpoints)."""
     database_instance_id: pulumi.Output[str]
     """Id of the managed PostgreSQL instance."""
 
@@ -384,10 +409,14 @@ class ScalewayBookingPlatform(pulumi.ComponentResource):
             name, scaleway_stack.to_args(cfg), opts=pulumi.ResourceOptions(parent=self, providers=[provider])
         )
         self.url = platform.url
-        self.public_ip = platform.service.public_ip
+        self.cname_targets = pulumi.Output.all(**platform.service.cname_targets)
         self.database_instance_id = platform.database.instance.id
         self.register_outputs(
-            {"url": self.url, "publicIp": self.public_ip, "databaseInstanceId": self.database_instance_id}
+            {
+                "url": self.url,
+                "cnameTargets": self.cname_targets,
+                "databaseInstanceId": self.database_instance_id,
+            }
         )
 
 
@@ -430,8 +459,9 @@ class S3nsBookingPlatform(pulumi.ComponentResource):
 
 
 class KeystoreHost(pulumi.ComponentResource):
-    """The French key store: the XKS proxy on Scaleway instances in two or three fr-par zones behind a
-    TLS-passthrough load balancer, in front of an HSM operated in France (the Python program's keystore
+    """The French key store: the XKS proxy on Scaleway instances in two or three fr-par zones, one cell per
+    zone (Private Network, Public Gateway, TLS-passthrough load balancer, VPN gateway to the HSM), in front
+    of an HSM operated in France (the Python program's keystore
     target). No secret passes through it: the custodian puts them in Secret Manager afterwards."""
 
     endpoint: pulumi.Output[str]
@@ -439,7 +469,7 @@ class KeystoreHost(pulumi.ComponentResource):
     uri_path: pulumi.Output[str]
     """What the AWS platform's xks.uriPath must be."""
     load_balancer_ip: pulumi.Output[str]
-    """The load balancer's public address (point endpointHostname at it)."""
+    """The first zone's load balancer address (with dnsZone unset, point endpointHostname at every zone's)."""
 
     def __init__(self, name: str, args: KeystoreHostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:index:KeystoreHost", name, None, opts)

@@ -38,6 +38,7 @@ from components.aws.names import PREFIX as _AWS_PREFIX
 from facts import xks as xks_facts
 from facts.domains import DATA_DOMAINS
 from facts.providers import allowed_regions
+from facts.scaleway import retention_bounds
 from stacks.config_checks import (
     integer,
     one_of,
@@ -73,6 +74,11 @@ _ACM_ARN = re.compile(r"^arn:aws:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[
 _AWS_DB_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 _SCW_NODE_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 _SCW_PROJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_SCW_PRINCIPAL = re.compile(
+    r"^(user_id|application_id):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+_SCW_LOG_RETENTION = retention_bounds("logs")
+_RFC3339_UTC = re.compile(r"^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 
 # Fargate CPU units and the memory (MiB) each accepts (AWS ECS task size table).
 _FARGATE_MEMORY: dict[int, range] = {
@@ -349,9 +355,46 @@ class ScalewayStackSettings(StackSettings):
     """Option B: Scaleway, keys in Scaleway Key Manager."""
 
     target: Literal["scaleway"] = "scaleway"
-    scaleway_project_id: (
-        Annotated[str, BeforeValidator(text(_SCW_PROJECT_ID, "a Scaleway project id (a UUID)"))] | None
-    ) = Field(default=None, description="the project holding every resource (default: the provider's)")
+    scaleway_project_id: Annotated[
+        str, BeforeValidator(text(_SCW_PROJECT_ID, "a Scaleway project id (a UUID)"))
+    ] = Field(
+        description="the project holding every resource; every IAM rule is scoped to it (Scaleway requires "
+        "a project or organization per rule)"
+    )
+    deployer_principal: Annotated[
+        str, BeforeValidator(text(_SCW_PRINCIPAL, "user_id:<uuid> or application_id:<uuid>"))
+    ] = Field(
+        description="who runs `pulumi up` (user_id:<uuid> or application_id:<uuid>): kept in the documents "
+        "bucket policy so the deployer does not lock itself out"
+    )
+    dns_zone: (
+        Annotated[str, BeforeValidator(text(xks_facts.ENDPOINT_HOST, "a DNS zone such as example.fr"))] | None
+    ) = Field(
+        default=None,
+        description="the Scaleway Domains zone holding `domain`: the stack writes the CNAME records and binds "
+        "the custom domains in one run; unset: DNS is elsewhere (see externalDnsReady)",
+    )
+    external_dns_ready: bool = Field(
+        default=False,
+        description="DNS elsewhere: true once the CNAME records exported by the first run exist; the custom "
+        "domains are bound then",
+    )
+    log_retention_days: Annotated[int, BeforeValidator(integer(*_SCW_LOG_RETENTION))] = 365
+    api_key_expires_at: Annotated[
+        str, BeforeValidator(text(_RFC3339_UTC, "an RFC 3339 UTC time such as 2027-06-30T00:00:00Z"))
+    ] = Field(
+        description="when the API's IAM API key expires (RFC 3339 UTC); rotate it before "
+        "(docs/deploy-scaleway.md): a key that never expires outlives whoever forgot it"
+    )
+
+    @model_validator(mode="after")
+    def _dns_zone_holds_domain(self) -> ScalewayStackSettings:
+        if self.dns_zone is not None and not self.domain.endswith(f".{self.dns_zone}"):
+            raise_all([("dnsZone", f"must be the zone holding {self.domain} (got {self.dns_zone!r})")])
+        if self.dns_zone is not None and self.external_dns_ready:
+            raise_all([("externalDnsReady", "applies only when dnsZone is unset (DNS elsewhere)")])
+        return self
+
     sizes: Annotated[ScalewaySizes, BeforeValidator(parse_mapping)] = Field(
         default_factory=ScalewaySizes, description="database and container sizes"
     )

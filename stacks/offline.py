@@ -230,6 +230,9 @@ class OfflineMocks(mocks.Mocks):
             state.update(_gcp_outputs(args.typ, args.name, args.inputs, digest))
             # GCP ids are resource paths (a key's id is what a CMEK setting names).
             resource_id = str(state.get("id") or resource_id)
+        if args.typ == "scaleway:containers/container:Container":
+            # Scaleway gives each container a default HTTPS endpoint: the custom domains' CNAME target.
+            state["publicEndpoint"] = f"https://{resource_id}.functions.fnc.fr-par.scw.cloud"
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = pulumi.Output.secret("preview-placeholder-password")
         # Unset computed names would stay unknown in a preview and hide what references them.

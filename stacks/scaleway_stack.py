@@ -8,6 +8,7 @@ import pulumiverse_scaleway as scw
 from components.scaleway import ScalewayBookingPlatform, ScalewayBookingPlatformArgs, ScalewayContainerSpec
 from stacks.config import ScalewayStackSettings
 
+#: The provider's default zone; Option B creates no zonal resource of its own (no load balancer).
 ZONE = "fr-par-1"
 
 
@@ -20,8 +21,11 @@ def to_args(cfg: ScalewayStackSettings) -> ScalewayBookingPlatformArgs:
         domain=cfg.domain,
         environment=cfg.environment,
         region=cfg.region,
-        zone=ZONE,
         project_id=cfg.scaleway_project_id,
+        deployer_principal=cfg.deployer_principal,
+        api_key_expires_at=cfg.api_key_expires_at,
+        dns_zone=cfg.dns_zone,
+        external_dns_ready=cfg.external_dns_ready,
         api=ScalewayContainerSpec(
             image=cfg.api_image,
             cpu_limit_mvcpu=sizes.api_cpu_limit_mvcpu,
@@ -39,9 +43,8 @@ def to_args(cfg: ScalewayStackSettings) -> ScalewayBookingPlatformArgs:
         db_node_type=sizes.db_node_type,
         db_volume_gb=sizes.db_volume_gb,
         backup_retention_days=cfg.backup_retention_days,
-        # Cockpit keeps logs at most 31 days (Cockpit data source limits); longer retention of the
-        # config is for archives, which this stack does not create yet.
-        log_retention_days=min(cfg.log_retention_days, 31),
+        # Cockpit keeps custom logs 1 to 1825 days since June 2025 (data/facts/scaleway.yaml): as asked.
+        log_retention_days=cfg.log_retention_days,
     )
 
 
@@ -49,9 +52,7 @@ def provider(
     cfg: ScalewayStackSettings, name: str = "scaleway-fr-par", opts: pulumi.ResourceOptions | None = None
 ) -> scw.Provider:
     """An explicit provider pins region and zone: no resource can fall back to another default."""
-    return scw.Provider(
-        name, region=cfg.region, zone=ZONE, project_id=cfg.scaleway_project_id or None, opts=opts
-    )
+    return scw.Provider(name, region=cfg.region, zone=ZONE, project_id=cfg.scaleway_project_id, opts=opts)
 
 
 def build(cfg: ScalewayStackSettings) -> None:
@@ -60,7 +61,8 @@ def build(cfg: ScalewayStackSettings) -> None:
         "booking", args, opts=pulumi.ResourceOptions(providers=[provider(cfg)])
     )
     pulumi.export("url", platform.url)
-    pulumi.export("publicIp", platform.service.public_ip)
+    # Where the hostnames' CNAME records point (to create them when DNS is not at Scaleway).
+    pulumi.export("cnameTargets", platform.service.cname_targets)
     pulumi.export("databaseInstanceId", platform.database.instance.id)
     pulumi.export("databaseSecretId", platform.secrets.db_secret_id)
     pulumi.export("documentsBucket", platform.documents.bucket_name)

@@ -2,8 +2,9 @@
 
 What the script does, in order, and why:
 1. deletes its own user-data from the metadata API (it holds no secret, but nothing needs it after boot);
-2. installs Debian packages, then closes egress (nftables): afterwards only root may open TCP 443
-   (Secret Manager), DNS and NTP leave, the HSM and the private network are reachable, and the
+2. installs Debian packages (apt over HTTPS) and the HSM vendor's pinned .deb files, then closes
+   egress (nftables): afterwards only root (Secret Manager) and apt's ``_apt`` user (security updates)
+   may open TCP 443, DNS and NTP leave, the HSM and the private network are reachable, and the
    service user can never reach the metadata API (which hands out user-data to privileged ports);
 3. clones the proxy at a full commit id and runs ``git verify-commit`` against the configured SSH
    signers; checks the checkout's ``uv.lock`` is the one the requirements were rendered from;
@@ -85,6 +86,7 @@ table inet xks_egress {{
     udp dport {{ 53, 123 }} accept
     tcp dport 53 accept
     meta skuid 0 tcp dport 443 accept
+    meta skuid _apt tcp dport 443 accept
   }}
 }}"""
 
@@ -143,7 +145,23 @@ def render_cloud_init(
     requirements: LockedRequirements,
 ) -> str:
     packages = " ".join(
-        ["python3-venv", "git", "curl", "jq", "nftables", "prometheus", *cfg.hsm_client_packages]
+        [
+            "python3-venv",
+            "git",
+            "curl",
+            "jq",
+            "nftables",
+            "unattended-upgrades",
+            "prometheus",
+            *cfg.hsm_client_packages,
+        ]
+    )
+    # The HSM vendor's PKCS#11 client: fetched over HTTPS, installed only if its SHA-256 is the pinned one.
+    vendor = "\n".join(
+        f'curl -fsSL --proto "=https" -o /tmp/hsm-client-{i}.deb "{pkg.url}"\n'
+        f'echo "{pkg.sha256}  /tmp/hsm-client-{i}.deb" | sha256sum --check --quiet -\n'
+        f"apt-get install -y -q /tmp/hsm-client-{i}.deb"
+        for i, pkg in enumerate(cfg.hsm_client)
     )
     fetch = "\n".join(f"fetch {sid} /run/xks/{name}" for name, sid in sorted(secret_ids.items()))
     mtls = (
@@ -159,7 +177,13 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # Nothing needs this user-data after boot: delete it from the metadata API (privileged source port).
 curl -fsS --local-port 1-1023 -X DELETE http://{METADATA_IPV4}/user_data/cloud-init || echo "user-data not deleted" >&2
+# Security updates keep flowing after egress closes: apt's mirrors over HTTPS only, and the _apt user
+# may open TCP 443 (nftables below); plain-HTTP mirrors would be dropped.
+sed -i 's#http://deb.debian.org#https://deb.debian.org#g; s#http://security.debian.org#https://security.debian.org#g' \
+  /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true
 apt-get update -q && apt-get install -y -q {packages}
+{vendor}
+printf 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n' > /etc/apt/apt.conf.d/20auto-upgrades
 id xks >/dev/null 2>&1 || useradd --system --home /opt/xks --shell /usr/sbin/nologin xks
 install -d -m 0755 /opt/xks /etc/xks
 # Egress allow-list from here on (packages are installed).

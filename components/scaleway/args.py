@@ -12,18 +12,16 @@ from dataclasses import dataclass, field
 
 from components.args_checks import Problems, refuse_invalid
 from facts.providers import allowed_regions, home_region
+from facts.scaleway import key_protection_levels, retention_bounds
 
 #: Scaleway regions in scope (data/facts/providers.yaml: its HDS certificate covers Paris, fr-par).
 ALLOWED_REGIONS: tuple[str, ...] = allowed_regions()["scaleway"]
-#: Zones of fr-par. Managed Databases attach to a Private Network only in the default zone, fr-par-1
-#: (pulumiverse_scaleway ``databases.Instance`` limitations), so the load balancer lives there too.
-ALLOWED_ZONES: tuple[str, ...] = ("fr-par-1", "fr-par-2", "fr-par-3")
-#: Load balancer TLS policies (Scaleway LB API ``ssl_compatibility_level``). ``old`` is refused.
-TLS_POLICIES: tuple[str, ...] = ("ssl_compatibility_level_modern", "ssl_compatibility_level_intermediate")
 #: Scaleway managed PostgreSQL engines accepted here (supported major versions).
 POSTGRES_ENGINES: tuple[str, ...] = ("PostgreSQL-15", "PostgreSQL-16", "PostgreSQL-17")
 VOLUME_TYPES: tuple[str, ...] = ("sbs_5k", "sbs_15k")
-LB_TYPES: tuple[str, ...] = ("LB-S", "LB-GP-M", "LB-GP-L", "LB-GP-XL")
+#: Cockpit retention bounds (data/facts/scaleway.yaml, cockpit-retention).
+LOG_RETENTION = retention_bounds("logs")
+METRICS_RETENTION = retention_bounds("metrics")
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -31,6 +29,7 @@ _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)+$")
 _NODE_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 _PROJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _CIDR = re.compile(r"^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}/(1[6-9]|2[0-8])$")
+_RFC3339 = re.compile(r"^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 _PRINCIPAL = re.compile(r"^(user_id|application_id):[0-9a-f-]{36}$")
 
 
@@ -66,10 +65,18 @@ class ScalewayBookingPlatformArgs:
     environment: str = "production"
     #: Region of every regional resource; the default is the first allowed region (data/facts/providers.yaml).
     region: str = field(default_factory=lambda: home_region("scaleway"))
-    #: Zone of zonal resources (the load balancer and its IP).
-    zone: str = "fr-par-1"
-    #: Scaleway project holding every resource; None means the provider's default project.
-    project_id: str | None = None
+    #: Scaleway project holding every resource and scoping every IAM rule (Scaleway requires one
+    #: project or organization per rule: data/facts/scaleway.yaml, iam-rule-scope). Required.
+    project_id: str = ""
+    #: Who runs `pulumi up` (``user_id:<uuid>`` or ``application_id:<uuid>``): kept in the bucket
+    #: policy, or the deployer locks itself out of the bucket it manages (unless Organization Owner).
+    deployer_principal: str = ""
+    #: Scaleway Domains zone holding ``domain`` (e.g. ``sante-exemple.fr``): the stack then writes the
+    #: CNAME records and binds the custom domains in the same run. None: DNS is elsewhere (see below).
+    dns_zone: str | None = None
+    #: DNS elsewhere: False on the first run (no custom domain bound: Scaleway would refuse it until
+    #: the CNAME exists); True once the deployer has created the CNAME records the stack exported.
+    external_dns_ready: bool = False
     #: IPv4 range of the Private Network (RFC 1918, /16 to /28).
     private_cidr: str = "172.16.32.0/22"
 
@@ -88,13 +95,23 @@ class ScalewayBookingPlatformArgs:
     #: Keep logical backups in fr-par: without it Scaleway may store them in another region.
     backup_same_region: bool = True
     db_name: str = "booking"
+    #: Administrator (break-glass, never given to the application).
     db_admin_user: str = "booking_admin"
+    #: The application's own role: read/write on ``db_name`` only, no administration.
+    db_app_user: str = "booking_app"
+
+    #: When the API's IAM API key expires (RFC 3339, e.g. ``2027-06-30T00:00:00Z``): a key that never
+    #: expires outlives whoever forgot it. Rotate before: docs/deploy-scaleway.md.
+    api_key_expires_at: str = ""
 
     # -- keys -----------------------------------------------------------------------------------
     #: Days between automatic rotations of every Key Manager key (1 to 365).
     key_rotation_days: int = 90
     #: Protected keys cannot be deleted by ``pulumi destroy`` (crypto-shredding is a deliberate act).
     keys_protected: bool = True
+    #: Key Manager protection level: ``hsm`` runs the key's operations in Scaleway's HSM
+    #: (data/facts/scaleway.yaml, key-manager-hsm-protection).
+    key_protection_level: str = "hsm"
 
     # -- documents ------------------------------------------------------------------------------
     documents_versioning: bool = True
@@ -102,14 +119,9 @@ class ScalewayBookingPlatformArgs:
     #: application that may use the documents bucket, e.g. an operator for break-glass access.
     documents_admin_principals: tuple[str, ...] = ()
 
-    # -- edge -----------------------------------------------------------------------------------
-    lb_type: str = "LB-S"
-    tls_policy: str = "ssl_compatibility_level_modern"
-    #: Redirect plain HTTP to HTTPS (301). Turning it off leaves port 80 closed, never open.
-    http_redirect: bool = True
-
     # -- observability --------------------------------------------------------------------------
-    log_retention_days: int = 31
+    #: Cockpit keeps custom logs and metrics 1 to 1825 days (data/facts/scaleway.yaml).
+    log_retention_days: int = 365
     metrics_retention_days: int = 365
 
     # -- secrets --------------------------------------------------------------------------------
@@ -117,6 +129,11 @@ class ScalewayBookingPlatformArgs:
     secrets_protected: bool = True
 
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def api_domain(self) -> str:
+        """The API's public name: its own container endpoint, beside the web's."""
+        return f"api.{self.domain}"
 
     def __post_init__(self) -> None:
         refuse_invalid("ScalewayBookingPlatformArgs", self.problems())
@@ -137,16 +154,35 @@ class ScalewayBookingPlatformArgs:
         )
         check(self.region in ALLOWED_REGIONS, "region", f"one of {ALLOWED_REGIONS} (HDS scope)", self.region)
         check(
-            self.zone in ALLOWED_ZONES and self.zone.startswith(self.region),
-            "zone",
-            f"a zone of {self.region}: {ALLOWED_ZONES}",
-            self.zone,
+            bool(_PROJECT_ID.match(self.project_id)),
+            "project_id",
+            "a Scaleway project id (UUID): every IAM rule is scoped to it",
+            self.project_id,
         )
         check(
-            self.project_id is None or bool(_PROJECT_ID.match(self.project_id)),
-            "project_id",
-            "None or a Scaleway project id (UUID)",
-            self.project_id,
+            bool(_PRINCIPAL.match(self.deployer_principal)),
+            "deployer_principal",
+            "user_id:<uuid> or application_id:<uuid> (who runs pulumi up)",
+            self.deployer_principal,
+        )
+        check(
+            self.dns_zone is None
+            or (bool(_DOMAIN.match(self.dns_zone)) and self.domain.endswith(f".{self.dns_zone}")),
+            "dns_zone",
+            f"None or the DNS zone holding {self.domain}",
+            self.dns_zone,
+        )
+        check(
+            bool(_RFC3339.match(self.api_key_expires_at)),
+            "api_key_expires_at",
+            "an RFC 3339 UTC time such as 2027-06-30T00:00:00Z (the API key must expire)",
+            self.api_key_expires_at,
+        )
+        check(
+            self.key_protection_level in key_protection_levels(),
+            "key_protection_level",
+            f"one of {key_protection_levels()}",
+            self.key_protection_level,
         )
         check(
             bool(_CIDR.match(self.private_cidr)),
@@ -193,11 +229,13 @@ class ScalewayBookingPlatformArgs:
             "a PostgreSQL identifier",
             self.db_name,
         )
+        for label, user in (("db_admin_user", self.db_admin_user), ("db_app_user", self.db_app_user)):
+            check(bool(re.match(r"^[a-z_][a-z0-9_]{0,62}$", user)), label, "a PostgreSQL identifier", user)
         check(
-            bool(re.match(r"^[a-z_][a-z0-9_]{0,62}$", self.db_admin_user)),
-            "db_admin_user",
-            "a PostgreSQL identifier",
-            self.db_admin_user,
+            self.db_app_user != self.db_admin_user,
+            "db_app_user",
+            "a role other than the administrator",
+            self.db_app_user,
         )
         check(
             1 <= self.key_rotation_days <= 365,
@@ -212,20 +250,11 @@ class ScalewayBookingPlatformArgs:
                 "entries of the form application_id:<uuid> or user_id:<uuid>",
                 principal,
             )
-        check(self.lb_type in LB_TYPES, "lb_type", f"one of {LB_TYPES}", self.lb_type)
-        check(self.tls_policy in TLS_POLICIES, "tls_policy", f"one of {TLS_POLICIES}", self.tls_policy)
-        check(
-            1 <= self.log_retention_days <= 365,
-            "log_retention_days",
-            "between 1 and 365",
-            self.log_retention_days,
-        )
-        check(
-            1 <= self.metrics_retention_days <= 365,
-            "metrics_retention_days",
-            "between 1 and 365",
-            self.metrics_retention_days,
-        )
+        for label, days, (low, high) in (
+            ("log_retention_days", self.log_retention_days, LOG_RETENTION),
+            ("metrics_retention_days", self.metrics_retention_days, METRICS_RETENTION),
+        ):
+            check(low <= days <= high, label, f"between {low} and {high} (Cockpit)", days)
         for label, spec in (("api", self.api), ("web", self.web)):
             check(bool(_IMAGE.match(spec.image)), f"{label}.image", "a container image reference", spec.image)
             check(

@@ -22,12 +22,13 @@ class Database(pulumi.ComponentResource):
     #: What in this part is covered by a Scaleway-held key only (read by the policies).
     no_customer_key: tuple[str, ...] = ("database-volume", "database-snapshots", "database-logical-backups")
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - parts are wired positionally by the platform only
         self,
         name: str,
         args: ScalewayBookingPlatformArgs,
         private_network_id: pulumi.Input[str],
         password: pulumi.Input[str],
+        app_password: pulumi.Input[str],
         opts: pulumi.ResourceOptions,
     ) -> None:
         super().__init__(f"{TYPE_PREFIX}:Database", name, None, opts)
@@ -67,6 +68,27 @@ class Database(pulumi.ComponentResource):
             region=args.region,
             opts=child,
         )
+        # The application's own role: not an administrator, read/write on the booking database only.
+        self.app_user = scw.databases.User(
+            f"{name}-app-user",
+            instance_id=self.instance.id,
+            name=args.db_app_user,
+            password=app_password,
+            is_admin=False,
+            region=args.region,
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["password"]),
+        )
+        self.app_privilege = scw.databases.Privilege(
+            f"{name}-app-privilege",
+            instance_id=self.instance.id,
+            user_name=self.app_user.name,
+            database_name=self.database.name,
+            permission="readwrite",
+            region=args.region,
+            opts=child,
+        )
+        # The instance's TLS certificate (public): what the application verifies with sslmode=verify-full.
+        self.ca_certificate: pulumi.Output[str] = self.instance.certificate.apply(lambda c: c or "")
         endpoint = self.instance.private_network.apply(lambda pn: pn or {})
         self.host = endpoint.apply(lambda pn: str(get_field(pn, "ip") or get_field(pn, "hostname") or ""))
         self.port = endpoint.apply(lambda pn: int(get_field(pn, "port") or 5432))

@@ -8,7 +8,7 @@ import pulumi
 import pulumiverse_scaleway as scw
 
 from components.scaleway.args import ScalewayBookingPlatformArgs
-from components.scaleway.common import TYPE_PREFIX, tags_for, uuid_of
+from components.scaleway.common import TYPE_PREFIX, uuid_of
 
 
 class Documents(pulumi.ComponentResource):
@@ -24,6 +24,7 @@ class Documents(pulumi.ComponentResource):
         name: str,
         args: ScalewayBookingPlatformArgs,
         documents_key_id: pulumi.Input[str],
+        api_application_id: pulumi.Input[str],
         opts: pulumi.ResourceOptions,
     ) -> None:
         super().__init__(f"{TYPE_PREFIX}:Documents", name, None, opts)
@@ -66,45 +67,21 @@ class Documents(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        # The API reads and writes documents as its own IAM application, nothing else does.
-        self.application = scw.iam.Application(
-            f"{name}-api-app",
-            name=f"{args.name_prefix}-api",
-            description="Booking API: access to the documents bucket",
-            tags=tags_for(args, "documents"),
-            opts=child,
+        principals = pulumi.Output.from_input(api_application_id).apply(
+            lambda app: [f"application_id:{uuid_of(app)}", *args.documents_admin_principals]
         )
-        self.api_key = scw.iam.ApiKey(
-            f"{name}-api-key",
-            application_id=self.application.id,
-            description="Booking API Object Storage access (Serverless Container secret)",
-            default_project_id=args.project_id,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["secret_key"]),
+        self.policy_document = principals.apply(
+            lambda p: tls_only_policy(bucket_name, p, args.deployer_principal)
         )
-        self.iam_policy = scw.iam.Policy(
-            f"{name}-api-policy",
-            name=f"{args.name_prefix}-api-documents",
-            application_id=self.application.id,
-            # Scoped to the stack's project when one is configured (scalewayProjectId).
-            rules=[
-                scw.iam.PolicyRuleArgs(
-                    permission_set_names=["ObjectStorageObjectsRead", "ObjectStorageObjectsWrite"],
-                    project_ids=[args.project_id] if args.project_id else None,
-                )
-            ],
-            opts=child,
-        )
-        principals = pulumi.Output.all(self.application.id).apply(
-            lambda ids: [f"application_id:{uuid_of(ids[0])}", *args.documents_admin_principals]
-        )
-        self.policy_document = principals.apply(lambda p: tls_only_policy(bucket_name, p))
+        # Last, after the ACL and the encryption settings: a bucket policy denies whatever it does not
+        # allow, so those two would race it and fail with 403 if it came first.
         self.policy = scw.object.BucketPolicy(
             f"{name}-policy",
             bucket=self.bucket.name,
             policy=self.policy_document,
             region=args.region,
             project_id=args.project_id,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.acl, self.encryption]),
         )
         self.bucket_name = self.bucket.name
         self.register_outputs(
@@ -112,22 +89,52 @@ class Documents(pulumi.ComponentResource):
                 "bucket_name": self.bucket.name,
                 "sse_algorithm": "aws:kms",
                 "kms_key_id": documents_key_id,
-                "application_id": self.application.id,
             }
         )
 
 
-def tls_only_policy(bucket: str, principals: list[str]) -> str:
+def tls_only_policy(bucket: str, principals: list[str], deployer: str | None = None) -> str:
     """Scaleway bucket policy: named principals over TLS only, everything else denied.
 
     Scaleway bucket policies deny whatever they do not allow, so the Allow lists who may act; the
-    explicit Deny on ``aws:SecureTransport = false`` makes the TLS requirement readable by tools.
+    explicit Deny on ``aws:SecureTransport = false`` makes the TLS requirement readable by tools. The
+    deployer keeps the bucket's configuration (policy, ACL, encryption, versioning), not its objects:
+    without it, a deployer that is not the Organization Owner locks itself out of the bucket it manages.
     """
     resources = [bucket, f"{bucket}/*"]
+    deployer_statement = (
+        [
+            {
+                "Sid": "DeployerKeepsBucketConfiguration",
+                "Effect": "Allow",
+                "Principal": {"SCW": [deployer]},
+                # What the stack's bucket resources read and write on refresh and update.
+                "Action": [
+                    "s3:GetBucketPolicy",
+                    "s3:PutBucketPolicy",
+                    "s3:DeleteBucketPolicy",
+                    "s3:GetBucketAcl",
+                    "s3:PutBucketAcl",
+                    "s3:GetBucketVersioning",
+                    "s3:PutBucketVersioning",
+                    "s3:GetBucketTagging",
+                    "s3:PutBucketTagging",
+                    "s3:GetEncryptionConfiguration",
+                    "s3:PutEncryptionConfiguration",
+                    "s3:ListBucket",
+                ],
+                "Resource": [bucket],
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+            }
+        ]
+        if deployer
+        else []
+    )
     document = {
         "Version": "2023-04-17",
         "Id": f"{bucket}-tls-only",
         "Statement": [
+            *deployer_statement,
             {
                 "Sid": "AllowNamedPrincipalsOverTls",
                 "Effect": "Allow",

@@ -30,6 +30,9 @@ class Keys(pulumi.ComponentResource):
                 algorithm="aes_256_gcm",
                 # Keys are generated inside Key Manager in fr-par (not imported from elsewhere).
                 origin="scaleway_kms",
+                # Operations run inside Scaleway's HSM rather than in software (Key Manager's own
+                # protection level; data/facts/scaleway.yaml, key-manager-hsm-protection).
+                protection_level=args.key_protection_level,
                 rotation_policy=scw.keymanager.KeyRotationPolicyArgs(
                     rotation_period=f"{args.key_rotation_days * 24}h"
                 ),

@@ -38,6 +38,18 @@ class Secrets(pulumi.ComponentResource):
         )
         # RandomPassword.result is already a Pulumi secret; wrap again so no refactor can leak it.
         self.db_password: pulumi.Output[str] = pulumi.Output.secret(self.password.result)
+        self.app_password_resource = random.RandomPassword(
+            f"{name}-db-app-password",
+            length=32,
+            special=True,
+            override_special="!#%*-_=+",
+            min_upper=2,
+            min_lower=2,
+            min_numeric=2,
+            min_special=2,
+            opts=child,
+        )
+        self.app_password: pulumi.Output[str] = pulumi.Output.secret(self.app_password_resource.result)
         self.db_secret = scw.secrets.Secret(
             f"{name}-db-credentials",
             name=f"{args.name_prefix}-db-credentials",
@@ -52,18 +64,41 @@ class Secrets(pulumi.ComponentResource):
             tags=tags_for(args, "secrets"),
             opts=child,
         )
+        # What the application reads at start (SecretManagerSecretAccess): its own role, not the admin's.
+        self.app_secret = scw.secrets.Secret(
+            f"{name}-db-app-credentials",
+            name=f"{args.name_prefix}-db-app-credentials",
+            path="/booking",
+            description="PostgreSQL credentials of the booking application's own role",
+            type="database_credentials",
+            key_id=secrets_key_id,
+            protected=args.secrets_protected,
+            region=args.region,
+            project_id=args.project_id,
+            tags=tags_for(args, "secrets"),
+            opts=child,
+        )
         self.db_secret_id = self.db_secret.id
-        self.register_outputs({"db_secret_id": self.db_secret.id})
+        self.app_secret_id = self.app_secret.id
+        self.register_outputs({"db_secret_id": self.db_secret.id, "app_secret_id": self.app_secret.id})
 
     def store_credentials(
-        self, args: ScalewayBookingPlatformArgs, host: pulumi.Input[str], port: pulumi.Input[int]
+        self,
+        args: ScalewayBookingPlatformArgs,
+        host: pulumi.Input[str],
+        port: pulumi.Input[int],
+        app: bool = False,
     ) -> scw.secrets.Version:
         """Writes the credentials once the database endpoint is known (a secret version)."""
-        payload: pulumi.Output[str] = pulumi.Output.all(self.db_password, host, port).apply(
+        password = self.app_password if app else self.db_password
+        username = args.db_app_user if app else args.db_admin_user
+        secret = self.app_secret if app else self.db_secret
+        suffix = "db-app-credentials" if app else "db-credentials"
+        payload: pulumi.Output[str] = pulumi.Output.all(password, host, port).apply(
             lambda v: json.dumps(
                 {
                     "engine": "postgres",
-                    "username": args.db_admin_user,
+                    "username": username,
                     "password": v[0],
                     "host": v[1],
                     "port": str(v[2]),
@@ -72,8 +107,8 @@ class Secrets(pulumi.ComponentResource):
             )
         )
         return scw.secrets.Version(
-            f"{self._name}-db-credentials-v1",
-            secret_id=self.db_secret.id,
+            f"{self._name}-{suffix}-v1",
+            secret_id=secret.id,
             # The payload derives from a secret, so it is one; `additional_secret_outputs` keeps the
             # state's copy secret too.
             data=payload,

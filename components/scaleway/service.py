@@ -1,29 +1,43 @@
-"""``Service``: Serverless Containers (api, web) behind a load balancer with HTTPS only."""
+"""``Service``: Serverless Containers (web, api), each on its own HTTPS endpoint and custom domain."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pulumi
 import pulumiverse_scaleway as scw
 
 from components.scaleway.args import ScalewayBookingPlatformArgs, ScalewayContainerSpec
-from components.scaleway.common import TYPE_PREFIX, get_field, tags_for, uuid_of
+from components.scaleway.common import TYPE_PREFIX, tags_for
+from facts.scaleway import containers_accept_private_ingress, is_reserved_environment_name
+
+
+def refuse_reserved_environment(name: str, names: list[str]) -> None:
+    """Reserved names are Scaleway's (SCW_*, PORT): a value set there is overridden by the platform."""
+    reserved = sorted(n for n in names if is_reserved_environment_name(n))
+    if reserved:
+        raise ValueError(
+            f"{name}: environment variable(s) {reserved} are reserved by Serverless Containers "
+            "(SCW_*, PORT; data/facts/scaleway.yaml, containers-reserved-environment)"
+        )
 
 
 class Service(pulumi.ComponentResource):
-    """Serverless Containers (api, web) reachable only through an HTTPS load balancer.
+    """Serverless Containers (web at ``domain``, api at ``api.<domain>``), HTTPS only.
 
-    Why Serverless Containers rather than Kapsule: Scaleway runs and patches the whole execution
-    platform (no node OS, no cluster to upgrade), which shrinks what the health-data operator must
-    administer; scaling bounds are plain settings; and both containers and their load balancer are
-    Pulumi resources the policies can read, whereas with Kapsule the load balancer is created by
-    the cluster's cloud controller from Kubernetes annotations, out of sight of the policies.
+    Why no load balancer in front: Scaleway documents that ingress from a Private Network into a
+    Serverless Container is not supported and that each container instance gets its own address,
+    which cannot be reserved (data/facts/scaleway.yaml, containers-no-private-ingress). A load
+    balancer's backends are IP addresses read at deploy time, so after the first scale event they
+    point at instances that no longer exist. The containers therefore serve on their own HTTPS
+    endpoints (``http_option=redirected``: plain HTTP is redirected), under custom domains whose
+    certificate Scaleway issues once the CNAME exists (containers-custom-domain-cname).
 
-    The containers join the Private Network (egress to PostgreSQL stays private) and expose a
-    private endpoint; their default public endpoint is disabled, so the load balancer is the only
-    way in. Scaleway load balancer backends take IP addresses: they are read from IPAM (the
-    addresses IPAM assigned to each container on the Private Network) at deploy time.
+    The Private Network stays: egress from the containers to PostgreSQL is routed through it, and
+    the database keeps no public endpoint at all.
+
+    Certificates in one run: when ``dns_zone`` is a Scaleway Domains zone, the CNAME records are
+    resources of this stack and each domain binding waits for its record. Otherwise the first run
+    exports the CNAME targets, the deployer creates them at its DNS provider, then sets
+    ``externalDnsReady`` and runs ``pulumi up`` again (docs/deploy-scaleway.md).
     """
 
     def __init__(  # noqa: PLR0917 - parts are wired positionally by the platform only
@@ -35,6 +49,15 @@ class Service(pulumi.ComponentResource):
         secret_environment: dict[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions,
     ) -> None:
+        # Before anything is registered: a reserved name stops the build whole.
+        refuse_reserved_environment(name, [*environment, *secret_environment])
+        # The design below rests on this fact; should Scaleway document private ingress one day, the
+        # facts row changes and this stops the build so that the choice is made again, knowingly.
+        if containers_accept_private_ingress():
+            raise ValueError(
+                f"{name}: data/facts/scaleway.yaml now says containers accept Private Network ingress: "
+                "revisit the ingress design of components/scaleway/service.py"
+            )
         super().__init__(f"{TYPE_PREFIX}:Service", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.namespace = scw.containers.Namespace(
@@ -47,120 +70,51 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
         self.containers: dict[str, scw.containers.Container] = {}
+        self.hostnames = {"web": args.domain, "api": args.api_domain}
         for label, spec in (("api", args.api), ("web", args.web)):
             self.containers[label] = self._container(
                 name, label, spec, args, private_network_id, environment, secret_environment
             )
 
-        # -- load balancer --------------------------------------------------------------------
-        self.ip = scw.loadbalancers.Ip(
-            f"{name}-lb-ip",
-            zone=args.zone,
-            project_id=args.project_id,
-            tags=tags_for(args, "edge"),
-            opts=child,
-        )
-        self.lb = scw.loadbalancers.LoadBalancer(
-            f"{name}-lb",
-            name=f"{args.name_prefix}-lb",
-            type=args.lb_type,
-            ip_ids=[self.ip.id],
-            zone=args.zone,
-            project_id=args.project_id,
-            # Minimum TLS version and ciphers offered to browsers (modern = TLS 1.3 only).
-            ssl_compatibility_level=args.tls_policy,
-            external_private_networks=True,
-            tags=tags_for(args, "edge"),
-            opts=child,
-        )
-        self.lb_private_network = scw.loadbalancers.PrivateNetwork(
-            f"{name}-lb-pn",
-            lb_id=self.lb.id,
-            private_network_id=private_network_id,
-            zone=args.zone,
-            project_id=args.project_id,
-            opts=child,
-        )
-        self.certificate = scw.loadbalancers.Certificate(
-            f"{name}-cert",
-            lb_id=self.lb.id,
-            name=f"{args.name_prefix}-tls",
-            # NO-CUSTOMER-KEY: the certificate's private key is generated and held by the Scaleway
-            # load balancer (Let's Encrypt); Key Manager cannot hold it.
-            letsencrypt=scw.loadbalancers.CertificateLetsencryptArgs(common_name=args.domain),
-            opts=child,
-        )
-        self.backends: dict[str, scw.loadbalancers.Backend] = {}
-        for label, spec in (("api", args.api), ("web", args.web)):
-            container = self.containers[label]
-            self.backends[label] = scw.loadbalancers.Backend(
-                f"{name}-{label}-backend",
-                name=f"{args.name_prefix}-{label}",
-                lb_id=self.lb.id,
-                forward_protocol="http",
-                forward_port=443,
-                # TLS from the load balancer to the container's private endpoint as well.
-                ssl_bridging=True,
-                ignore_ssl_server_verify=False,
-                host=container.private_endpoint.apply(_host_of),
-                server_ips=_container_ips(container, private_network_id, args.region),
-                health_check_https=scw.loadbalancers.BackendHealthCheckHttpsArgs(
-                    uri=spec.health_path, method="GET", code=200
-                ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.lb_private_network]),
-            )
-        self.https_frontend = scw.loadbalancers.Frontend(
-            f"{name}-https",
-            name=f"{args.name_prefix}-https",
-            lb_id=self.lb.id,
-            backend_id=self.backends["web"].id,
-            inbound_port=443,
-            certificate_ids=[self.certificate.id],
-            enable_http3=True,
-            opts=child,
-        )
-        self.api_route = scw.loadbalancers.Route(
-            f"{name}-api-route",
-            frontend_id=self.https_frontend.id,
-            backend_id=self.backends["api"].id,
-            match_host_header=args.domain,
-            match_path_begin="/api/",
-            opts=child,
-        )
-        self.http_frontend: scw.loadbalancers.Frontend | None = None
-        if args.http_redirect:
-            # Port 80 exists only to send browsers to HTTPS: every request gets a 301 to https://.
-            self.http_frontend = scw.loadbalancers.Frontend(
-                f"{name}-http-redirect",
-                name=f"{args.name_prefix}-http-redirect",
-                lb_id=self.lb.id,
-                backend_id=self.backends["web"].id,
-                inbound_port=80,
-                acls=[
-                    scw.loadbalancers.FrontendAclArgs(
-                        name="redirect-to-https",
-                        action=scw.loadbalancers.FrontendAclActionArgs(
-                            type="redirect",
-                            redirects=[
-                                scw.loadbalancers.FrontendAclActionRedirectArgs(
-                                    type="scheme", target="https", code=301
-                                )
-                            ],
-                        ),
-                        match=scw.loadbalancers.FrontendAclMatchArgs(ip_subnets=["0.0.0.0/0", "::/0"]),
-                    )
-                ],
-                opts=child,
-            )
-        self.public_ip = self.ip.ip_address
+        # -- custom domains ---------------------------------------------------------------------
+        self.records: dict[str, scw.domain.Record] = {}
+        self.domains: dict[str, scw.containers.Domain] = {}
+        bind = args.dns_zone is not None or args.external_dns_ready
+        for label, container in self.containers.items():
+            hostname = self.hostnames[label]
+            waits: list[pulumi.Resource] = []
+            if args.dns_zone is not None:
+                self.records[label] = scw.domain.Record(
+                    f"{name}-{label}-cname",
+                    dns_zone=args.dns_zone,
+                    name=hostname.removesuffix(f".{args.dns_zone}"),
+                    type="CNAME",
+                    data=container.public_endpoint.apply(_cname_target),
+                    ttl=300,
+                    project_id=args.project_id,
+                    opts=child,
+                )
+                waits.append(self.records[label])
+            if bind:
+                self.domains[label] = scw.containers.Domain(
+                    f"{name}-{label}-domain",
+                    container_id=container.id,
+                    hostname=hostname,
+                    region=args.region,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
+                )
+        self.cname_targets = {
+            label: c.public_endpoint.apply(_cname_target) for label, c in self.containers.items()
+        }
+        self.url = pulumi.Output.concat("https://", args.domain)
         self.register_outputs(
             {
-                "lb_id": self.lb.id,
-                "public_ip": self.ip.ip_address,
-                "https_frontend_id": self.https_frontend.id,
-                "api_container_id": self.containers["api"].id,
                 "web_container_id": self.containers["web"].id,
-                "no_customer_key": ["load-balancer-tls-private-key", "container-ephemeral-storage"],
+                "api_container_id": self.containers["api"].id,
+                # Where each hostname's CNAME must point (what the deployer creates when DNS is elsewhere).
+                "cname_targets": self.cname_targets,
+                "custom_domains_bound": bind,
+                "no_customer_key": ["container-ephemeral-storage", "container-tls-private-key"],
             }
         )
 
@@ -187,17 +141,15 @@ class Service(pulumi.ComponentResource):
             min_scale=spec.min_scale,
             max_scale=spec.max_scale,
             protocol="http1",
-            # Only reachable from the Private Network (the load balancer), never straight from the
-            # Internet; and HTTP on the default endpoint would be redirected anyway.
+            # Egress to PostgreSQL goes through the Private Network; ingress is the public endpoint
+            # (the only one Scaleway supports), HTTPS only: plain HTTP gets a redirect.
             private_network_id=private_network_id,
-            enable_private_endpoint=True,
-            enable_default_public_endpoint=False,
             privacy="public",
             http_option="redirected",
             deploy=True,
             environment_variables=environment
             if label == "api"
-            else {"BOOKING_ENVIRONMENT": args.environment},
+            else {"BOOKING_ENVIRONMENT": args.environment, "BOOKING_API_URL": f"https://{args.api_domain}"},
             secret_environment_variables=secret_environment if label == "api" else None,
             health_checks=[
                 scw.containers.ContainerHealthCheckArgs(
@@ -207,35 +159,17 @@ class Service(pulumi.ComponentResource):
                 )
             ],
             region=args.region,
-            tags=tags_for(args, "service"),
+            # The secret map hides its names from every reader: declared here so the policies can
+            # check them against Scaleway's reserved names (BK-SCW-002).
+            tags=[
+                *tags_for(args, "service"),
+                *(f"secret-env:{n}" for n in (sorted(secret_environment) if label == "api" else [])),
+            ],
             opts=pulumi.ResourceOptions(parent=self),
         )
 
 
-def _host_of(endpoint: str | None) -> str:
-    value = (endpoint or "").split("://")[-1]
-    return value.split("/")[0]
-
-
-def _container_ips(
-    container: scw.containers.Container, private_network_id: pulumi.Input[str], region: str
-) -> pulumi.Output[list[str]]:
-    """Addresses IPAM gave the container on the Private Network (no address in an offline preview)."""
-
-    def lookup(values: list[Any]) -> pulumi.Output[list[str]] | list[str]:
-        container_id, network_id = values
-        if not container_id or not network_id:
-            return []
-        found = scw.ipam.get_ips_output(
-            private_network_id=network_id,
-            region=region,
-            type="ipv4",
-            resource=scw.ipam.GetIpsResourceArgs(type="serverless_container", id=uuid_of(container_id)),
-        )
-        return found.ips.apply(
-            lambda ips: [
-                str(get_field(ip, "address")).split("/")[0] for ip in (ips or []) if get_field(ip, "address")
-            ]
-        )
-
-    return pulumi.Output.all(container.id, private_network_id).apply(lookup)
+def _cname_target(endpoint: str | None) -> str:
+    """``https://name.functions.fnc.fr-par.scw.cloud`` -> ``name.functions.fnc.fr-par.scw.cloud.``"""
+    host = (endpoint or "").split("://")[-1].split("/")[0]
+    return f"{host}." if host else ""

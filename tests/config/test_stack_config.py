@@ -67,8 +67,9 @@ def test_every_problem_is_listed_across_levels() -> None:
     assert problems == [
         "booking:region: must be one of fr-par (got 'nl-ams')",
         "booking:sizes.apiMaxScale: must be at least apiMinScale",
-        "booking:colour: is not a known setting (known: backupRetentionDays, domain, environment, images, "
-        "logRetentionDays, region, requireSecNumCloud, scalewayProjectId, sizes, target)",
+        "booking:colour: is not a known setting (known: apiKeyExpiresAt, backupRetentionDays, deployerPrincipal, dnsZone, domain, "
+        "environment, externalDnsReady, images, logRetentionDays, region, requireSecNumCloud, scalewayProjectId, "
+        "sizes, target)",
     ]
 
 
@@ -77,3 +78,29 @@ def test_unknown_key_stops_the_program_before_any_registration() -> None:
     with pytest.raises(ConfigError, match="booking:logRetentionDay: is not a known setting"):
         run_preview("aws-xks-paris", overrides={"booking:logRetentionDay": "30"}, monitor=monitor)
     assert monitor.registrations == []
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        (
+            {"scalewayProjectId": ""},
+            "booking:scalewayProjectId: is required (the project holding every resource",
+        ),
+        ({"scalewayProjectId": "default"}, "booking:scalewayProjectId: must be a Scaleway project id"),
+        ({"deployerPrincipal": ""}, "booking:deployerPrincipal: is required (who runs `pulumi up`"),
+        (
+            {"deployerPrincipal": "owner"},
+            "booking:deployerPrincipal: must be user_id:<uuid> or application_id:<uuid>",
+        ),
+        ({"dnsZone": "autre-domaine.fr"}, "booking:dnsZone: must be the zone holding rdv.sante-exemple.fr"),
+        ({"externalDnsReady": "true"}, "booking:externalDnsReady: applies only when dnsZone is unset"),
+        ({"logRetentionDays": "1826"}, "booking:logRetentionDays: must be between 1 and 1825"),
+        ({"apiKeyExpiresAt": ""}, "booking:apiKeyExpiresAt: is required (when the API's IAM API key expires"),
+        ({"apiKeyExpiresAt": "never"}, "booking:apiKeyExpiresAt: must be an RFC 3339 UTC time"),
+    ],
+)
+def test_scaleway_refusals_name_the_key(override: dict[str, str], expected: str) -> None:
+    """Option B's own keys: the project every IAM rule needs, the deployer the bucket keeps, DNS, Cockpit."""
+    problems = _problems("scaleway-paris", **override)
+    assert any(p.startswith(expected) for p in problems), problems

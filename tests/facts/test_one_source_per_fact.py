@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from facts import domains, providers, s3ns, tokens, xks
+from facts import domains, providers, s3ns, scaleway, tokens, xks
 from policies import settings
 from stacks import config as stack_config
 
@@ -29,6 +29,11 @@ def _signatures() -> dict[str, str]:
     for package, regions in providers.allowed_regions().items():
         found[f"regions of {package}"] = f'("{regions[0]}",)'
     found["engine packages of the allow-lists"] = '"pulumi-python", "random"'
+    # Scaleway's permission sets and zonal types live in data/facts/scaleway.yaml only.
+    for use, sets in scaleway.permission_needs().items():
+        for name in sets:
+            found[f"permission set {name} ({use})"] = f'"{name}"'
+    found["facts.scaleway zonal types"] = ", ".join(f'"{t}"' for t in scaleway.zonal_types()[:2])
     # The S3NS universe (data/facts/s3ns.yaml): its domain, its key levels, its project-id prefix.
     found["s3ns universe_domain"] = f'"{s3ns.universe_domain()}"'
     found["s3ns kms_protection_levels"] = ", ".join(f'"{level}"' for level in s3ns.key_protection_levels())

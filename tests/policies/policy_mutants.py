@@ -251,10 +251,12 @@ def _key_to_aws_kms(document: Document) -> None:
 
 
 def _scw_frontend_plain(document: Document) -> None:
-    _drop(
+    # Option B has no load balancer (its containers accept no private ingress): the mutant adds one
+    # whose port 80 serves instead of redirecting.
+    _add(
         "scaleway:loadbalancers/frontend:Frontend",
-        "acls",
-        predicate=lambda s: s["inputs"].get("inboundPort") == 80.0,
+        "plain-http",
+        {"inboundPort": 80, "lbId": "lb", "backendId": "b"},
     )(document)
 
 

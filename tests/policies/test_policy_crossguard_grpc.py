@@ -108,3 +108,24 @@ def test_configure_narrows_the_allow_list(analyzer: Any) -> None:
         assert names == {"BK-KEY-002"}
     finally:
         stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={}))
+
+
+def test_the_key_store_stack_has_no_violation(analyzer: Any) -> None:
+    stub, _ = analyzer
+    assert _violations(stub, preview_document("keystore-paris")) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["scw-route-host-and-path", "scw-iam-rule-unscoped", "scw-app-without-key-encrypt", "scw-container-env-scw",
+     "keystore-single-zone-lb"],
+)  # fmt: skip
+def test_scaleway_constraint_mutants_stop_the_deploy(analyzer: Any, name: str) -> None:
+    """The same constraint rules, as the engine runs them at `pulumi up`: each mutant is a mandatory violation."""
+    from tests.policies.scaleway_constraint_mutants import SCALEWAY_CONSTRAINT_MUTANTS
+
+    stub, _ = analyzer
+    mutant = next(m for m in SCALEWAY_CONSTRAINT_MUTANTS if m.name == name)
+    diagnostics = _violations(stub, mutant.apply(preview_document(mutant.stack)))
+    caught = [d for d in diagnostics if d.policyName == mutant.expected_rule]
+    assert caught and all(d.enforcementLevel == analyzer_pb2.MANDATORY for d in caught)

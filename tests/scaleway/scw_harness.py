@@ -24,6 +24,8 @@ from components.scaleway import (
 )
 
 FAKE_PASSWORD = "Mock-Password-1!not-real"
+PROJECT_ID = "11111111-2222-4333-8444-555555555555"
+DEPLOYER = "user_id:99999999-8888-4777-8666-555555555555"
 
 
 def baseline(**changes: Any) -> ScalewayBookingPlatformArgs:
@@ -31,6 +33,10 @@ def baseline(**changes: Any) -> ScalewayBookingPlatformArgs:
     args = ScalewayBookingPlatformArgs(
         name_prefix="booking-test",
         domain="rdv.exemple.fr",
+        project_id=PROJECT_ID,
+        deployer_principal=DEPLOYER,
+        api_key_expires_at="2027-06-30T00:00:00Z",
+        dns_zone="exemple.fr",
         api=ScalewayContainerSpec(image="rg.fr-par.scw.cloud/booking/api:1.0.0"),
         web=ScalewayContainerSpec(image="rg.fr-par.scw.cloud/booking/web:1.0.0", cpu_limit_mvcpu=500),
     )
@@ -63,13 +69,14 @@ class Recorder(mocks.Mocks):
             state["result"] = FAKE_PASSWORD
             resource_id = "none"
         elif args.typ == "scaleway:containers/container:Container":
-            state["privateEndpoint"] = f"https://{args.name}.private.functions.fnc.fr-par.scw.cloud"
+            state["publicEndpoint"] = f"https://{args.name}.functions.fnc.fr-par.scw.cloud"
         elif args.typ == "scaleway:databases/instance:Instance":
             state["privateNetwork"] = {
                 **dict(state.get("privateNetwork") or {}),
                 "ip": "172.16.32.10",
                 "port": 5432,
             }
+            state["certificate"] = "-----BEGIN CERTIFICATE-----\nMOCK-CA\n-----END CERTIFICATE-----\n"
         elif args.typ == "scaleway:loadbalancers/ip:Ip":
             state["ipAddress"] = "51.159.0.10"
             resource_id = f"fr-par-1/{uuid}"

@@ -13,8 +13,10 @@ DB = "scaleway:databases/instance:Instance"
 BUCKET = "scaleway:object/bucket:Bucket"
 SSE = "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 POLICY = "scaleway:object/bucketPolicy:BucketPolicy"
-FRONTEND = "scaleway:loadbalancers/frontend:Frontend"
 LB = "scaleway:loadbalancers/loadBalancer:LoadBalancer"
+IAM_POLICY = "scaleway:iam/policy:Policy"
+RECORD = "scaleway:domain/record:Record"
+DOMAIN = "scaleway:containers/domain:Domain"
 CONTAINER = "scaleway:containers/container:Container"
 SECRET = "scaleway:secrets/secret:Secret"
 VERSION = "scaleway:secrets/version:Version"
@@ -28,7 +30,16 @@ def built() -> Built:
 def test_parts_have_booking_type_tokens(built: Built) -> None:
     types = {r.typ for r in built.recorder.resources if not r.custom}
     assert "booking:scaleway:ScalewayBookingPlatform" in types
-    for part in ("Network", "Keys", "Database", "Secrets", "Documents", "Service", "Observability"):
+    for part in (
+        "Network",
+        "Keys",
+        "ApiIdentity",
+        "Database",
+        "Secrets",
+        "Documents",
+        "Service",
+        "Observability",
+    ):
         assert f"booking:scaleway:{part}" in types
 
 
@@ -46,7 +57,8 @@ def test_regional_data_stores_name_fr_par_explicitly(built: Built) -> None:
     for typ in (KEY, DB, BUCKET, SSE, POLICY, SECRET, CONTAINER):
         for r in built.recorder.of_type(typ):
             assert r.inputs["region"] == "fr-par", r.name
-    assert built.recorder.one(LB)["zone"] == "fr-par-1"
+    # No zonal resource: the load balancer is gone (containers accept no private ingress).
+    assert not built.recorder.of_type(LB)
 
 
 def test_keys_are_aes_256_gcm_rotated_and_protected(built: Built) -> None:
@@ -57,6 +69,7 @@ def test_keys_are_aes_256_gcm_rotated_and_protected(built: Built) -> None:
         assert key.inputs["algorithm"] == "aes_256_gcm"
         assert key.inputs["rotationPolicy"]["rotationPeriod"] == "2160h"
         assert key.inputs["unprotected"] is False
+        assert key.inputs["protectionLevel"] == "hsm"
 
 
 def test_database_encrypted_private_only_backed_up_in_region(built: Built) -> None:
@@ -76,13 +89,16 @@ def test_database_records_no_customer_key_exception(built: Built) -> None:
 
 
 def test_db_password_is_a_pulumi_secret_stored_in_secret_manager(built: Built) -> None:
-    value, secret = resolve(built.platform.secrets.db_password)
-    assert value == FAKE_PASSWORD and secret
-    secret_inputs = built.recorder.one(SECRET)
-    assert secret_inputs["type"] == "database_credentials"
-    assert secret_inputs["keyId"], "secrets are encrypted under our own Key Manager key"
-    assert secret_inputs["protected"] is True
-    data = built.recorder.one(VERSION)["data"]
+    value, is_secret = resolve(built.platform.secrets.db_password)
+    assert value == FAKE_PASSWORD and is_secret
+    stored = built.recorder.of_type(SECRET)
+    assert len(stored) == 2  # the administrator's (break-glass) and the application's own role
+    for entry in stored:
+        assert entry.inputs["type"] == "database_credentials"
+        assert entry.inputs["keyId"], "secrets are encrypted under our own Key Manager key"
+        assert entry.inputs["protected"] is True
+    admin = next(v for v in built.recorder.of_type(VERSION) if v.name.endswith("db-credentials-v1"))
+    data = admin.inputs["data"]
     # On the wire a secret is an envelope {<sig key>: <secret sig>, "value": ...}: never plain text.
     assert isinstance(data, dict) and "1b47061264138c4ac30d75fd1eb44270" in data.values()
     assert json.loads(data["value"])["password"] == FAKE_PASSWORD
@@ -111,29 +127,60 @@ def test_bucket_policy_denies_plain_http(built: Built) -> None:
         assert allow["Condition"] == {"Bool": {"aws:SecureTransport": "true"}}
 
 
-def test_lb_https_frontend_and_http_redirect(built: Built) -> None:
-    frontends = {f.inputs["inboundPort"]: f.inputs for f in built.recorder.of_type(FRONTEND)}
-    assert set(frontends) == {443, 80}
-    assert frontends[443]["certificateIds"]
-    redirect = frontends[80]["acls"][0]["action"]
-    assert redirect["type"] == "redirect"
-    assert redirect["redirects"][0] == {"type": "scheme", "target": "https", "code": 301}
-    assert built.recorder.one(LB)["sslCompatibilityLevel"] == "ssl_compatibility_level_modern"
-
-
-def test_containers_only_reachable_through_the_private_network(built: Built) -> None:
+def test_containers_serve_https_on_their_own_endpoints_with_custom_domains(built: Built) -> None:
     containers = built.recorder.of_type(CONTAINER)
     assert len(containers) == 2
     for c in containers:
-        assert c.inputs["enableDefaultPublicEndpoint"] is False
-        assert c.inputs["enablePrivateEndpoint"] is True
-        assert c.inputs["privateNetworkId"]
         assert c.inputs["httpOption"] == "redirected"
+        assert c.inputs["privateNetworkId"], "egress to PostgreSQL stays on the Private Network"
+        assert "enablePrivateEndpoint" not in c.inputs and "enableDefaultPublicEndpoint" not in c.inputs
     api = next(c for c in containers if c.name.endswith("-api"))
     assert api.inputs["minScale"] == 2 and api.inputs["maxScale"] == 10
-    for backend in built.recorder.of_type("scaleway:loadbalancers/backend:Backend"):
-        assert backend.inputs["sslBridging"] is True
-        assert backend.inputs["serverIps"] == ["172.16.32.20"]
+    assert not built.recorder.of_type("scaleway:loadbalancers/backend:Backend")
+    domains = {d.inputs["hostname"] for d in built.recorder.of_type(DOMAIN)}
+    assert domains == {"rdv.exemple.fr", "api.rdv.exemple.fr"}
+    records = {r.inputs["name"]: r.inputs for r in built.recorder.of_type(RECORD)}
+    assert set(records) == {"rdv", "api.rdv"}
+    assert records["rdv"]["type"] == "CNAME"
+    assert records["rdv"]["data"] == "booking-service-web.functions.fnc.fr-par.scw.cloud."
+
+
+def test_no_reserved_environment_name_and_the_app_reads_its_own_role(built: Built) -> None:
+    api = next(c for c in built.recorder.of_type(CONTAINER) if c.name.endswith("-api"))
+    names = [
+        *api.inputs["environmentVariables"],
+        *(t.split(":", 1)[1] for t in api.inputs["tags"] if t.startswith("secret-env:")),
+    ]
+    assert names and not [n for n in names if n.startswith("SCW_") or n == "PORT"]
+    env = api.inputs["environmentVariables"]
+    assert env["DATABASE_USER"] == "booking_app" and env["DATABASE_SSLMODE"] == "verify-full"
+    assert "DATABASE_CA_PEM" in names and "DATABASE_PASSWORD" not in names
+    # A PEM is longer than the 1000 characters a plain variable holds: it travels as a secret one.
+    assert "DATABASE_CA_PEM" not in env
+    user = built.recorder.one("scaleway:databases/user:User")
+    assert user["name"] == "booking_app" and user["isAdmin"] is False
+    assert built.recorder.one("scaleway:databases/privilege:Privilege")["permission"] == "readwrite"
+
+
+def test_api_identity_holds_exactly_what_its_uses_need(built: Built) -> None:
+    from facts.scaleway import permissions_for
+
+    (rule,) = built.recorder.one(IAM_POLICY)["rules"]
+    assert sorted(rule["permissionSetNames"]) == sorted(
+        permissions_for(("documents-read-write", "envelope-encryption", "secret-read"))
+    )
+    assert {"KeyManagerKeyEncrypt", "KeyManagerKeyDecrypt", "SecretManagerSecretAccess"} <= set(
+        rule["permissionSetNames"]
+    )
+    assert rule["projectIds"] == ["11111111-2222-4333-8444-555555555555"]
+    assert built.recorder.one("scaleway:iam/apiKey:ApiKey")["expiresAt"] == "2027-06-30T00:00:00Z"
+
+
+def test_bucket_policy_keeps_the_deployer_and_comes_last(built: Built) -> None:
+    document = json.loads(built.recorder.one(POLICY)["policy"])
+    deployer = [s for s in document["Statement"] if s.get("Sid") == "DeployerKeepsBucketConfiguration"]
+    assert deployer and deployer[0]["Principal"] == {"SCW": ["user_id:99999999-8888-4777-8666-555555555555"]}
+    assert "s3:GetObject" not in deployer[0]["Action"], "the deployer manages the bucket, not the documents"
 
 
 def test_cockpit_sources_for_logs_and_metrics(built: Built) -> None:
@@ -141,20 +188,36 @@ def test_cockpit_sources_for_logs_and_metrics(built: Built) -> None:
         s.inputs["type"]: s.inputs for s in built.recorder.of_type("scaleway:observability/source:Source")
     }
     assert set(sources) == {"logs", "metrics"}
-    assert sources["logs"]["retentionDays"] == 31
+    assert sources["logs"]["retentionDays"] == 365
 
 
 # -- one change per case -------------------------------------------------------------------------
 
 
-def test_flip_tls_policy_to_intermediate() -> None:
-    built = build(baseline(tls_policy="ssl_compatibility_level_intermediate"))
-    assert built.recorder.one(LB)["sslCompatibilityLevel"] == "ssl_compatibility_level_intermediate"
+def test_flip_dns_elsewhere_binds_no_domain_until_the_deployer_says_the_cname_exists() -> None:
+    first = build(baseline(dns_zone=None))
+    assert not first.recorder.of_type(DOMAIN) and not first.recorder.of_type(RECORD)
+    second = build(baseline(dns_zone=None, external_dns_ready=True))
+    assert len(second.recorder.of_type(DOMAIN)) == 2 and not second.recorder.of_type(RECORD)
 
 
-def test_flip_http_redirect_off_closes_port_80() -> None:
-    built = build(baseline(http_redirect=False))
-    assert [f.inputs["inboundPort"] for f in built.recorder.of_type(FRONTEND)] == [443]
+def test_flip_log_retention_to_cockpits_maximum() -> None:
+    built = build(baseline(log_retention_days=1825))
+    logs = [
+        s
+        for s in built.recorder.of_type("scaleway:observability/source:Source")
+        if s.inputs["type"] == "logs"
+    ]
+    assert logs[0].inputs["retentionDays"] == 1825
+
+
+@pytest.mark.parametrize("reserved", ["SCW_DEFAULT_REGION", "scw_secret_key", "PORT"])
+def test_a_reserved_environment_name_stops_the_build(reserved: str) -> None:
+    from components.scaleway.service import refuse_reserved_environment
+
+    with pytest.raises(ValueError, match=rf"\['{reserved}'\] are reserved"):
+        refuse_reserved_environment("x", ["BOOKING_REGION", reserved])
+    refuse_reserved_environment("x", ["BOOKING_REGION", "DATABASE_PORT"])
 
 
 def test_flip_key_rotation_days() -> None:
@@ -178,14 +241,20 @@ def test_flip_project_id_reaches_resources() -> None:
     ("field", "value"),
     [
         ("region", "nl-ams"),
-        ("zone", "nl-ams-1"),
+        ("deployer_principal", "someone"),
+        ("api_key_expires_at", ""),
+        ("api_key_expires_at", "2027-06-30"),
+        ("dns_zone", "autre-domaine.fr"),
+        ("key_protection_level", "software"),
+        ("log_retention_days", 1826),
+        ("db_app_user", "booking_admin"),
         ("db_encryption_at_rest", False),
         ("backup_same_region", False),
         ("backup_retention_days", 90),
-        ("tls_policy", "ssl_compatibility_level_old"),
         ("key_rotation_days", 0),
         ("domain", "Not A Domain"),
         ("project_id", "not-a-uuid"),
+        ("project_id", ""),
         ("private_cidr", "8.8.8.0/24"),
         ("documents_admin_principals", ("everyone",)),
     ],
@@ -210,3 +279,17 @@ def test_offline_preview_of_the_stack_file_builds() -> None:
     assert "booking:scaleway:ScalewayBookingPlatform" in types
     providers = [s for s in preview.states if s["type"] == "pulumi:providers:scaleway"]
     assert providers and all(p["inputs"]["region"] == "fr-par" for p in providers)
+
+
+def test_preview_orders_what_scaleway_needs_ordered() -> None:
+    """Each domain binding waits for its CNAME (the certificate is issued in the same run); the bucket
+    policy waits for the ACL and the encryption settings (it would lock them out)."""
+    from stacks.offline import run_preview
+
+    states = {s["urn"].rsplit("::", 1)[-1]: s for s in run_preview("scaleway-paris").states}
+    for label in ("web", "api"):
+        deps = states[f"booking-service-{label}-domain"].get("dependencies", [])
+        assert any(d.endswith(f"::booking-service-{label}-cname") for d in deps), deps
+    deps = states["booking-documents-policy"].get("dependencies", [])
+    assert any(d.endswith("::booking-documents-acl") for d in deps)
+    assert any(d.endswith("::booking-documents-sse") for d in deps)

@@ -9,7 +9,49 @@ from typing import Any
 import pulumi
 import pytest
 
+
+def _certificate(hostname: str = "xks.cles.sante-exemple.fr") -> str:
+    """A self-signed certificate made at run time (its key is dropped): nothing of it is committed."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = dt.datetime(2026, 12, 5, tzinfo=dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _signer() -> str:
+    """An allowed-signers line for a key made at run time (its private half is dropped)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    public = ed25519.Ed25519PrivateKey.generate().public_key()
+    key = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    return f"release@example.fr {key}"
+
+
+CERTIFICATE = _certificate()
+SIGNER = _signer()
+PROJECT = "6f1c2b9e-3a47-4d58-9b0e-2c7d8e9f0a1b"
+
 BASE: dict[str, Any] = {
+    "projectId": PROJECT,
     "endpointHostname": "xks.cles.sante-exemple.fr",
     "pathPrefix": "/keystores/booking-paris",
     "zones": ["fr-par-1", "fr-par-2"],
@@ -17,13 +59,13 @@ BASE: dict[str, Any] = {
     "hsmTokenLabel": "xks",
     "allowedKeyIds": ["booking-db", "booking-docs"],
     "accessKeyIds": ["ABCDEFGHIJKLMNOPQRSTUVWX"],
-    "tlsCertificatePem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    "tlsCertificatePem": CERTIFICATE,
     "proxyRepository": "https://git.example.fr/sovereign-booking.git",
     "proxyRef": "0123456789abcdef0123456789abcdef01234567",
-    "proxyCommitSigners": [
-        "release@example.fr ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeButWellFormedPublicKeyForTheTestsOnly1"
-    ],
+    "proxyCommitSigners": [SIGNER],
     "hsmCidrs": ["10.20.0.0/28"],
+    "hsmClient": [{"url": "https://paquets.example.fr/pkcs11-client_7.4_amd64.deb", "sha256": "ab" * 32}],
+    "hsmPath": {"customerGatewayIp": "194.5.187.10", "customerAsn": 65010},
     "custodianCidrs": ["198.51.100.0/29"],
 }
 
@@ -53,7 +95,7 @@ def build(raw: dict[str, Any]) -> tuple[Mocks, dict[str, Any]]:
     mocks = Mocks()
     pulumi.runtime.set_mocks(mocks, preview=False)
     cfg = KeystoreStackConfig.from_dict(copy.deepcopy(raw))
-    host = KeystoreHost("ks", KeystoreHostArgs(cfg))
+    host = KeystoreHost("ks", KeystoreHostArgs(cfg, project_id=PROJECT))
     out: dict[str, Any] = {}
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
@@ -80,10 +122,16 @@ def test_baseline_two_zones_passthrough_lb_and_empty_secrets() -> None:
     servers = by_type(mocks, "scaleway:instance/server:Server")
     assert sorted(s.inputs["zone"] for s in servers) == ["fr-par-1", "fr-par-2"]
     assert all("hsm-kind=network-hsm" in s.inputs["tags"] for s in servers)
-    (backend,) = by_type(mocks, "scaleway:loadbalancers/backend:Backend")
-    assert backend.inputs["forwardProtocol"] == "tcp" and backend.inputs["forwardPort"] == 443
-    assert backend.inputs["healthCheckHttp"]["uri"] == "/healthz"
-    assert len(backend.inputs["serverIps"]) == 2
+    backends = [
+        b
+        for b in by_type(mocks, "scaleway:loadbalancers/backend:Backend")
+        if b.inputs["name"] == "xks-proxies"
+    ]
+    assert len(backends) == 2  # one load balancer per zone, each reaching every proxy
+    for backend in backends:
+        assert backend.inputs["forwardProtocol"] == "tcp" and backend.inputs["forwardPort"] == 443
+        assert backend.inputs["healthCheckHttp"]["uri"] == "/healthz"
+        assert len(backend.inputs["serverIps"]) == 2
     secrets = by_type(mocks, "scaleway:secrets/secret:Secret")
     assert len(secrets) == 3  # PIN, TLS key, one SigV4 secret
     assert not by_type(mocks, "scaleway:secrets/version:Version")  # values never pass through Pulumi
@@ -181,8 +229,9 @@ def test_hosts_have_no_public_ip_and_egress_is_allow_listed() -> None:
         assert server.inputs.get("enableDynamicIp") is False and "ipId" not in server.inputs
     for sg in by_type(mocks, "scaleway:instance/securityGroup:SecurityGroup"):
         assert sg.inputs["outboundDefaultPolicy"] == "drop"
-    (gateway,) = by_type(mocks, "scaleway:network/publicGateway:PublicGateway")
-    assert gateway.inputs["allowedIpRanges"] == ["198.51.100.0/29"]
+    gateways = by_type(mocks, "scaleway:network/publicGateway:PublicGateway")
+    assert sorted(g.inputs["zone"] for g in gateways) == ["fr-par-1", "fr-par-2"]
+    assert all(g.inputs["allowedIpRanges"] == ["198.51.100.0/29"] for g in gateways)
     text = script()
     assert "policy drop;" in text and "meta skuid xks ip daddr 169.254.42.42 drop" in text
     assert "IPAddressDeny=any" in text and "IPAddressAllow=localhost 172.16.32.0/22 10.20.0.0/28" in text
@@ -203,10 +252,20 @@ def test_unit_runs_without_capabilities_with_nofile_limit_and_watchdog() -> None
 
 def test_load_balancer_passes_tls_through_with_proxy_protocol_v2() -> None:
     mocks, _ = build(BASE)
-    (backend,) = by_type(mocks, "scaleway:loadbalancers/backend:Backend")
-    assert backend.inputs["proxyProtocol"] == "v2" and backend.inputs["forwardPort"] == 443
-    (frontend,) = by_type(mocks, "scaleway:loadbalancers/frontend:Frontend")
-    assert frontend.inputs["inboundPort"] == 443
+    for backend in by_type(mocks, "scaleway:loadbalancers/backend:Backend"):
+        if backend.inputs["name"] == "xks-proxies":
+            assert backend.inputs["proxyProtocol"] == "v2" and backend.inputs["forwardPort"] == 443
+        else:  # the health frontend's backend: the ops port, /healthz only
+            assert backend.inputs["forwardPort"] == 9464
+    ports = sorted(
+        f.inputs["inboundPort"] for f in by_type(mocks, "scaleway:loadbalancers/frontend:Frontend")
+    )
+    assert ports == [443, 443, 8080, 8080]
+    for frontend in by_type(mocks, "scaleway:loadbalancers/frontend:Frontend"):
+        if frontend.inputs["inboundPort"] == 8080:
+            (acl,) = frontend.inputs["acls"]
+            assert acl["action"] == {"type": "deny"} and acl["match"]["invert"] is True
+            assert acl["match"]["httpFilterValues"] == ["/healthz"]
 
 
 def test_softhsm_is_flagged() -> None:
@@ -252,3 +311,99 @@ def test_mtls_settings_go_together() -> None:
 
     with pytest.raises(KeystoreConfigError, match="mtlsClientCaPem and mtlsClientSubject"):
         KeystoreStackConfig.from_dict({**BASE, "mtlsClientSubject": "cks.kms.eu-west-3.amazonaws.com"})
+
+
+def test_each_zone_is_a_cell_with_its_own_edge_and_path_to_the_hsm() -> None:
+    mocks, _ = build(BASE)
+    zones = ["fr-par-1", "fr-par-2"]
+    for typ in (
+        "scaleway:loadbalancers/loadBalancer:LoadBalancer",
+        "scaleway:network/publicGateway:PublicGateway",
+        "scaleway:s2svpn/gateway:Gateway",
+    ):
+        assert sorted(r.inputs["zone"] for r in by_type(mocks, typ)) == zones, typ
+    networks = by_type(mocks, "scaleway:network/privateNetwork:PrivateNetwork")
+    assert sorted(n.inputs["ipv4Subnet"]["subnet"] for n in networks) == ["172.16.32.0/24", "172.16.33.0/24"]
+    (policy,) = by_type(mocks, "scaleway:s2svpn/routingPolicy:RoutingPolicy")
+    assert policy.inputs["prefixFilterIns"] == ["10.20.0.0/28"]
+    tunnels = by_type(mocks, "scaleway:s2svpn/connection:Connection")
+    assert len(tunnels) == 2 and all(t.inputs["enableRoutePropagation"] is True for t in tunnels)
+    (reader,) = by_type(mocks, "scaleway:iam/policy:Policy")
+    assert len(reader.inputs["rules"]) == 2  # one per egress address
+    assert all(r["projectIds"] == [PROJECT] for r in reader.inputs["rules"])
+
+
+def test_backends_take_ipv4_only() -> None:
+    from components.keystore.host import first_private_ipv4
+
+    assert first_private_ipv4([{"address": "fd00::5/64"}, {"address": "172.16.32.7/24"}]) == "172.16.32.7"
+    assert first_private_ipv4([{"address": "fd00::5/64"}]) == ""
+
+
+def test_boot_script_installs_the_pinned_client_and_keeps_updates_over_https() -> None:
+    text = script()
+    assert 'curl -fsSL --proto "=https" -o /tmp/hsm-client-0.deb "https://paquets.example.fr/' in text
+    assert f'echo "{"ab" * 32}  /tmp/hsm-client-0.deb" | sha256sum --check --quiet -' in text
+    assert "meta skuid _apt tcp dport 443 accept" in text
+    assert "s#http://deb.debian.org#https://deb.debian.org#g" in text
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in text
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"hsmPath": None}, "hsmPath: required for a network HSM"),
+        ({"hsmClient": []}, "hsmClient: required for a network HSM"),
+        ({"hsmCidrs": ["172.16.33.0/28"]}, "hsmCidrs: 172.16.33.0/28 must be a private IPv4 range outside"),
+        ({"hsmPath": {"customerGatewayIp": "10.0.0.1", "customerAsn": 65010}}, "hsmPath.customerGatewayIp"),
+        ({"hsmPath": {"customerGatewayIp": "194.5.187.10", "customerAsn": 12876}}, "hsmPath.customerAsn"),
+        ({"hsmClient": [{"url": "http://x.fr/a.deb", "sha256": "ab" * 32}]}, "hsmClient.url"),
+        (
+            {
+                "tlsCertificatePem": "-----BEGIN CERTIFICATE-----\nREPLACE-WITH-IT\n-----END CERTIFICATE-----\n"
+            },
+            "tlsCertificatePem: still holds the example placeholder",
+        ),
+        (
+            {"tlsCertificatePem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
+            "tlsCertificatePem: must be a PEM X.509 certificate chain",
+        ),
+        ({"tlsCertificatePem": _certificate("other.example.fr")}, "tlsCertificatePem: does not cover"),
+        (
+            {
+                "proxyCommitSigners": [
+                    "r@x.fr ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIREPLACEWITHTHERELEASESIGNINGPUBLICKEYxx"
+                ]
+            },
+            "proxyCommitSigners: still holds the example placeholder",
+        ),
+        (
+            {
+                "proxyCommitSigners": [
+                    "r@x.fr ssh-ed25519 AAAAB3NzaC1yc2EAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                ]
+            },
+            "proxyCommitSigners: the ssh-ed25519 key does not decode",
+        ),
+        ({"dnsZone": "autre.fr"}, "dnsZone: must be the zone holding"),
+    ],
+)
+def test_network_hsm_and_placeholders_are_refused_naming_the_key(
+    change: dict[str, Any], message: str
+) -> None:
+    from components.keystore import KeystoreConfigError, KeystoreStackConfig
+
+    raw = {k: v for k, v in {**BASE, **change}.items() if v is not None}
+    with pytest.raises(KeystoreConfigError, match=message):
+        KeystoreStackConfig.from_dict(raw)
+
+
+@pytest.mark.parametrize("value", [None, "default"])
+def test_a_missing_project_id_is_refused_naming_the_key(value: str | None) -> None:
+    """Every IAM rule needs a project: the key store's is required (the old stack read scaleway:project_id,
+    a key the provider does not have, so it was always empty)."""
+    from components.keystore import KeystoreConfigError, KeystoreStackConfig
+
+    raw = {k: v for k, v in {**BASE, "projectId": value}.items() if v is not None}
+    with pytest.raises(KeystoreConfigError, match=r"booking:keystore\.projectId: (is required|must match)"):
+        KeystoreStackConfig.from_dict(raw)

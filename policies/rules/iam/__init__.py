@@ -1,0 +1,1 @@
+"""Identity and access: who may do what, scoped where."""
