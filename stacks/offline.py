@@ -23,6 +23,8 @@ import pulumi
 import pulumi.runtime
 from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.rpc_manager import RPCManager
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -368,7 +370,15 @@ def run_program(
     # A fresh event loop per run: the SDK keeps per-loop state, and a previous run may have left one.
     asyncio.set_event_loop(asyncio.new_event_loop())
     mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor)
-    _sync_await(run_pulumi_func(main))
+    try:
+        _sync_await(run_pulumi_func(main))
+    except BaseException:
+        # A run that raised (a refused input, say) leaves its outstanding RPCs and output tasks in the
+        # SDK's process-wide settings, bound to this run's event loop; set_mocks does not clear them, and
+        # the next run in this process would wait on them for ever. Nothing of a failed run is kept.
+        pulumi_settings.SETTINGS.rpc_manager = RPCManager()  # type: ignore[no-untyped-call]
+        pulumi_settings.SETTINGS.outputs = set()
+        raise
 
     steps = [{"op": "create", "urn": _stack_urn(stack, project), "newState": _stack_state(stack, project)}]
     for reg in monitor.registrations:
