@@ -43,9 +43,16 @@ def render_proxy_config(cfg: KeystoreStackConfig, fleet_size: int) -> str:
             "listen": f"0.0.0.0:{PROXY_PORT}",
             "tls": tls,
             "fleet_size": fleet_size,
-            # The load balancer sends PROXY protocol v2 from the private network: logs and per-client
-            # limits see KMS's address, not the balancer's.
-            "proxy_protocol_from": [cfg.private_network_cidr],
+            # The load balancers send PROXY protocol v2: logs and per-client limits see KMS's address,
+            # not a balancer's. Trusted from the balancers' reserved addresses only, never from the
+            # whole network (another host there could claim any client address).
+            "proxy_protocol_from": sorted(
+                {
+                    address
+                    for per_network in cfg.balancer_addresses().values()
+                    for address in per_network.values()
+                }
+            ),
         },
         # Metrics and the load balancer's /healthz on the private network side only.
         "metrics": {"listen": f"0.0.0.0:{METRICS_PORT}"},

@@ -334,6 +334,22 @@ class KeystoreStackConfig(BaseModel):
         subnets = list(network.subnets(new_prefix=min(network.prefixlen + 2, 28)))
         return {zone: str(subnets[i]) for i, zone in enumerate(self.zones)}
 
+    def balancer_addresses(self) -> dict[str, dict[str, str]]:
+        """Load balancer zone -> {Private Network zone -> the address reserved for it there}.
+
+        Every zone's balancer joins every zone's Private Network (each reaches every proxy). Its address
+        on each is reserved in IPAM (``scaleway.ipam.Ip``, handed to the balancer by ``ipam_ids``) so the
+        proxies can accept PROXY protocol from exactly these addresses, never from the whole network.
+        Host numbers from 10 up stay clear of the gateway and of what IPAM hands out first.
+        """
+        subnets = self.zone_subnets()
+        return {
+            lb_zone: {
+                net_zone: str(ipaddress.ip_network(subnets[net_zone])[10 + i]) for net_zone in self.zones
+            }
+            for i, lb_zone in enumerate(self.zones)
+        }
+
     @property
     def software_hsm(self) -> bool:
         return self.hsm_kind == "softhsm"

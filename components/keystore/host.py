@@ -126,6 +126,24 @@ class KeystoreHost(pulumi.ComponentResource):
             )
         if cfg.hsm_path is not None:
             _hsm_path(name, cfg, args, networks, subnets, tags, child)
+        # Each balancer's address on each Private Network, reserved before anything else takes an address
+        # there: the proxies accept PROXY protocol from these addresses only.
+        balancer_ips = {
+            lb_zone: {
+                net_zone: scaleway.ipam.Ip(
+                    f"{name}-lb-pn-ip-{lb_zone}-{net_zone}",
+                    address=address,
+                    sources=[scaleway.ipam.IpSourceArgs(private_network_id=networks[net_zone].id)],
+                    region=args.region,
+                    project_id=args.project_id,
+                    tags=tags,
+                    opts=child,
+                )
+                for net_zone, address in per_network.items()
+            }
+            for lb_zone, per_network in cfg.balancer_addresses().items()
+        }
+        reserved = [ip for per_network in balancer_ips.values() for ip in per_network.values()]
 
         # The secrets below (HSM PIN, TLS key, SigV4 keys) are encrypted under a key of our own in
         # Key Manager fr-par rather than Scaleway's default key, so the custodian can revoke them alone.
@@ -245,7 +263,8 @@ class KeystoreHost(pulumi.ComponentResource):
                 # The boot script deletes its user data from the metadata API once it has run; a refresh
                 # then sees it gone. Ignoring it keeps `pulumi up` from writing it back (a new boot
                 # script takes a new instance: docs/deploy-scaleway.md).
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["userData"]),
+                # After the balancers' reserved addresses, which must be taken first in the network.
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["userData"], depends_on=reserved),
             )
             for zone in cfg.zones
         ]
@@ -266,7 +285,9 @@ class KeystoreHost(pulumi.ComponentResource):
                 ip_ids=[lb_ips[zone].id],
                 project_id=args.project_id,
                 private_networks=[
-                    scaleway.loadbalancers.LoadBalancerPrivateNetworkArgs(private_network_id=networks[z].id)
+                    scaleway.loadbalancers.LoadBalancerPrivateNetworkArgs(
+                        private_network_id=networks[z].id, ipam_ids=balancer_ips[zone][z].id
+                    )
                     for z in cfg.zones
                 ],
                 tags=tags,

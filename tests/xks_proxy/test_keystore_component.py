@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 from typing import Any
 
@@ -246,8 +247,35 @@ def test_unit_runs_without_capabilities_with_nofile_limit_and_watchdog() -> None
     assert "LimitNOFILE=65536" in text and "WatchdogSec=30" in text and "Type=notify" in text
     from components.keystore import KeystoreStackConfig, render_proxy_config
 
-    server = json.loads(render_proxy_config(KeystoreStackConfig.from_dict(copy.deepcopy(BASE)), 2))["server"]
-    assert server["listen"] == "0.0.0.0:8443" and server["proxy_protocol_from"] == ["172.16.32.0/22"]
+    cfg = KeystoreStackConfig.from_dict(copy.deepcopy(BASE))
+    server = json.loads(render_proxy_config(cfg, 2))["server"]
+    assert server["listen"] == "0.0.0.0:8443"
+
+
+def test_proxy_protocol_is_trusted_from_the_balancers_reserved_addresses_only() -> None:
+    from components.keystore import KeystoreStackConfig, render_proxy_config
+    from xks_proxy.config import _balancers
+
+    cfg = KeystoreStackConfig.from_dict(copy.deepcopy(BASE))
+    trusted = json.loads(render_proxy_config(cfg, 2))["server"]["proxy_protocol_from"]
+    reserved = {a for per_network in cfg.balancer_addresses().values() for a in per_network.values()}
+    # Every balancer (one per zone) on every zone's network: 2 x 2 addresses, no range, all in the cells.
+    assert sorted(trusted) == sorted(reserved) and len(reserved) == len(cfg.zones) ** 2
+    assert _balancers(trusted, "server.proxy_protocol_from") == tuple(trusted)  # the proxy accepts them
+    subnets = [ipaddress.ip_network(s) for s in cfg.zone_subnets().values()]
+    assert all(any(ipaddress.ip_address(a) in net for net in subnets) for a in trusted)
+
+
+def test_each_balancer_joins_each_network_with_its_reserved_address() -> None:
+    from components.keystore import KeystoreStackConfig
+
+    mocks, _ = build(BASE)
+    cfg = KeystoreStackConfig.from_dict(copy.deepcopy(BASE))
+    ips = {r.inputs["address"] for r in by_type(mocks, "scaleway:ipam/ip:Ip")}
+    assert ips == {a for per_network in cfg.balancer_addresses().values() for a in per_network.values()}
+    for lb in by_type(mocks, "scaleway:loadbalancers/loadBalancer:LoadBalancer"):
+        networks = lb.inputs["privateNetworks"]
+        assert len(networks) == len(cfg.zones) and all(pn.get("ipamIds") for pn in networks), lb.name
 
 
 def test_load_balancer_passes_tls_through_with_proxy_protocol_v2() -> None:
