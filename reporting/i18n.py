@@ -91,12 +91,6 @@ UI: dict[str, tuple[str, str]] = {
         "Busiest minute of the 2021 campaign: {n} appointments per minute, that is about {gb} GB per hour or {mbps} Mbps through the load balancer at the load model's traffic per appointment.",
         "Minute la plus chargée de la campagne de 2021 : {n} rendez-vous par minute, soit environ {gb} Go par heure ou {mbps} Mbit/s à travers le répartiteur avec le trafic par rendez-vous du modèle.",
     ),
-    "peak_lb": (
-        "The Scaleway environment's load balancer {lb} carries {cap} Mbps: {verdict}.",
-        "Le répartiteur de charge de l'environnement Scaleway ({lb}) porte {cap} Mbit/s : {verdict}.",
-    ),
-    "peak_short": ("too small for that peak", "insuffisant pour ce pic"),
-    "peak_ok": ("enough for that peak", "suffisant pour ce pic"),
     "assumptions": ("Load model (assumptions, not facts)", "Modèle de charge (hypothèses, pas des faits)"),
     "exit_volume": ("Data to move", "Données à transférer"),
     "exit_time": ("Time to move at {mbps:g} Mbps", "Durée du transfert à {mbps:g} Mbit/s"),

@@ -272,7 +272,6 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "custody": custody,
         "diagram_width": width,
         "charts": {c.key: _chart(c.cost.lines, lang) for c in report.columns},
-        "scaleway_lb": _lb_types(report),
         "grouped": grouped,
         "a": report.assumptions,
         "established": long_date(report.generated, lang),
@@ -326,15 +325,6 @@ def _chart(lines: list[RangeLine], lang: str) -> list[tuple[str, Any]]:
         ]
         charts.append((currency, bars(values)))
     return charts
-
-
-def _lb_types(report: Report) -> list[str]:
-    return [
-        str(s.get("inputs", {}).get("type", "?"))
-        for c in report.columns
-        if c.option is not None and c.target == "scaleway"
-        for s in c.option.of_type("scaleway:loadbalancers/loadBalancer:LoadBalancer")
-    ]
 
 
 def render(report: Report, template: str, lang: str) -> tuple[str, list[str]]:
