@@ -11,6 +11,7 @@ import os
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from .config import ConfigError, load_config, load_hsm_config
@@ -158,23 +159,27 @@ def _ops_port_answers(host: str, port: int, timeout: float) -> bool:
         conn.close()
 
 
-def start_systemd_watchdog(
-    host: str, port: int, stop: threading.Event | None = None
+def _watchdog_interval() -> tuple[int, float]:
+    """(WATCHDOG_USEC, the ping interval: half of it, 5 s when systemd sets no watchdog)."""
+    usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+    return usec, (max(usec / 2_000_000, 0.05) if usec else 5.0)
+
+
+def run_systemd_watchdog(
+    alive: Callable[[bool], bool], stop: threading.Event | None = None
 ) -> threading.Thread | None:
-    """Under systemd (Type=notify, WatchdogSec=): READY=1 once the ops port answers, then WATCHDOG=1
-    at half the watchdog interval for as long as it keeps answering. A hung event loop stops the pings
-    and systemd restarts the service. (An unavailable HSM does not: /healthz answers 503 then, and
-    restarting would not bring the HSM back.)"""
+    """Under systemd (Type=notify, WatchdogSec=): READY=1 once ``alive(False)`` holds, then WATCHDOG=1 at
+    half the watchdog interval for as long as ``alive(True)`` does (the argument: READY was sent).
+    One loop for the single-process proxy and for the parent of several workers (workers.py)."""
     if not os.environ.get("NOTIFY_SOCKET"):
         return None
-    usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
-    interval = max(usec / 2_000_000, 0.05) if usec else 5.0
+    usec, interval = _watchdog_interval()
     stop = stop or threading.Event()
 
     def run() -> None:
         ready = False
         while not stop.is_set():
-            if _ops_port_answers(host, port, timeout=interval):
+            if alive(ready):
                 if not ready:
                     ready = _sd_notify("READY=1")
                 if usec:
@@ -184,6 +189,16 @@ def start_systemd_watchdog(
     thread = threading.Thread(target=run, name="systemd-watchdog", daemon=True)
     thread.start()
     return thread
+
+
+def start_systemd_watchdog(
+    host: str, port: int, stop: threading.Event | None = None
+) -> threading.Thread | None:
+    """One process: alive while the ops port answers. A hung event loop stops the pings and systemd
+    restarts the service. (An unavailable HSM does not: /healthz answers 503 then, and restarting would
+    not bring the HSM back.)"""
+    _, interval = _watchdog_interval()
+    return run_systemd_watchdog(lambda _ready: _ops_port_answers(host, port, timeout=interval), stop)
 
 
 def main(argv: list[str] | None = None) -> int:

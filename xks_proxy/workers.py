@@ -267,12 +267,7 @@ def start_fleet_watchdog(
 ) -> threading.Thread | None:
     """Under systemd (Type=notify, WatchdogSec=): READY=1 once every worker has beaten, then WATCHDOG=1
     while every worker and the parent's loop keep beating."""
-    from .__main__ import _sd_notify
-
-    if not os.environ.get("NOTIFY_SOCKET"):
-        return None
-    usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
-    interval = max(usec / 2_000_000, 0.05) if usec else 5.0
+    from .__main__ import run_systemd_watchdog
 
     def all_beating(started: bool) -> bool:
         now = time.monotonic()
@@ -284,21 +279,7 @@ def start_fleet_watchdog(
             for v in views
         )
 
-    stop = stop or threading.Event()
-
-    def run() -> None:
-        ready = False
-        while not stop.is_set():
-            if all_beating(ready):
-                if not ready:
-                    ready = _sd_notify("READY=1")
-                if usec:
-                    _sd_notify("WATCHDOG=1")
-            stop.wait(interval if ready else 0.2)
-
-    thread = threading.Thread(target=run, name="systemd-watchdog", daemon=True)
-    thread.start()
-    return thread
+    return run_systemd_watchdog(all_beating, stop)
 
 
 def run_workers(cfg: ProxyConfig, config_path: str | None) -> None:
