@@ -15,10 +15,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from facts.resources import data_dir
+from facts.resources import data_dir, read_model
 
 AWS_FILE: Final = data_dir() / "facts" / "aws.yaml"
 
@@ -152,16 +151,7 @@ class AwsFacts(_Row):
 @cache
 def load(path: Path = AWS_FILE) -> AwsFacts:
     """The AWS facts of ``path``, read and checked once per process."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise AwsFactsError(f"{path}: cannot be read as YAML ({error})") from error
-    try:
-        return AwsFacts.model_validate(raw)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"]) or "(top)"
-        raise AwsFactsError(f"{path}: {where}: {problem['msg']}") from error
+    return read_model(path, AwsFacts, AwsFactsError)
 
 
 def key_uses(path: Path = AWS_FILE) -> dict[str, KeyUse]:

@@ -12,10 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from facts.resources import data_dir
+from facts.resources import data_dir, read_model
 
 KMS_ACCESS_FILE: Final = data_dir() / "facts" / "kms_access.yaml"
 #: The rows the rule needs; a file missing one is refused.
@@ -55,16 +54,7 @@ class _File(BaseModel):
 
 @cache
 def load(path: Path = KMS_ACCESS_FILE) -> dict[str, Constraint]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise KmsAccessFileError(f"{path}: cannot be read as YAML ({error})") from error
-    try:
-        rows = _File.model_validate(raw).constraints
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise KmsAccessFileError(f"{path}: {where}: {problem['msg']}") from error
+    rows = read_model(path, _File, KmsAccessFileError).constraints
     missing = [name for name in REQUIRED if name not in rows]
     if missing:
         raise KmsAccessFileError(f"{path}: constraints: missing row(s) {', '.join(missing)}")

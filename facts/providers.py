@@ -13,10 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Final, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from facts.resources import data_dir
+from facts.resources import data_dir, read_model
 
 #: Shipped as package data (``data/facts/providers.yaml``), found through importlib.resources.
 PROVIDERS_FILE: Final = data_dir() / "facts" / "providers.yaml"
@@ -74,16 +73,7 @@ class _ProvidersFile(BaseModel):
 @cache
 def load(path: Path = PROVIDERS_FILE) -> dict[str, Provider]:
     """The providers of ``path`` by key, read and checked once per process."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise FactsFileError(f"{path}: cannot be read as YAML ({error})") from error
-    try:
-        return _ProvidersFile.model_validate(raw).providers
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise FactsFileError(f"{path}: {where}: {problem['msg']}") from error
+    return read_model(path, _ProvidersFile, FactsFileError).providers
 
 
 def allowed_regions(path: Path = PROVIDERS_FILE) -> dict[str, tuple[str, ...]]:

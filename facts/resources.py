@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 #: The import package that carries ``facts/*.yaml`` and ``prices/*.yaml``.
 DATA_PACKAGE = "data"
@@ -36,3 +42,20 @@ def data_dir() -> Path:
             "(install the wheel unpacked, not zipped)"
         )
     return root
+
+
+def read_model(path: Path, model: type[M], error: type[Exception]) -> M:
+    """``path`` read as YAML and validated by ``model``: the one reader every facts file goes through.
+
+    Any problem is one ``error`` whose message names the file and the first offending field.
+    """
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as problem:
+        raise error(f"{path}: cannot be read as YAML ({problem})") from problem
+    try:
+        return model.model_validate(raw)
+    except ValidationError as invalid:
+        first = invalid.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top)"
+        raise error(f"{path}: {where}: {first['msg']}") from invalid

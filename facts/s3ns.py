@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Final
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from facts.providers import FactsFileError
-from facts.resources import data_dir
+from facts.resources import data_dir, read_model
 
 S3NS_FILE: Final = data_dir() / "facts" / "s3ns.yaml"
 SOURCES_FILE: Final = S3NS_FILE.parent / "sources.yaml"
@@ -97,16 +97,7 @@ def _cited(name: str, value: Any) -> list[tuple[str, str]]:
 @cache
 def load(path: Path = S3NS_FILE, sources_path: Path = SOURCES_FILE) -> dict[str, Capability]:
     """Every capability of ``path`` by name, each checked against the dated sources once per process."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise FactsFileError(f"{path}: cannot be read as YAML ({error})") from error
-    try:
-        parsed = _File.model_validate(raw)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise FactsFileError(f"{path}: {where}: {problem['msg']}") from error
+    parsed = read_model(path, _File, FactsFileError)
     dated = _dated_sources(sources_path)
     both = sorted(set(parsed.sources) & set(dated))
     if both:

@@ -12,10 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import Final, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from facts.resources import data_dir
+from facts.resources import data_dir, read_model
 
 SCALEWAY_FILE: Final = data_dir() / "facts" / "scaleway.yaml"
 
@@ -105,16 +104,7 @@ class _File(BaseModel):
 @cache
 def load(path: Path = SCALEWAY_FILE) -> tuple[Constraint, ...]:
     """Every row of ``path``, checked once per process; ids are unique."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise ScalewayFactsError(f"{path}: cannot be read as YAML ({error})") from error
-    try:
-        rows = _File.model_validate(raw).constraints
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise ScalewayFactsError(f"{path}: {where}: {problem['msg']}") from error
+    rows = read_model(path, _File, ScalewayFactsError).constraints
     ids = [row.id for row in rows]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
