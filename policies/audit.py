@@ -183,13 +183,6 @@ def run_rules(stack: Stack, config: PolicyConfig, rules: Sequence[Rule] | None =
     return runs
 
 
-def evaluate(
-    stack: Stack, config: PolicyConfig, rules: Sequence[Rule] | None = None
-) -> list[tuple[Rule, Violation]]:
-    """Every violation of every applicable rule, in run order."""
-    return [(run.rule, v) for run in run_rules(stack, config, rules) for v in run.violations]
-
-
 def stack_urn(stack: Stack) -> str:
     project = "project"
     for resource in stack:
