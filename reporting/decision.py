@@ -128,7 +128,7 @@ def custody_score(facts: tuple[str, str, int, int]) -> float:
     )
 
 
-def request_path(report: Report, column: Column) -> tuple[str, ...]:
+def request_path(column: Column) -> tuple[str, ...]:
     """The operators every request that decrypts depends on: the platform's provider, and with a
     customer-held key store, the host of the key store proxy and the key custodian's HSM."""
     operators = [column.facts.provider]
@@ -139,9 +139,9 @@ def request_path(report: Report, column: Column) -> tuple[str, ...]:
     return tuple(operators)
 
 
-def availability_facts(report: Report, column: Column) -> tuple[tuple[str, ...], str]:
+def availability_facts(column: Column) -> tuple[tuple[str, ...], str]:
     """(operators in the request path, key-store failover: n/a | measured-ok | measured-failed | unmeasured)."""
-    operators = request_path(report, column)
+    operators = request_path(column)
     if len(operators) == 1:
         return operators, "n/a"
     measured = column.facts.keystore_failover
@@ -180,7 +180,7 @@ def matrix(report: Report, found: dict[str, Answer] | None = None) -> Matrix:
                 facts = custody_facts(column)
                 row["custody"] = Score(custody_score(facts), facts)
             elif criterion.key == "availability":
-                avail = availability_facts(report, column)
+                avail = availability_facts(column)
                 row["availability"] = Score(availability_score(avail), avail)
             elif criterion.key == "exit":
                 plan = report.facts.exit.targets.get(column.target)

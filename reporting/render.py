@@ -28,7 +28,6 @@ from reporting.justifications import french
 from reporting.model import Column, Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SYMBOLS = {"EUR": "€", "USD": "$"}
 
 
 class Citations:
@@ -180,12 +179,8 @@ def gap_text(gap: Any, lang: str) -> str:
 
 def if_nothing(found: dict[str, Answer], lang: str) -> str:
     """What happens if nothing is decided: derived from the answers, never written by hand."""
-    states = ", ".join(
-        f"{key}\u00a0: {ui(a.verdict, lang).lower()}"
-        if lang == "fr"
-        else f"{key}: {ui(a.verdict, lang).lower()}"
-        for key, a in found.items()
-    )
+    # French spacing before ":" is french_typography's, applied to the whole French page.
+    states = ", ".join(f"{key}: {ui(a.verdict, lang).lower()}" for key, a in found.items())
     yes = [k for k, a in found.items() if a.verdict == "yes"]
     if yes:
         return ui("if_nothing_some", lang, yes=", ".join(yes), states=states)
