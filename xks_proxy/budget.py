@@ -90,7 +90,23 @@ class GcmBudget:
         self._lock = threading.Lock()
         self._remaining: dict[str, int] = {}
         self._key_locks: dict[str, threading.Lock] = {}
-        self.leased: dict[str, int] = {}  # last fleet-wide total seen per key (a metric)
+        self._leased: dict[str, int] = {}  # last fleet-wide total seen per key (a metric)
+
+    @property
+    def leased(self) -> dict[str, int]:
+        """A copy of the last fleet-wide totals seen per key: the metrics read it on the event loop while
+        HSM worker threads add keys, so it is copied under the lock, never iterated live."""
+        with self._lock:
+            return dict(self._leased)
+
+    def leased_for(self, key_id: str) -> int:
+        """The last fleet-wide total seen for one key (0 before its first lease)."""
+        with self._lock:
+            return self._leased.get(key_id, 0)
+
+    def _seen(self, key_id: str, total: int) -> None:
+        with self._lock:
+            self._leased[key_id] = total
 
     def _key_lock(self, key_id: str) -> threading.Lock:
         with self._lock:
@@ -124,7 +140,7 @@ class GcmBudget:
 
     def _lease(self, session: Any, key_id: str) -> None:
         total = leased(session, key_id, self.limit)
-        self.leased[key_id] = total
+        self._seen(key_id, total)
         if total + self.block > self.limit:
             raise BudgetExhausted(key_id, total, self.limit)
         mine = session.create_object(
@@ -139,10 +155,10 @@ class GcmBudget:
             }
         )
         total = leased(session, key_id, self.limit)  # after creation: sees every racing lease
-        self.leased[key_id] = total
+        self._seen(key_id, total)
         if total > self.limit:
             mine.destroy()  # unused: destroying it gives back nothing that was spent
-            self.leased[key_id] = total - self.block
+            self._seen(key_id, total - self.block)
             raise BudgetExhausted(key_id, total - self.block, self.limit)
         with self._lock:
             self._remaining[key_id] = self.block - 1  # this encryption takes the first one

@@ -469,7 +469,7 @@ class Pkcs11Hsm(HsmPool):
     def _count_encryption(self, key_id: str) -> None:
         with self._results_lock:
             self.encryptions[key_id] = self.encryptions.get(key_id, 0) + 1
-        n = self.budget.leased.get(key_id, 0)  # fleet-wide: every process's leases, from the HSM
+        n = self.budget.leased_for(key_id)  # fleet-wide: every process's leases, from the HSM
         if n >= self.cfg.encryption_alert_count and key_id not in self._alerted:
             self._alerted.add(key_id)
             log.error(
