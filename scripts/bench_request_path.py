@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from scripts.revisions import RevisionError, check_revision, extract_revision
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -78,27 +80,6 @@ asyncio.run(main())
 """
 
 
-def extract(rev: str, into: Path) -> Path:
-    import tarfile
-
-    data = subprocess.run(  # noqa: S603
-        ["git", "-C", str(ROOT), "archive", rev, "xks_proxy", "scripts/xks_check.py", "scripts/__init__.py"],  # noqa: S607
-        capture_output=True,
-        check=False,
-    )
-    if data.returncode != 0:  # scripts/__init__.py may not exist at that revision
-        data = subprocess.run(  # noqa: S603
-            ["git", "-C", str(ROOT), "archive", rev, "xks_proxy", "scripts/xks_check.py"],  # noqa: S607
-            capture_output=True,
-            check=True,
-        )
-    into.mkdir(parents=True)
-    (into / "src.tar").write_bytes(data.stdout)
-    with tarfile.open(into / "src.tar") as tar:
-        tar.extractall(into, filter="data")
-    return into
-
-
 def run_once(src: Path, config: Path, size: int, count: int) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     env["PYTHONPATH"] = str(src)
@@ -126,12 +107,28 @@ def main() -> int:
     if not 0 <= args.size <= 4300 or args.requests < 10 or args.repeat < 1:
         print("error: --size 0-4300, --requests >= 10, --repeat >= 1", file=sys.stderr)
         return 2
+    try:
+        check_revision(args.baseline)
+    except RevisionError as error:
+        print(f"error: --baseline: {error}", file=sys.stderr)
+        return 2
     from xks_proxy.devsetup import dev_setup
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="xks-path-") as tmp:
         setup = dev_setup(Path(tmp) / "dev", ("bench-key",), port=0, metrics_port=0)
-        revisions = [("working tree", ROOT), (args.baseline, extract(args.baseline, Path(tmp) / "base"))]
+        revisions = [
+            ("working tree", ROOT),
+            (
+                args.baseline,
+                extract_revision(
+                    args.baseline,
+                    Path(tmp) / "base",
+                    ("xks_proxy", "scripts/xks_check.py"),
+                    optional=("scripts/__init__.py",),
+                ),
+            ),
+        ]
         cpu: dict[str, list[float]] = {name: [] for name, _ in revisions}
         for run in range(args.repeat):
             for name, src in revisions if run % 2 == 0 else revisions[::-1]:

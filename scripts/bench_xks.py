@@ -44,6 +44,7 @@ from typing import Any
 
 import yaml
 
+from scripts.revisions import RevisionError, check_revision, extract_revision
 from scripts.xks_check import XksClient, request_metadata
 from xks_proxy.devsetup import dev_setup
 
@@ -149,6 +150,20 @@ def parse_wrk(text: str) -> dict[str, float]:
     return res
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """What makes the arguments unusable, in one line (checked before any work), or None."""
+    if not 5 <= args.duration <= 240:
+        return "--duration must be 5-240 s (pre-signed requests expire after 5 minutes)"
+    if shutil.which("wrk") is None:
+        return "wrk is not installed (apt-get install wrk)"
+    if args.baseline:
+        try:
+            check_revision(args.baseline)
+        except RevisionError as error:
+            return f"--baseline: {error}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=int, default=60, help="seconds per run (at most 240: SigV4 window)")
@@ -167,13 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         help="runs per revision, alternating which goes first; medians compared",
     )
     args = p.parse_args(argv)
-    if not 5 <= args.duration <= 240:
-        print(
-            "error: --duration must be 5-240 s (pre-signed requests expire after 5 minutes)", file=sys.stderr
-        )
-        return 2
-    if shutil.which("wrk") is None:
-        print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+    problem = _usage_problem(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     sizes = [int(s) for s in args.sizes.split(",")]
     load = os.getloadavg()
@@ -336,22 +347,6 @@ def running_proxy(
             shutil.copy(log_path, os.environ["XKS_BENCH_LOG"])
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
-
-
-def extract_revision(rev: str, into: Path) -> Path:
-    """``xks_proxy/`` of git revision ``rev`` in ``into`` (git archive: the work tree is not touched)."""
-    import tarfile
-
-    data = subprocess.run(  # noqa: S603
-        ["git", "-C", str(ROOT), "archive", rev, "xks_proxy"],  # noqa: S607
-        capture_output=True,
-        check=True,
-    ).stdout
-    into.mkdir(parents=True)
-    (into / "src.tar").write_bytes(data)
-    with tarfile.open(into / "src.tar") as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def process_tree_cpu(pid: int) -> float:

@@ -31,7 +31,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from scripts.revisions import RevisionError, check_revision, extract_revision
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,22 +54,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def checkout(rev: str, into: Path) -> Path:
-    """``xks_proxy/`` of ``rev`` (git archive: no work tree touched)."""
-    data = subprocess.run(  # noqa: S603
-        ["git", "-C", str(ROOT), "archive", rev, "xks_proxy"],  # noqa: S607
-        capture_output=True,
-        check=True,
-    ).stdout
-    into.mkdir(parents=True)
-    tar = into / "src.tar"
-    tar.write_bytes(data)
-    with tarfile.open(tar) as t:
-        t.extractall(into, filter="data")
-    tar.unlink()
-    return into
 
 
 def wait(predicate: Callable[[], Any], limit: float) -> bool:
@@ -405,10 +390,16 @@ def main() -> int:
     ap.add_argument("--after", default="HEAD", help="revision with the fix (default: HEAD)")
     ap.add_argument("--only", type=int, action="append", help="finding number(s) to run (default: all)")
     args = ap.parse_args()
+    for flag, rev in (("--before", args.before), ("--after", args.after)):
+        try:
+            check_revision(rev)
+        except RevisionError as error:
+            print(f"error: {flag}: {error}", file=sys.stderr)
+            return 2
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="xks-findings-") as tmp:
         revs = {
-            name: checkout(rev, Path(tmp) / name)
+            name: extract_revision(rev, Path(tmp) / name)
             for name, rev in (("before", args.before), ("after", args.after))
         }
         for number, fn in enumerate(FINDINGS, 1):
