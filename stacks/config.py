@@ -35,10 +35,12 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.aws.names import PREFIX as _AWS_PREFIX
+from components.scaleway.args import LOG_RETENTION as SCW_LOG_RETENTION
+from components.scaleway.args import PROJECT_ID as SCW_PROJECT_ID
+from components.scaleway.args import RFC3339_UTC
 from facts import xks as xks_facts
 from facts.domains import DATA_DOMAINS
 from facts.providers import allowed_regions
-from facts.scaleway import retention_bounds
 from stacks.config_checks import (
     integer,
     one_of,
@@ -73,12 +75,9 @@ _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
 _ACM_ARN = re.compile(r"^arn:aws:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 _AWS_DB_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 _SCW_NODE_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
-_SCW_PROJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SCW_PRINCIPAL = re.compile(
     r"^(user_id|application_id):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
-_SCW_LOG_RETENTION = retention_bounds("logs")
-_RFC3339_UTC = re.compile(r"^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 
 # Fargate CPU units and the memory (MiB) each accepts (AWS ECS task size table).
 _FARGATE_MEMORY: dict[int, range] = {
@@ -356,7 +355,7 @@ class ScalewayStackSettings(StackSettings):
 
     target: Literal["scaleway"] = "scaleway"
     scaleway_project_id: Annotated[
-        str, BeforeValidator(text(_SCW_PROJECT_ID, "a Scaleway project id (a UUID)"))
+        str, BeforeValidator(text(SCW_PROJECT_ID, "a Scaleway project id (a UUID)"))
     ] = Field(
         description="the project holding every resource; every IAM rule is scoped to it (Scaleway requires "
         "a project or organization per rule)"
@@ -379,9 +378,9 @@ class ScalewayStackSettings(StackSettings):
         description="DNS elsewhere: true once the CNAME records exported by the first run exist; the custom "
         "domains are bound then",
     )
-    log_retention_days: Annotated[int, BeforeValidator(integer(*_SCW_LOG_RETENTION))] = 365
+    log_retention_days: Annotated[int, BeforeValidator(integer(*SCW_LOG_RETENTION))] = 365
     api_key_expires_at: Annotated[
-        str, BeforeValidator(text(_RFC3339_UTC, "an RFC 3339 UTC time such as 2027-06-30T00:00:00Z"))
+        str, BeforeValidator(text(RFC3339_UTC, "an RFC 3339 UTC time such as 2027-06-30T00:00:00Z"))
     ] = Field(
         description="when the API's IAM API key expires (RFC 3339 UTC); rotate it before "
         "(docs/deploy-scaleway.md): a key that never expires outlives whoever forgot it"

@@ -27,9 +27,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)+$")
 _NODE_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
-_PROJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+PROJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _CIDR = re.compile(r"^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}/(1[6-9]|2[0-8])$")
-_RFC3339 = re.compile(r"^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
+RFC3339_UTC = re.compile(r"^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 _PRINCIPAL = re.compile(r"^(user_id|application_id):[0-9a-f-]{36}$")
 
 
@@ -154,7 +154,7 @@ class ScalewayBookingPlatformArgs:
         )
         check(self.region in ALLOWED_REGIONS, "region", f"one of {ALLOWED_REGIONS} (HDS scope)", self.region)
         check(
-            bool(_PROJECT_ID.match(self.project_id)),
+            bool(PROJECT_ID.match(self.project_id)),
             "project_id",
             "a Scaleway project id (UUID): every IAM rule is scoped to it",
             self.project_id,
@@ -173,7 +173,7 @@ class ScalewayBookingPlatformArgs:
             self.dns_zone,
         )
         check(
-            bool(_RFC3339.match(self.api_key_expires_at)),
+            bool(RFC3339_UTC.match(self.api_key_expires_at)),
             "api_key_expires_at",
             "an RFC 3339 UTC time such as 2027-06-30T00:00:00Z (the API key must expire)",
             self.api_key_expires_at,
