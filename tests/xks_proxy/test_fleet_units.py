@@ -62,6 +62,18 @@ def test_host_with_a_fragment_cannot_move_the_signed_path(proxy: RunningProxy) -
     assert proxy.client().raw("POST", encrypt_path, body, good).status == 200
 
 
+@pytest.mark.parametrize("host", ["[1.2.3.4]", "[1::2::3]", "[::ffff:zz]"])
+def test_bracketed_host_that_is_no_ipv6_literal_is_a_validation_error(proxy: RunningProxy, host: str) -> None:
+    # The Host pattern admits any bracketed run of hex digits, dots and colons; the URL parser behind
+    # the signature refuses these with an exception, which was a 500 InternalException.
+    encrypt_path = f"{proxy.uri_path}/keys/{KEY}/encrypt"
+    body = json.dumps(encrypt_payload()).encode()
+    headers = _signed(proxy, f"localhost:{proxy.server.port}", encrypt_path, body, "application/json")
+    headers["Host"] = host
+    r = proxy.client().raw("POST", encrypt_path, body, headers)
+    assert (r.status, r.body["errorName"]) == (400, "ValidationException")
+
+
 def test_verifier_refuses_a_host_that_changes_the_url() -> None:
     verifier = SigV4Verifier({"AKIAEXAMPLEEXAMPLE22": "s" * 44})
     headers = {
