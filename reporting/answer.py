@@ -163,15 +163,18 @@ def hds_test(report: Report, column: Column) -> TestResult:
         return TestResult("not-compliant", (Gap("gap_hds_scope_unknown", (), "ministry", False, sources),))
     listed = ", ".join(str(a) for a in needed)
     if status is None or status.status in LOST_HDS:
-        final = status is not None
+        # A certificate withdrawn, suspended or expired is final like a lost qualification: the host may
+        # not hold health data (L.1111-8 CSP) and nothing dated says when a new one could be issued; the
+        # answer stays "no" until a new certificate is recorded from the ANS list.
+        lost = status is not None
         return TestResult(
             "not-compliant",
             (
                 Gap(
-                    "gap_hds_lost" if final else "gap_hds_missing",
+                    "gap_hds_lost" if lost else "gap_hds_missing",
                     (("provider", name), ("activities", listed)),
                     "provider",
-                    False,
+                    lost,
                     sources,
                 ),
             ),

@@ -208,3 +208,12 @@ def test_compare_stops_on_a_contradicting_recommendation(
     assert code == 2
     assert len(err) == 1 and "recommended.option: option A is answered 'no'" in err[0]
     assert not list(out.glob("*.html"))
+
+
+def test_a_lost_hds_certificate_makes_b_no(tmp_path: Path, previews: dict[str, Any], report: Report) -> None:
+    def lose(d: dict[str, Any]) -> None:
+        d["providers"]["scaleway"]["hds"]["status"] = "withdrawn"
+
+    b = answers(rebuilt(tmp_path, previews, report, providers=lose))["B"]
+    assert b.verdict == "no"
+    assert [g.key for g in b.gaps if g.final] == ["gap_hds_lost"]
