@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from facts.tokens import KMS_KEY, SCALEWAY_KEY
+from facts.tokens import GCP_BUCKET, GCP_KMS_KEY, GCP_SQL_INSTANCE, KMS_KEY, SCALEWAY_KEY
 from reporting.analysis import Option, name_of
 
 GB = 1024 * 1024  # KB per GB
@@ -50,6 +50,8 @@ class Assumptions:
             "egress_gb": self.egress_gb,
             # ALB capacity units: one LCU per GB processed per hour is the binding dimension here.
             "peak_lcu_hours": self.peak_gb_per_hour * hours,
+            # Data a byte-billed load balancer processes during the peak hours.
+            "peak_gb": self.peak_gb_per_hour * hours,
         }
         if name not in values:
             raise ValueError(f"unknown quantity {name!r} (known: {', '.join(values)})")
@@ -75,7 +77,33 @@ def bill_of_materials(option: Option, a: Assumptions) -> list[Quantity]:
         return _scaleway_bom(option, a)
     if option.target == "keystore":
         return _keystore_bom(option, a)
+    if option.target == "s3ns":
+        return _s3ns_bom(option, a)
     return _generic_bom(option)
+
+
+CONTAINER = "scaleway:containers/container:Container"
+
+
+def option_quantities(option: Option | None, a: Assumptions) -> dict[str, tuple[float, float]]:
+    """Quantities an ownership line may name that depend on the stack itself, as (low, high) ends of the
+    load model: Serverless Containers scaled from ``minScale`` to ``maxScale`` for the peak hours (Option B
+    has no load balancer: its peak capacity is the extra container instances, billed per second)."""
+    if option is None:
+        return {}
+    vcpu_s = gb_s = 0.0
+    for container in option.of_type(CONTAINER):
+        inputs = container.get("inputs", {})
+        extra = max(0.0, float(inputs.get("maxScale", 1)) - float(inputs.get("minScale", 1)))
+        vcpu_s += extra * float(inputs.get("cpuLimit", 1000)) / 1000 * 3600
+        gb_s += extra * float(inputs.get("memoryLimit", 1024)) / 1024 * 3600
+    if not vcpu_s:
+        return {}
+    low, high = a.peak_hours_per_month
+    return {
+        "peak_container_vcpu_s": (vcpu_s * low, vcpu_s * high),
+        "peak_container_gb_s": (gb_s * low, gb_s * high),
+    }
 
 
 def _documents_gb(a: Assumptions) -> float:
@@ -289,7 +317,7 @@ def _aws_bom(option: Option, a: Assumptions) -> list[Quantity]:
 def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
     seconds = a.hours_per_month * 3600
     lines: list[Quantity] = []
-    for container in option.of_type("scaleway:containers/container:Container"):
+    for container in option.of_type(CONTAINER):
         inputs = container.get("inputs", {})
         count = float(inputs.get("minScale", 1))
         vcpu = float(inputs.get("cpuLimit", 1000)) / 1000
@@ -455,6 +483,175 @@ def _keystore_bom(option: Option, a: Assumptions) -> list[Quantity]:
     lines += _scaleway_load_balancers(option)
     lines += _scaleway_secrets(option)
     lines += _key_manager_keys(option)
+    return lines
+
+
+def _s3ns_bom(option: Option, a: Assumptions) -> list[Quantity]:
+    """Option C on S3NS: Cloud Run at its minimum instances (instance-based billing), Cloud SQL HA, Cloud
+    Storage, Cloud KMS key versions and operations, Secret Manager, Cloud Logging, the regional load
+    balancer and Cloud Armor. Units follow Google's price list (GiB); prices in data/prices/s3ns-*.yaml."""
+    seconds = a.hours_per_month * 3600
+    lines: list[Quantity] = []
+    for service in option.of_type("gcp:cloudrunv2/service:Service"):
+        template = service.get("inputs", {}).get("template", {})
+        count = float((template.get("scaling") or {}).get("minInstanceCount", 1))
+        limits = ((template.get("containers") or [{}])[0].get("resources") or {}).get("limits", {})
+        vcpu = float(str(limits.get("cpu", "1")).rstrip("m") or 1)
+        memory = str(limits.get("memory", "512Mi"))
+        gib = float(memory[:-2]) / 1024 if memory.endswith("Mi") else float(memory.rstrip("Gi") or 0.5)
+        label = name_of(service["urn"])
+        lines.append(
+            Quantity(
+                "compute",
+                f"Cloud Run {label}: {count:g} x {vcpu:g} vCPU (min instances)",
+                count * vcpu * seconds,
+                "vCPU-s",
+                "run-vcpu-s",
+                "minInstanceCount x cpu x seconds",
+            )
+        )
+        lines.append(
+            Quantity(
+                "compute",
+                f"Cloud Run {label}: {count:g} x {gib:g} GiB (min instances)",
+                count * gib * seconds,
+                "GiB-s",
+                "run-gib-s",
+                "minInstanceCount x memory x seconds",
+            )
+        )
+    for db in option.of_type(GCP_SQL_INSTANCE):
+        settings = db.get("inputs", {}).get("settings", {})
+        tier = str(settings.get("tier", "?"))
+        parts = tier.split("-")
+        vcpu, ram_gb = (float(parts[2]), float(parts[3]) / 1024) if len(parts) == 4 else (0.0, 0.0)
+        ha = settings.get("availabilityType") == "REGIONAL"
+        label = f"Cloud SQL {tier}{' HA (regional)' if ha else ''}"
+        lines.append(
+            Quantity(
+                "data",
+                f"{label}: {vcpu:g} vCPU",
+                vcpu * a.hours_per_month,
+                "vCPU-hours",
+                "sql-vcpu-hour",
+                "tier vCPU x hours",
+            )
+        )
+        lines.append(
+            Quantity(
+                "data",
+                f"{label}: {ram_gb:g} GB RAM",
+                ram_gb * a.hours_per_month,
+                "GB-hours",
+                "sql-ram-gb-hour",
+                "tier memory x hours",
+            )
+        )
+        lines.append(
+            Quantity(
+                "data",
+                f"{label}: {float(settings.get('diskSize', 10)):g} GB SSD",
+                float(settings.get("diskSize", 10)),
+                "GB-months",
+                "sql-ssd-gb-month",
+                "diskSize",
+            )
+        )
+    if option.of_type(GCP_BUCKET):
+        lines.append(
+            Quantity(
+                "data",
+                "Cloud Storage documents (retained)",
+                _documents_gb(a),
+                "GiB-months",
+                "gcs-gib-month",
+                "appointments x document share x size x retention",
+            )
+        )
+    levels: dict[str, int] = {}
+    for key in option.of_type(GCP_KMS_KEY):
+        template = key.get("inputs", {}).get("versionTemplate") or {}
+        level = str(template.get("protectionLevel", "SOFTWARE"))
+        levels[level] = levels.get(level, 0) + 1
+    for level, n in sorted(levels.items()):
+        lines.append(
+            Quantity(
+                "keys",
+                f"Cloud KMS keys x{n} ({level})",
+                float(n),
+                "key-version-months",
+                f"kms-key-version-month:{level}",
+                "keys in the preview (one active version each)",
+            )
+        )
+    if levels:
+        lines.append(
+            Quantity(
+                "keys",
+                "Cloud KMS operations",
+                a.appointments_per_month * a.kms_requests_per_appointment / 10_000,
+                "10k operations",
+                "kms-ops-10k",
+                "appointments x key-service requests per appointment",
+            )
+        )
+    secrets = option.of_type("gcp:secretmanager/regionalSecret:RegionalSecret")
+    if secrets:
+        lines.append(
+            Quantity(
+                "keys",
+                f"Secret Manager secrets x{len(secrets)}",
+                float(len(secrets)),
+                "secret-versions",
+                "secret-version-month",
+                "regional secrets in the preview (one version each)",
+            )
+        )
+    if option.of_type("gcp:logging/projectBucketConfig:ProjectBucketConfig"):
+        lines.append(
+            Quantity(
+                "logging",
+                "Cloud Logging ingestion",
+                a.appointments_per_month * a.log_kb_per_appointment / GB,
+                "GiB",
+                "logs-ingest-gib",
+                "appointments x log KB",
+            )
+        )
+    rules = option.of_type("gcp:compute/forwardingRule:ForwardingRule")
+    if rules:
+        lines.append(
+            Quantity(
+                "network",
+                f"Load balancer forwarding rules x{len(rules)}",
+                len(rules) * a.hours_per_month,
+                "rule-hours",
+                "lb-forwarding-rule-hour",
+                "forwarding rules x hours",
+            )
+        )
+        lines.append(
+            Quantity(
+                "network",
+                "Load balancer data processed",
+                a.egress_gb,
+                "GiB",
+                "lb-processed-gib",
+                "appointments x KB per appointment",
+            )
+        )
+    policies = option.of_type("gcp:compute/regionSecurityPolicy:RegionSecurityPolicy")
+    if policies:
+        lines.append(
+            Quantity(
+                "network",
+                f"Cloud Armor policies x{len(policies)}",
+                float(len(policies)),
+                "policy-months",
+                "armor-policy-month",
+                "security policies in the preview",
+            )
+        )
     return lines
 
 

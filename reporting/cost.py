@@ -5,6 +5,7 @@ total per currency is shown only when none of its material lines is unpriced. Cu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reporting.bom import Assumptions, Quantity
@@ -206,8 +207,22 @@ def support_charge(usage: float, minimum: float, tiers: tuple[tuple[float | None
     return round(max(minimum, charge), 2)
 
 
-def ownership_lines(lines: tuple[OwnershipLine, ...], a: Assumptions, usage: CostRange) -> list[RangeLine]:
-    """Ownership lines for one target; support is computed from the target's usage range in its currency."""
+def ownership_lines(
+    lines: tuple[OwnershipLine, ...],
+    a: Assumptions,
+    usage: CostRange,
+    stack_quantities: Mapping[str, tuple[float, float]] | None = None,
+) -> list[RangeLine]:
+    """Ownership lines for one target; support is computed from the target's usage range in its currency.
+    A line's quantity is read from ``stack_quantities`` (reporting.bom.option_quantities: what depends on
+    the stack) before the load model."""
+    known = stack_quantities or {}
+
+    def quantity(name: str, end: str) -> float:
+        if name in known:
+            return known[name][0 if end == "low" else 1]
+        return a.quantity(name, end)
+
     out: list[RangeLine] = []
     for line in lines:
         low: float | None = None
@@ -217,8 +232,8 @@ def ownership_lines(lines: tuple[OwnershipLine, ...], a: Assumptions, usage: Cos
         if line.monthly is not None:
             low, high = line.monthly.low, line.monthly.high
         elif line.unit_price is not None and line.quantity:
-            q_low = max(0.0, a.quantity(line.quantity, "low") - line.free)
-            q_high = max(0.0, a.quantity(line.quantity, "high") - line.free)
+            q_low = max(0.0, quantity(line.quantity, "low") - line.free)
+            q_high = max(0.0, quantity(line.quantity, "high") - line.free)
             low, high = round(q_low * line.unit_price.low, 2), round(q_high * line.unit_price.high, 2)
             figures = ((q_low, line.unit_price.low), (q_high, line.unit_price.high))
             detail = (
@@ -228,7 +243,7 @@ def ownership_lines(lines: tuple[OwnershipLine, ...], a: Assumptions, usage: Cos
                 f"{unit_detail(q_high, line.unit, line.unit_price.high, line.unit)}"
             )
         elif line.quantity:
-            detail = unit_detail(a.quantity(line.quantity, "high"), line.unit, None, line.unit)
+            detail = unit_detail(quantity(line.quantity, "high"), line.unit, None, line.unit)
         elif line.support_tiers is not None:
             spent = [r for r in (*usage.lines, *out) if r.currency == line.currency and r.priced]
             base_low = sum(r.low or 0.0 for r in spent)

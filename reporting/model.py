@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reporting.analysis import Custody, Option, custody, inventory, option_from_preview
-from reporting.bom import Assumptions, bill_of_materials
+from reporting.bom import Assumptions, bill_of_materials, option_quantities
 from reporting.cost import Bill, CostRange, RangeLine, bill_range_lines, ownership_lines, price_bill
 from reporting.facts import Facts, OptionDef, TargetFacts, Text
 from reporting.i18n import ui
@@ -154,7 +154,12 @@ def build(
             )
         for bill in bills:
             cost.lines += bill_range_lines(bill, facts.uplift)
-        cost.lines += ownership_lines(facts.ownership.get(definition.target, ()), assumptions, cost)
+        cost.lines += ownership_lines(
+            facts.ownership.get(definition.target, ()),
+            assumptions,
+            cost,
+            option_quantities(option, assumptions),
+        )
         if definition.companion_stacks:
             companion_target = "keystore"
             cost.lines += ownership_lines(facts.ownership.get(companion_target, ()), assumptions, cost)

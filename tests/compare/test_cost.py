@@ -164,13 +164,13 @@ def test_usd_lines_are_converted_at_the_ecbs_dated_reference_rate(
     usd = [line for line in option_a.cost.lines if line.currency == "USD" and line.priced]
     assert usd, "option A carries priced USD lines"
     converted = option_a.cost.in_eur(report.facts.exchange_rates)
-    floor = option_a.cost.in_eur({"USD": None})
+    floor = option_a.cost.in_eur({**report.facts.exchange_rates, "USD": None})
     assert converted.unconverted == 0 and floor.unconverted == len(usd)
     expected = floor.low + sum(line.low or 0.0 for line in usd) / rate.per_eur
     assert abs(converted.low - expected) < 0.01 * len(usd)
     # The rate and its date are printed beside the euro figures, in each language's own format.
-    assert "1.1761 US dollars per euro (8 May 2026)" in pages["summary"][0]
-    assert "1,1761 dollar pour un euro (8 mai 2026)" in pages["summary.fr"][0]
+    assert "1.1684 US dollars per euro (13 April 2026)" in pages["summary"][0]
+    assert "1,1684 dollar pour un euro (13 avril 2026)" in pages["summary.fr"][0]
 
 
 def test_a_range_from_analogues_spans_quantity_times_each_end() -> None:
@@ -200,11 +200,53 @@ def test_a_range_from_analogues_spans_quantity_times_each_end() -> None:
 
 
 def test_aws_paris_lines_use_paris_or_analogue_prices(facts: Facts) -> None:
-    """Fargate ARM and NAT have no eu-west-3 figure: each is a sourced range whose high end is a Paris or
-    European figure, not a us-east-1 figure widened by a rule of thumb."""
+    """Fargate ARM and RDS db.m6g.large have no eu-west-3 figure: each is a sourced range whose high end
+    is a Paris or European figure, not a us-east-1 figure widened by a rule of thumb; NAT, logs and
+    backup are Paris figures read from AWS's eu-west-3 offer files."""
     book = facts.prices["aws"]
-    for key in ("fargate-arm-vcpu-hour", "fargate-arm-gb-hour", "nat-hour", "nat-gb"):
+    for key in ("fargate-arm-vcpu-hour", "fargate-arm-gb-hour", "rds-instance-hour:db.m6g.large"):
         price = book.prices[key]
         assert price.basis == "analogue" and price.high is not None and price.price is not None, key
         assert price.high > price.price, key
+    for key in ("nat-hour", "nat-gb", "logs-ingest-gb", "backup-gb-month"):
+        assert book.prices[key].basis == "third-party", key
+        assert "aws-paris-offer-files-2026-10" in book.prices[key].sources, key
     assert "fgcalc-fargate-regions" in book.prices["fargate-arm-vcpu-hour"].sources
+
+
+def test_option_c_is_priced_from_its_own_resources_at_analogue_prices(report: Report) -> None:
+    """S3NS publishes no prices: each line of C's bill comes from its preview (Cloud Run minimum
+    instances, Cloud SQL tier and disk, KMS keys per protection level) and is priced at a Google Cloud
+    analogue or listed as not priced; C is never shown with a total while its support is unpriced."""
+    c = next(col for col in report.columns if col.key == "C")
+    items = {line.quantity.item: line for bill in c.bills for line in bill.lines}
+    sql_ram = next(line for item, line in items.items() if item.startswith("Cloud SQL") and "RAM" in item)
+    assert sql_ram.quantity.quantity == 8 * 730 and sql_ram.price.basis == "analogue"
+    assert sql_ram.amount == round(8 * 730 * 0.0162, 2)
+    kms = next(line for item, line in items.items() if item.startswith("Cloud KMS keys"))
+    assert kms.quantity.price_key == "kms-key-version-month:SOFTWARE" and kms.quantity.quantity == 5
+    memory = [line for item, line in items.items() if item.startswith("Cloud Run") and "GiB" in item]
+    assert memory and all(not line.priced for line in memory)
+    assert not c.cost.in_eur(report.facts.exchange_rates).complete
+
+
+def test_option_b_peak_follows_the_containers_configured_maximum(report: Report) -> None:
+    """B has no load balancer: its peak line is the extra container instances (maxScale - minScale) for
+    the load model's peak hours, at Scaleway's per-second prices; raising maxScale raises it."""
+    import copy
+
+    from reporting.bom import option_quantities
+
+    b = next(col for col in report.columns if col.key == "B")
+    assert b.option is not None
+    before = option_quantities(b.option, Assumptions())["peak_container_vcpu_s"]
+    assert before[0] == 0.0 and before[1] > 0.0
+    option = copy.deepcopy(b.option)  # the shipped report is shared by other tests
+    containers = option.of_type("scaleway:containers/container:Container")
+    for container in containers:
+        container["inputs"]["maxScale"] = float(container["inputs"]["maxScale"]) + 1
+    after = option_quantities(option, Assumptions())["peak_container_vcpu_s"]
+    added = sum(float(c["inputs"].get("cpuLimit", 1000)) / 1000 for c in containers) * 3600 * 10
+    assert after[1] == before[1] + added
+    peak = [line for line in b.cost.lines if "Peak capacity" in str(line.label)]
+    assert peak and all(line.priced and line.low == 0.0 for line in peak)
