@@ -81,8 +81,8 @@ UI: dict[str, tuple[str, str]] = {
         "autre région ou région non précisée (haut : +{pct} % d'écart régional)",
     ),
     "b_analogue": (
-        "no figure for this region: range from the nearest analogues",
-        "aucun chiffre pour cette région : fourchette tirée des analogues les plus proches",
+        "no figure for this item here: range from the nearest sourced analogues",
+        "aucun chiffre pour ce poste ici : fourchette tirée des analogues sourcés les plus proches",
     ),
     "b_outdated": ("outdated provider figure", "chiffre ancien du fournisseur"),
     "b_none": ("no price", "aucun prix"),
