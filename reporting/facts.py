@@ -51,10 +51,15 @@ class Cited(Text):
 
 
 class Source(Model):
+    """A cited document. ``title`` is the document's own title in its own language (a French document
+    keeps its French title in the English report, as a bibliography cites it); ``note`` says, in both
+    report languages, what the source says that the report relies on."""
+
     title: str = Field(min_length=1)
     url: str = Field(min_length=1)
     publisher: str = Field(min_length=1)
     retrieved: str = Field(min_length=1)
+    note: Text | None = None
 
     @field_validator("retrieved")
     @classmethod
@@ -532,4 +537,6 @@ def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
 
 
 def _bad(path: Path, key: str) -> Source:
-    raise FactsError(f"{path}: sources.{key}: must be a mapping with title, url, publisher, retrieved")
+    raise FactsError(
+        f"{path}: sources.{key}: must be a mapping with title, url, publisher, retrieved and an optional note {{en, fr}}"
+    )
