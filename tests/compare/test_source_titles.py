@@ -140,3 +140,15 @@ def test_a_source_that_is_no_mapping_is_named_with_what_is_allowed(tmp_path: Pat
     ) as error:
         load_sources(tmp_path)
     assert "optional note {en, fr}" in str(error.value)
+
+
+def test_a_source_or_note_given_twice_is_refused(tmp_path: Path) -> None:
+    """A merge that repeats an id or a note must not silently keep the last one."""
+    (tmp_path / "facts").mkdir()
+    twice = SOURCE + '    note:\n      en: "a"\n      fr: "b"\n    note:\n      en: "c"\n      fr: "d"\n'
+    (tmp_path / "facts" / "sources.yaml").write_text(twice, encoding="utf-8")
+    with pytest.raises(FactsError, match="key 'note' given twice"):
+        load_sources(tmp_path)
+    (tmp_path / "facts" / "sources.yaml").write_text(SOURCE + SOURCE.split("\n", 1)[1], encoding="utf-8")
+    with pytest.raises(FactsError, match="key 'demo' given twice"):
+        load_sources(tmp_path)
