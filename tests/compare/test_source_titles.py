@@ -68,8 +68,9 @@ def test_short_titles_are_cut_at_a_word_and_marked() -> None:
 
 def test_every_note_is_in_both_languages_and_french_notes_follow_french_typography(facts: Facts) -> None:
     noted = {key: s.note for key, s in facts.sources.items() if s.note is not None}
-    # Every public source says what the report takes from it.
-    assert {k for k, s in facts.sources.items() if s.url.startswith("http")} <= set(noted)
+    # The note is optional (a source added without one prints its title alone), but the sources file uses
+    # it: a check that found no note at all would check nothing.
+    assert len(noted) >= len(facts.sources) // 2
     for key, note in noted.items():
         assert note.en.strip() and note.fr.strip(), key
         assert note.en != note.fr, key
