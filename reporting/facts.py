@@ -51,10 +51,15 @@ class Cited(Text):
 
 
 class Source(Model):
+    """A cited document. ``title`` is the document's own title in its own language (a French document
+    keeps its French title in the English report, as a bibliography cites it); ``note`` says, in both
+    report languages, what the source says that the report relies on."""
+
     title: str = Field(min_length=1)
     url: str = Field(min_length=1)
     publisher: str = Field(min_length=1)
     retrieved: str = Field(min_length=1)
+    note: Text | None = None
 
     @field_validator("retrieved")
     @classmethod
@@ -413,9 +418,32 @@ class Facts(Model):
 M = TypeVar("M", bound=BaseModel)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping: PyYAML would keep the last one
+    silently, so a source id (or a note) merged twice would replace the first without a word."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"key {key!r} given twice in one mapping (line {key_node.start_mark.line + 1})",
+                key_node.start_mark,
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def _read(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except OSError as error:
         raise FactsError(f"{path}: cannot read ({error.strerror})") from error
     except yaml.YAMLError as error:
@@ -532,4 +560,6 @@ def load(data_dir: Path = DATA_DIR, weights: Path | None = None) -> Facts:
 
 
 def _bad(path: Path, key: str) -> Source:
-    raise FactsError(f"{path}: sources.{key}: must be a mapping with title, url, publisher, retrieved")
+    raise FactsError(
+        f"{path}: sources.{key}: must be a mapping with title, url, publisher, retrieved and an optional note {{en, fr}}"
+    )

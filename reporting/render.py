@@ -68,6 +68,24 @@ def publisher(name: str) -> str:
     return name.split(" (", maxsplit=1)[0].split(", ", maxsplit=1)[0].strip()
 
 
+#: Characters of a source's title the one-page summary prints (the full report prints it whole).
+SHORT_TITLE = 40
+
+#: Quotation marks around a cited document's title, by report language.
+_QUOTES = {"fr": ("\u00ab\u00a0", "\u00a0\u00bb"), "en": ("\u201c", "\u201d")}
+
+
+def cited_title(title: str, lang: str, limit: int | None = None) -> str:
+    """A source's own title between the language's quotation marks (« … » / “…”), in the document's own
+    language as a bibliography cites it; with ``limit``, a short title cut at a word and marked '…' (the
+    one-page summary), never a rewording."""
+    if limit is not None and len(title) > limit:
+        cut = title[: limit + 1].rsplit(" ", maxsplit=1)[0] if " " in title[:limit] else title[:limit]
+        title = cut.rstrip(" ,;:.\u2013\u2014-(") + "\u2026"
+    opening, closing = _QUOTES.get(lang, _QUOTES["en"])
+    return f"{opening}{title}{closing}"
+
+
 def figures(line: RangeLine, lang: str) -> str:
     """A cost line's quantity x unit price in the page's language: the English detail as the price
     files word it, or the bare figures (locale numbers, no English unit names) for other languages."""
@@ -107,7 +125,9 @@ def long_date(iso: str, lang: str) -> str:
 
 
 _TAG = re.compile(r"(<[^>]+>)")
-_RAW = ("a", "code", "style", "script", "title")
+#: Elements whose text is printed as written: links, code, styles, and a cited document's own title
+#: (<cite>), which keeps its own language's typography (an English title in a French page keeps 'X: y').
+_RAW = ("a", "code", "style", "script", "title", "cite")
 
 
 def french_typography(page: str) -> str:
@@ -154,6 +174,8 @@ def environment() -> Environment:
         figures=figures,
         count_words=count_words,
         publisher=publisher,
+        cited_title=cited_title,
+        SHORT_TITLE=SHORT_TITLE,
         money=money,
         money_range=money_range,
         long_date=long_date,
