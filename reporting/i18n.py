@@ -310,9 +310,16 @@ UI: dict[str, tuple[str, str]] = {
         "Une option dont des postes sont sans prix est présentée « à partir de » sa part chiffrée ; aucun chiffre partiel n'est placé à côté d'un total complet.",
     ),
     "eur_note": (
-        "Totals in euros; US-dollar prices converted at the euro reference rate of {rate} US dollars per euro ({date}).",
-        "Totaux en euros ; prix en dollars des États-Unis convertis au taux de référence de l'euro, {rate} dollar pour un euro ({date}).",
+        "Totals in euros; other currencies converted at the euro reference rates of {date}: {rates} per euro.",
+        "Totaux en euros ; autres devises converties aux taux de référence de l'euro du {date} : {rates} pour un euro.",
     ),
+}
+
+#: Currency names for the conversion note, as a rate per euro reads in each language ("1.1684 US dollars",
+#: "1,1684 dollar des États-Unis": French keeps the singular below two).
+CURRENCY_NAMES: dict[str, tuple[str, str]] = {
+    "USD": ("US dollars", "dollar des États-Unis"),
+    "GBP": ("pounds sterling", "livre sterling"),
 }
 
 
@@ -325,6 +332,17 @@ def ui(key: str, lang: str, **values: object) -> str:
 #: Bill-of-materials item names are built from the preview in English (product names stay as the
 #: provider spells them); these phrases are translated for the French pages, longest first.
 ITEM_PHRASES: tuple[tuple[str, str], ...] = (
+    ("Cloud Storage documents (retained)", "documents Cloud Storage (conservés)"),
+    ("Load balancer forwarding rules", "règles de transfert du répartiteur"),
+    ("Load balancer data processed", "données traitées par le répartiteur"),
+    ("Cloud Armor policies", "stratégies de sécurité Cloud Armor"),
+    ("Cloud Logging ingestion", "ingestion Cloud Logging"),
+    ("Cloud KMS operations", "opérations Cloud KMS"),
+    ("Cloud KMS keys", "clés Cloud KMS"),
+    ("(min instances)", "(instances minimales)"),
+    ("HA (regional)", "HA (régionale)"),
+    (" GB RAM", " Go de mémoire vive"),
+    (" GiB", " Gio"),
     ("NAT data processed", "données traitées par les passerelles NAT"),
     ("(external key store)", "(magasin de clés externe)"),
     ("CloudWatch Logs ingestion", "ingestion CloudWatch Logs"),

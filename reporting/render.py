@@ -22,8 +22,8 @@ from reporting.answer import Answer, answers, check_decision, short_name
 from reporting.cost import RangeLine
 from reporting.decision import exit_figures, matrix
 from reporting.diagrams import Diagram, bars, custody_layout
-from reporting.facts import Text
-from reporting.i18n import UI, custody_text, item, ui
+from reporting.facts import ExchangeRate, Text
+from reporting.i18n import CURRENCY_NAMES, UI, custody_text, item, ui
 from reporting.justifications import french
 from reporting.model import Column, Report
 
@@ -281,11 +281,7 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         # The regional uplift as the ownership file states it, never restated in a label.
         "uplift_pct": num(round(100 * (report.facts.uplift.factor - 1)), lang),
         # Each conversion rate used, printed with its date and source beside the euro totals.
-        "rates": [
-            (num(rate.per_eur, lang, 4), long_date(rate.date, lang), rate.sources)
-            for _, rate in sorted(report.facts.exchange_rates.items())
-            if rate is not None
-        ],
+        "rates": conversion_notes(report, lang),
         "custody": custody,
         "diagram_width": width,
         "charts": {c.key: _chart(c.cost.lines, lang) for c in report.columns},
@@ -359,3 +355,22 @@ def render_report(report: Report, lang: str = "en") -> str:
 
 def render_summary(report: Report, lang: str = "en") -> str:
     return render(report, "summary.html.j2", lang)[0]
+
+
+def conversion_notes(report: Report, lang: str) -> list[tuple[str, tuple[str, ...]]]:
+    """One note per reference date: every rate used that day at the precision the source gives, with
+    the sources to cite beside it."""
+    by_date: dict[str, list[tuple[str, ExchangeRate]]] = {}
+    for currency, rate in sorted(report.facts.exchange_rates.items()):
+        if rate is not None:
+            by_date.setdefault(rate.date, []).append((currency, rate))
+    notes = []
+    for date, rates in sorted(by_date.items()):
+        listed = ", ".join(
+            f"{num(rate.per_eur, lang, len(repr(rate.per_eur).partition('.')[2]) or 0)} "
+            f"{CURRENCY_NAMES.get(currency, (currency, currency))[lang == 'fr']}"
+            for currency, rate in rates
+        )
+        ids = tuple(dict.fromkeys(i for _, rate in rates for i in rate.sources))
+        notes.append((ui("eur_note", lang, date=long_date(date, lang), rates=listed), ids))
+    return notes

@@ -169,8 +169,14 @@ def test_usd_lines_are_converted_at_the_ecbs_dated_reference_rate(
     expected = floor.low + sum(line.low or 0.0 for line in usd) / rate.per_eur
     assert abs(converted.low - expected) < 0.01 * len(usd)
     # The rate and its date are printed beside the euro figures, in each language's own format.
-    assert "1.1684 US dollars per euro (13 April 2026)" in pages["summary"][0]
-    assert "1,1684 dollar pour un euro (13 avril 2026)" in pages["summary.fr"][0]
+    assert (
+        "reference rates of 13 April 2026: 0.87058 pounds sterling, 1.1684 US dollars per euro"
+        in pages["summary"][0]
+    )
+    assert (
+        "taux de référence de l'euro du 13 avril 2026\u00a0: 0,87058 livre sterling, 1,1684 dollar des États-Unis pour un euro"
+        in pages["summary.fr"][0]
+    )
 
 
 def test_a_range_from_analogues_spans_quantity_times_each_end() -> None:
