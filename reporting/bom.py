@@ -106,6 +106,18 @@ def option_quantities(option: Option | None, a: Assumptions) -> dict[str, tuple[
     }
 
 
+def _logs_ingestion(item: str, unit: str, price_key: str, a: Assumptions) -> Quantity:
+    """The month's log volume at the load model's log size per appointment, in the provider's unit."""
+    return Quantity(
+        "logging",
+        item,
+        a.appointments_per_month * a.log_kb_per_appointment / GB,
+        unit,
+        price_key,
+        "appointments x log KB",
+    )
+
+
 def _documents_gb(a: Assumptions) -> float:
     return a.appointments_per_month * a.document_share * a.document_kb * a.retention_months / GB
 
@@ -302,14 +314,7 @@ def _aws_bom(option: Option, a: Assumptions) -> list[Quantity]:
     groups = option.of_type("aws:cloudwatch/logGroup:LogGroup")
     if groups:
         lines.append(
-            Quantity(
-                "logging",
-                f"CloudWatch Logs ingestion ({len(groups)} groups)",
-                n * a.log_kb_per_appointment / GB,
-                "GB",
-                "logs-ingest-gb",
-                "appointments x log KB",
-            )
+            _logs_ingestion(f"CloudWatch Logs ingestion ({len(groups)} groups)", "GB", "logs-ingest-gb", a)
         )
     return lines
 
@@ -394,16 +399,7 @@ def _scaleway_bom(option: Option, a: Assumptions) -> list[Quantity]:
         )
     lines += _scaleway_secrets(option)
     if option.of_type("scaleway:observability/source:Source"):
-        lines.append(
-            Quantity(
-                "logging",
-                "Cockpit logs ingestion",
-                a.appointments_per_month * a.log_kb_per_appointment / GB,
-                "GB",
-                "logs-ingest-gb",
-                "appointments x log KB",
-            )
-        )
+        lines.append(_logs_ingestion("Cockpit logs ingestion", "GB", "logs-ingest-gb", a))
     return lines
 
 
@@ -608,16 +604,7 @@ def _s3ns_bom(option: Option, a: Assumptions) -> list[Quantity]:
             )
         )
     if option.of_type("gcp:logging/projectBucketConfig:ProjectBucketConfig"):
-        lines.append(
-            Quantity(
-                "logging",
-                "Cloud Logging ingestion",
-                a.appointments_per_month * a.log_kb_per_appointment / GB,
-                "GiB",
-                "logs-ingest-gib",
-                "appointments x log KB",
-            )
-        )
+        lines.append(_logs_ingestion("Cloud Logging ingestion", "GiB", "logs-ingest-gib", a))
     rules = option.of_type("gcp:compute/forwardingRule:ForwardingRule")
     if rules:
         lines.append(
