@@ -24,6 +24,8 @@ class ExitFigures:
     hours: float | None
     egress: tuple[float, float] | None  # low (Data Act: no switching charge) .. high (at today's rate)
     currency: str
+    #: The sources of the egress rate used (the option's own egress line in data/prices/ownership.yaml).
+    sources: tuple[str, ...] = ()
 
 
 def exit_figures(report: Report, column: Column) -> ExitFigures:
@@ -56,7 +58,11 @@ def exit_figures(report: Report, column: Column) -> ExitFigures:
     if egress_line is None or egress_line.unit_price is None:
         return ExitFigures(volume, hours, None, "")
     return ExitFigures(
-        volume, hours, (0.0, round(volume * egress_line.unit_price.high, 2)), egress_line.currency
+        volume,
+        hours,
+        (0.0, round(volume * egress_line.unit_price.high, 2)),
+        egress_line.currency,
+        egress_line.sources,
     )
 
 
