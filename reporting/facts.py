@@ -131,6 +131,8 @@ class TargetFacts(Model):
     xks_limits: Cited | None = None
     dependencies: Cited | None = None
     reversibility: Cited | None = None
+    #: How the option's prices were obtained when that is not the provider's own list (shown above its bill).
+    pricing: Cited | None = None
 
 
 class OptionsFile(Model):
