@@ -260,5 +260,5 @@ def test_option_b_peak_follows_the_containers_configured_maximum(report: Report)
 
 def test_option_c_says_how_it_is_priced(pages: dict[str, tuple[str, list[str]]]) -> None:
     """Analogue prices are never passed off as S3NS's own: C's bill opens with the statement, cited."""
-    assert "Google Cloud's list price for Paris (europe-west9)" in pages["compare"][0]
+    assert "list price for Paris (europe-west9), the nearest analogue" in pages["compare"][0]
     assert "prix catalogue de Google Cloud pour Paris (europe-west9)" in pages["compare.fr"][0]
