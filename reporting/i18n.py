@@ -30,7 +30,7 @@ UI: dict[str, tuple[str, str]] = {
     "s_providers": ("Certifications and qualified perimeter", "Certifications et périmètre qualifié"),
     "providers_how": (
         "As this project's facts record them; the audit's lists of admitted providers and its qualified-perimeter rule rest on the same facts.",
-        "Tels que les faits du projet les consignent ; les listes des fournisseurs admis et la règle d'audit du périmètre qualifié reposent sur les mêmes faits.",
+        "Statuts et périmètre tels que le projet les consigne ; les listes des fournisseurs admis et la règle d'audit du périmètre qualifié reposent sur les mêmes données.",
     ),
     "provider": ("Provider", "Fournisseur"),
     "status": ("Status", "Statut"),
@@ -116,7 +116,7 @@ UI: dict[str, tuple[str, str]] = {
     "exit_volume": ("Data to move", "Données à transférer"),
     "exit_time": ("Time to move at {mbps} Mbit/s", "Durée du transfert à {mbps} Mbit/s"),
     "exit_egress": ("Egress cost of the move", "Coût de sortie du transfert"),
-    "exit_keys": ("How keys are unwound", "Sort des clés à la sortie"),
+    "exit_keys": ("How keys are unwound", "Traitement des clés à la sortie"),
     "exit_contract": ("Reversibility commitments", "Engagements de réversibilité"),
     "exit_egress_range": (
         "{low} (switching charges banned from 12 January 2027) to {high} (today's rate)",

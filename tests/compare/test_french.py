@@ -139,7 +139,7 @@ def english_left(text: str) -> list[str]:
     for word in ENGLISH:
         found += [
             text[max(0, m.start() - 30) : m.end() + 30]
-            for m in re.finditer(rf"(?<![\w/.-]){re.escape(word)}(?![\w/.-])", text)
+            for m in re.finditer(rf"(?<![\w/-])(?<!\w\.){re.escape(word)}(?![\w/-]|\.\w)", text)
         ]
     return found
 
