@@ -42,6 +42,8 @@ class PerimeterRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     service: str = Field(min_length=1)
+    #: The service as the French report names it (read by reporting.facts, which requires it).
+    service_fr: str | None = None
     #: ``qualification-scope`` or ``provider-documentation`` (ranked above; docs/secnumcloud.md).
     evidence: Literal["qualification-scope", "provider-documentation"]
     sources: tuple[str, ...] = Field(min_length=1)

@@ -80,6 +80,8 @@ class ProviderStatus(Model):
 class PerimeterRow(Model):
     model_config = ConfigDict(extra="allow", frozen=True)
     service: str
+    #: The French report names the service in French: a row without it fails when the file loads.
+    service_fr: str = Field(min_length=1)
     evidence: str
     sources: tuple[str, ...] = Field(min_length=1)
     types: tuple[str, ...] = ()

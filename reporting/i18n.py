@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from babel.numbers import format_decimal
+
 UI: dict[str, tuple[str, str]] = {
     "title": (
         "Sovereign hosting of citizens' health data: comparison of the options",
@@ -25,8 +29,8 @@ UI: dict[str, tuple[str, str]] = {
     "s_sources": ("Sources", "Sources"),
     "s_providers": ("Certifications and qualified perimeter", "Certifications et périmètre qualifié"),
     "providers_how": (
-        "As the providers file of this project records them; the audit's lists of admitted providers and its qualified-perimeter rule read the same facts.",
-        "Tels que les consigne le fichier des fournisseurs du projet ; les listes de fournisseurs admis et la règle de périmètre qualifié de l'audit lisent les mêmes faits.",
+        "As this project's facts record them; the audit's lists of admitted providers and its qualified-perimeter rule rest on the same facts.",
+        "Statuts et périmètre tels que le projet les consigne ; les listes des fournisseurs admis et la règle d'audit du périmètre qualifié reposent sur les mêmes données.",
     ),
     "provider": ("Provider", "Fournisseur"),
     "status": ("Status", "Statut"),
@@ -44,10 +48,10 @@ UI: dict[str, tuple[str, str]] = {
     "not-protected": ("Not protected", "Non protégé"),
     "stack_missing": (
         "No environment {stacks} in this project: inventory, key custody, audit and bill of materials are missing for this option.",
-        "Pas d'environnement {stacks} dans ce projet : inventaire, garde des clés, audit et nomenclature manquent pour cette option.",
+        "Aucun environnement {stacks} dans ce projet : l'inventaire, la garde des clés, l'audit et la nomenclature font défaut pour cette option.",
     ),
     "decrypt_at_rest": ("Who can decrypt data at rest", "Qui peut déchiffrer les données au repos"),
-    "read_in_use": ("Who can read data in use", "Qui peut lire les données en usage"),
+    "read_in_use": ("Who can read data in use", "Qui peut lire les données en cours de traitement"),
     "kill_switch": ("Kill switch and delay to effect", "Coupe-circuit et délai d'effet"),
     "foreign_cut": ("If a foreign authority cuts the service", "Si une autorité étrangère coupe le service"),
     "xks_limits": ("What the keys do not cover", "Ce que les clés ne couvrent pas"),
@@ -57,9 +61,26 @@ UI: dict[str, tuple[str, str]] = {
     "policy": ("Audit", "Audit"),
     "policy_na": ("audit not available", "audit indisponible"),
     "policy_line": (
-        "{verdict}: {rules} rules evaluated, {failed} failed, {excepted} findings under a recorded exception, {advisory} advisory findings",
-        "{verdict} : {rules} règles évaluées, {failed} en échec, {excepted} constats couverts par une exception enregistrée, {advisory} constats indicatifs",
+        "{verdict}: {rules}, {failed}, {excepted}, {advisory}",
+        "{verdict} : {rules}, {failed}, {excepted}, {advisory}",
     ),
+    # Counted phrases (render.counted): the "_1" form is English's singular (1) and French's (0 and 1).
+    "n_rules": ("{n} rules evaluated", "{n} règles évaluées"),
+    "n_rules_1": ("{n} rule evaluated", "{n} règle évaluée"),
+    "n_failed": ("{n} failed", "{n} en échec"),
+    "n_failed_1": ("{n} failed", "{n} en échec"),
+    "n_excepted": (
+        "{n} findings under a recorded exception",
+        "{n} constats couverts par une exception enregistrée",
+    ),
+    "n_excepted_1": (
+        "{n} finding under a recorded exception",
+        "{n} constat couvert par une exception enregistrée",
+    ),
+    "n_advisory": ("{n} advisory findings", "{n} constats indicatifs"),
+    "n_advisory_1": ("{n} advisory finding", "{n} constat indicatif"),
+    "n_requests_failed": ("{n} failed requests", "{n} requêtes en échec"),
+    "n_requests_failed_1": ("{n} failed request", "{n} requête en échec"),
     "passed": ("passed", "conforme"),
     "FAILED": ("FAILED", "NON CONFORME"),
     "cost_warn": (
@@ -70,12 +91,12 @@ UI: dict[str, tuple[str, str]] = {
     "priced_part": ("from", "à partir de"),
     "missing_lines": ("lines not priced", "postes sans prix"),
     "item": ("Item", "Poste"),
-    "detail": ("Quantity x unit price", "Quantité x prix unitaire"),
-    "monthly": ("Monthly (low - high)", "Mensuel (bas - haut)"),
+    "detail": ("Quantity \u00d7 unit price", "Quantité \u00d7 prix unitaire"),
+    "monthly": ("Monthly, low \u2013 high", "Coût mensuel, bas \u2013 haut"),
     "basis": ("Basis", "Fondement"),
     "not_priced": ("not priced", "sans prix"),
     "b_provider": ("provider's own figure", "chiffre du fournisseur"),
-    "b_third-party": ("third party, this region", "tiers, cette région"),
+    "b_third-party": ("third-party figure, this region", "chiffre d'un tiers pour cette région"),
     "b_other-region": (
         "another or unstated region (high end: +{pct}% regional uplift)",
         "autre région ou région non précisée (haut : +{pct} % d'écart régional)",
@@ -86,16 +107,16 @@ UI: dict[str, tuple[str, str]] = {
     ),
     "b_outdated": ("outdated provider figure", "chiffre ancien du fournisseur"),
     "b_none": ("no price", "aucun prix"),
-    "peak": ("Peak sizing", "Dimensionnement de pointe"),
+    "peak": ("Peak sizing", "Dimensionnement pour la pointe"),
     "peak_text": (
         "Busiest minute of the 2021 campaign: {n} appointments per minute, that is about {gb} GB per hour or {mbps} Mbps through the load balancer at the load model's traffic per appointment.",
-        "Minute la plus chargée de la campagne de 2021 : {n} rendez-vous par minute, soit environ {gb} Go par heure ou {mbps} Mbit/s à travers le répartiteur avec le trafic par rendez-vous du modèle.",
+        "Minute la plus chargée de la campagne de 2021 : {n} rendez-vous par minute, soit environ {gb} Go par heure ou {mbps} Mbit/s à travers le répartiteur de charge, au trafic par rendez-vous retenu dans le modèle.",
     ),
     "assumptions": ("Load model (assumptions, not facts)", "Modèle de charge (hypothèses, pas des faits)"),
     "exit_volume": ("Data to move", "Données à transférer"),
-    "exit_time": ("Time to move at {mbps:g} Mbps", "Durée du transfert à {mbps:g} Mbit/s"),
+    "exit_time": ("Time to move at {mbps} Mbit/s", "Durée du transfert à {mbps} Mbit/s"),
     "exit_egress": ("Egress cost of the move", "Coût de sortie du transfert"),
-    "exit_keys": ("How keys are unwound", "Comment les clés sont dénouées"),
+    "exit_keys": ("How keys are unwound", "Traitement des clés à la sortie"),
     "exit_contract": ("Reversibility commitments", "Engagements de réversibilité"),
     "exit_egress_range": (
         "{low} (switching charges banned from 12 January 2027) to {high} (today's rate)",
@@ -119,7 +140,7 @@ UI: dict[str, tuple[str, str]] = {
         "Magasins de données chiffrés sans clé de l'environnement (gérés par le fournisseur)",
     ),
     "key_store": ("Key store / operator", "Magasin de clés / opérateur"),
-    "key": ("Key (where its material lives)", "Clé (où vit sa matière)"),
+    "key": ("Key (where its material is held)", "Clé (lieu de conservation de sa matière)"),
     "store": ("Data store it protects", "Magasin qu'elle protège"),
     "category": ("Category", "Catégorie"),
     "retrieved": ("Retrieved", "Consulté le"),
@@ -136,7 +157,7 @@ UI: dict[str, tuple[str, str]] = {
         "{n} rendez-vous par mois ; {kb} Ko de trafic et {calls} appels de clé par rendez-vous ; {share} % des rendez-vous déposent un document de {dockb} Ko, conservé {months} mois ; {logkb} Ko de journaux par rendez-vous ; {hours} heures par mois ; de {p0} à {p1} heures de pointe par mois ; sortie à {mbps} Mbit/s. Le calcul est chiffré à la taille fixe de l'environnement : la montée en charge pendant les pointes n'est pas modélisée au-delà de la capacité du répartiteur.",
     ),
     "missing_today": ("Missing today", "Manque aujourd'hui"),
-    "this_repo": ("this project", "ce projet"),
+    "this_repo": ("this project", "calcul du présent projet"),
     "lines_unpriced": ("lines not priced: {n}", "postes sans prix : {n}"),
     "scope_missing": (
         "{category}: no line in this option's bill",
@@ -192,6 +213,10 @@ UI: dict[str, tuple[str, str]] = {
     "actor_provider": ("the provider", "le fournisseur"),
     "actor_ministry": ("the ministry", "le ministère"),
     "actor_platform-team": ("the platform team", "l'équipe de la plateforme"),
+    # Who must close a gap, after the gap itself ("(à la charge du fournisseur)").
+    "owed_provider": ("for the provider", "à la charge du fournisseur"),
+    "owed_ministry": ("for the ministry", "à la charge du ministère"),
+    "owed_platform-team": ("for the platform team", "à la charge de l'équipe de la plateforme"),
     "gap_snc_excluded": (
         "{provider} is not SecNumCloud-qualified and cannot be as it stands: §19.6 of the référentiel requires a seat in the EU and caps non-EU ownership",
         "{provider} n'est pas qualifié SecNumCloud et ne peut l'être en l'état : le §19.6 du référentiel exige un siège dans l'Union et plafonne la détention hors Union",
@@ -249,19 +274,19 @@ UI: dict[str, tuple[str, str]] = {
     "exposed-under-conditions": ("Exposed under conditions", "Exposé sous conditions"),
     "not-exposed": ("Not exposed", "Non exposé"),
     "exposure_how": (
-        "An exposure is not a verdict on admissibility: it says whether a foreign authority can reach the data, and under which condition.",
-        "Une exposition n'est pas un jugement de recevabilité : elle dit si une autorité étrangère peut atteindre les données, et à quelle condition.",
+        "An exposure is not a verdict on whether an access would be lawful: it says whether a foreign authority can reach the data, and under which condition.",
+        "Une exposition ne préjuge pas de la licéité d'un accès : elle indique si une autorité étrangère peut atteindre les données, et à quelle condition.",
     ),
     "condition": ("Condition", "Condition"),
     "eligible": ("Eligible", "Éligible"),
     "not_eligible": (
         "Not eligible (answered no): score shown apart, not ranked",
-        "Non éligible (réponse non) : score présenté à part, hors classement",
+        "non éligible (réponse « non ») : score présenté à part, hors classement",
     ),
     "ranking": ("Ranking of the eligible options", "Classement des options éligibles"),
     "none_yes": (
         "No option is answered yes today: the ranking compares options that could become lawful once their gaps are closed.",
-        "Aucune option n'a aujourd'hui la réponse oui : le classement compare des options qui pourraient le devenir une fois leurs manques comblés.",
+        "Aucune option n'a aujourd'hui la réponse « oui » : le classement compare des options qui pourraient le devenir une fois leurs manques comblés.",
     ),
     "rank_n": ("{n}.", "{n}."),
     "exceptions": ("Recorded exceptions", "Exceptions enregistrées"),
@@ -278,23 +303,20 @@ UI: dict[str, tuple[str, str]] = {
         "Aucun constat bloquant ni exception enregistrée.",
     ),
     "st_certified": ("certified", "certifié"),
-    "st_qualified": ("qualified", "qualifiée"),
+    "st_qualified": ("qualified", "qualifié"),
     "st_in-progress": ("in progress", "en cours"),
     "st_unverified": ("not verified", "non vérifié"),
     "st_not-qualified": ("not qualified", "non qualifié"),
     "st_other": ("status not known to this report", "statut inconnu de ce rapport"),
-    "ev_named-in-qualification-press": (
-        "named in the qualification's press coverage",
-        "cité dans la presse sur la qualification",
+    "ev_qualification-scope": (
+        "the qualification's published scope",
+        "périmètre publié de la qualification",
     ),
-    "ev_documented-in-offer": (
-        "documented in the offer's documentation only",
-        "décrit dans la seule documentation de l'offre",
-    ),
-    "computed": ("computed when this report was established", "calculé à l'établissement de ce rapport"),
+    "ev_provider-documentation": ("the provider's documentation", "documentation du fournisseur"),
+    "computed": ("computed when this report was established", "établi avec le rapport"),
     "failover_line": (
-        "Measured key-store failover: {failed} failed requests after one of two proxies was killed, longest gap {gap} ms, none over KMS's 250 ms timeout ({date}, indicative).",
-        "Bascule mesurée du magasin de clés : {failed} requête en échec après l'arrêt brutal d'un des deux proxys, plus longue interruption {gap} ms, aucune au-delà du délai de 250 ms de KMS ({date}, à titre indicatif).",
+        "Measured key-store failover: {failed} after one of two proxies was killed, longest gap {gap} ms, none over KMS's 250 ms timeout ({date}, indicative).",
+        "Bascule mesurée du magasin de clés : {failed} après l'arrêt brutal de l'un des deux proxys, plus longue interruption {gap} ms, aucune au-delà du délai de 250 ms de KMS ({date}, à titre indicatif).",
     ),
     "cat_compute": ("compute", "calcul"),
     "cat_data": ("data", "données"),
@@ -315,6 +337,13 @@ UI: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: Institutions' own names in French, for the publisher of a cited source (an English page prints the
+#: sources file's name as it is).
+PUBLISHERS_FR: dict[str, str] = {
+    "European Central Bank": "Banque centrale européenne",
+    "Official Journal of the European Union": "Journal officiel de l'Union européenne",
+}
+
 #: Currency names for the conversion note, as a rate per euro reads in each language ("1.1684 US dollars",
 #: "1,1684 dollar des États-Unis": French keeps the singular below two).
 CURRENCY_NAMES: dict[str, tuple[str, str]] = {
@@ -329,47 +358,65 @@ def ui(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-#: Bill-of-materials item names are built from the preview in English (product names stay as the
-#: provider spells them); these phrases are translated for the French pages, longest first.
+#: Bill-of-materials item names are built from the preview in English (reporting/bom.py; product names
+#: stay as the provider spells them); these phrases are translated for the French pages, longest first.
 ITEM_PHRASES: tuple[tuple[str, str], ...] = (
+    ("AWS Backup vault (database + documents)", "coffre AWS Backup (base et documents)"),
+    ("ALB capacity units (processed bytes)", "unités de capacité ALB (octets traités)"),
+    ("Object Storage documents (retained)", "documents Object Storage (conservés)"),
     ("Cloud Storage documents (retained)", "documents Cloud Storage (conservés)"),
-    ("Load balancer forwarding rules", "règles de transfert du répartiteur"),
-    ("Load balancer data processed", "données traitées par le répartiteur"),
-    ("Cloud Armor policies", "stratégies de sécurité Cloud Armor"),
-    ("Cloud Logging ingestion", "ingestion Cloud Logging"),
-    ("Cloud KMS operations", "opérations Cloud KMS"),
-    ("Cloud KMS keys", "clés Cloud KMS"),
-    ("(min instances)", "(instances minimales)"),
-    ("HA (regional)", "HA (régionale)"),
-    (" GB RAM", " Go de mémoire vive"),
-    (" GiB", " Gio"),
-    ("NAT data processed", "données traitées par les passerelles NAT"),
-    ("(external key store)", "(magasin de clés externe)"),
+    ("Load balancer forwarding rules", "règles de transfert du répartiteur de charge"),
+    ("Load balancer data processed", "données traitées par le répartiteur de charge"),
+    ("Flexible IPv4 addresses", "adresses IPv4 flexibles"),
+    ("Public IPv4 (Elastic IPs", "adresses IPv4 publiques (adresses Elastic IP"),
+    ("S3 documents (retained)", "documents S3 (conservés)"),
     ("CloudWatch Logs ingestion", "ingestion CloudWatch Logs"),
-    ("Cockpit logs ingestion", "ingestion des journaux Cockpit"),
     ("Secrets Manager secrets", "secrets Secrets Manager"),
     ("Secret Manager secrets", "secrets Secret Manager"),
-    ("Flexible IPv4 addresses", "adresses IPv4 flexibles"),
+    ("Cockpit logs ingestion", "ingestion des journaux Cockpit"),
+    ("(external key store)", "(magasin de clés externe)"),
+    ("Cloud Logging ingestion", "ingestion Cloud Logging"),
+    ("Cloud Armor policies", "règles de sécurité Cloud Armor"),
+    ("Cloud KMS operations", "opérations Cloud KMS"),
     ("Key Manager requests", "requêtes Key Manager"),
-    ("Key Manager keys", "clés Key Manager"),
+    ("NAT data processed", "données traitées par les passerelles NAT"),
+    ("(min instances)", "(nombre minimal d'instances)"),
     ("Managed PostgreSQL", "PostgreSQL géré"),
+    ("Key Manager keys", "clés Key Manager"),
+    ("Cloud KMS keys", "clés Cloud KMS"),
     ("Database volume", "volume de la base"),
     ("Key store host", "hôte du magasin de clés"),
-    ("AWS Backup vault (database + documents)", "coffre AWS Backup (base + documents)"),
-    ("S3 documents (retained)", "documents S3 (conservés)"),
-    ("Object Storage documents (retained)", "documents Object Storage (conservés)"),
-    ("ALB capacity units (processed bytes)", "unités de capacité ALB (octets traités)"),
-    ("Public IPv4", "IPv4 publiques"),
+    ("HA (regional)", "en haute disponibilité (régionale)"),
+    ("Load Balancer", "répartiteur de charge"),
+    ("(minScale)", "(nombre minimal d'instances)"),
+    ("Public IPv4", "adresses IPv4 publiques"),
     ("NAT gateways", "passerelles NAT"),
     ("KMS requests", "requêtes KMS"),
+    ("Container ", "conteneur "),
     ("KMS keys", "clés KMS"),
-    ("Load Balancer", "répartiteur de charge"),
     (" storage ", " stockage "),
     (" subnets", " sous-réseaux"),
     (" groups", " groupes"),
+    (" GB RAM", " Go de mémoire vive"),
+    (" GiB", " Gio"),
     (" GB", " Go"),
     (" TB", " To"),
+    (" HA", " en haute disponibilité"),
+    ("(ALB, x", "(ALB, "),
 )
+
+#: Item patterns the phrases cannot say: the ALB named by its resource, the storage size after its name, and
+#: the multiplication sign (U+00D7) for an English "x" ("2 x 0.5 vCPU", "NAT gateways x3").
+ITEM_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^ALB (?=\S+$)"), "répartiteur de charge ALB "),
+    (re.compile(r"^RDS (\S+) stockage "), r"stockage RDS \1 de "),
+    (re.compile(r"^(volume de la base \S+) (?=\d)"), r"\1 de "),
+    (re.compile(r"(?<=\d) x (?=\d)"), " \u00d7 "),
+    (re.compile(r" x(?=\d)"), " \u00d7 "),
+)
+
+#: A decimal number as bom.py writes it ("0.25"), re-written by Babel in the French locale ("0,25").
+_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
 
 
 def item(text: str, lang: str) -> str:
@@ -382,7 +429,9 @@ def item(text: str, lang: str) -> str:
         return f"{UI[f'cat_{category}'][1]}\u00a0: {rest}"
     for english, french in ITEM_PHRASES:
         text = text.replace(english, french)
-    return text
+    for pattern, french in ITEM_PATTERNS:
+        text = pattern.sub(french, text)
+    return _DECIMAL.sub(lambda m: format_decimal(float(m.group()), locale="fr_FR"), text)
 
 
 #: Key-custody phrases built from the preview in English (reporting/analysis.py), for the French pages.
@@ -391,8 +440,8 @@ CUSTODY_PHRASES: tuple[tuple[str, str], ...] = (
         "French key custodian (XKS proxy + HSM in France)",
         "dépositaire français des clés (proxy XKS + HSM en France)",
     ),
-    ("French key custodian; used by AWS KMS", "dépositaire français des clés ; utilisée par AWS KMS"),
-    ("Container: application-level field encryption", "Container : chiffrement applicatif des champs"),
+    ("French key custodian; used by AWS KMS", "dépositaire français des clés, pour AWS KMS"),
+    ("Container: application-level field encryption", "conteneur : chiffrement applicatif des champs"),
     ("Provider key service", "service de clés du fournisseur"),
     ("HSM in France", "HSM en France"),
     ("external key", "clé externe"),

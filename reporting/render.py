@@ -23,7 +23,7 @@ from reporting.cost import RangeLine
 from reporting.decision import exit_figures, matrix
 from reporting.diagrams import Diagram, bars, custody_layout
 from reporting.facts import ExchangeRate, Text
-from reporting.i18n import CURRENCY_NAMES, UI, custody_text, item, ui
+from reporting.i18n import CURRENCY_NAMES, PUBLISHERS_FR, UI, custody_text, item, ui
 from reporting.justifications import french
 from reporting.model import Column, Report
 
@@ -63,9 +63,30 @@ def count_words(value: float, lang: str = "en") -> str:
     return num(value, lang)
 
 
-def publisher(name: str) -> str:
-    """The publisher's name without the annotations the sources file adds ('(third party)', a date)."""
-    return name.split(" (", maxsplit=1)[0].split(", ", maxsplit=1)[0].strip()
+def publisher(name: str, lang: str = "en") -> str:
+    """The publisher's name without the annotations the sources file adds ('(third party)', a date); an
+    institution by its own French name on a French page."""
+    short = name.split(" (", maxsplit=1)[0].split(", ", maxsplit=1)[0].strip()
+    return PUBLISHERS_FR.get(short, short) if lang == "fr" else short
+
+
+def counted(n: int, key: str, lang: str) -> str:
+    """A count with its noun in the right number: English singular for 1, French for 0 and 1."""
+    single = n < 2 if lang == "fr" else n == 1
+    return ui(f"{key}_1" if single else key, lang, n=num(n, lang))
+
+
+def policy_line(policy: Any, lang: str) -> str:
+    """An audit's verdict and counts, each noun agreeing with its count."""
+    return ui(
+        "policy_line",
+        lang,
+        verdict=ui("passed" if policy.passed else "FAILED", lang),
+        rules=counted(policy.rules, "n_rules", lang),
+        failed=counted(len(policy.failed), "n_failed", lang),
+        excepted=counted(len(policy.excepted), "n_excepted", lang),
+        advisory=counted(len(policy.advisory), "n_advisory", lang),
+    )
 
 
 #: Characters of a source's title the one-page summary prints (the full report prints it whole).
@@ -130,9 +151,17 @@ _TAG = re.compile(r"(<[^>]+>)")
 _RAW = ("a", "code", "style", "script", "title", "cite")
 
 
+#: A space between a number and the unit or symbol after it (« 10 % », « 100 Go », « 45 000 $ »).
+_UNIT = re.compile(r"(?<=\d) (?=(?:%|€|\$|£|Go|To|Gio|Tio|Ko|Mo|Mbit/s|ms|h)(?!\w))")
+#: A space between groups of digits written in a fact's prose (« 82 102 £ »); Babel's own numbers
+#: already carry a narrow no-break space.
+_GROUP = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+
+
 def french_typography(page: str) -> str:
     """French typography on the text of a rendered page (never inside tags, links, code or styles): a
-    no-break space before : and a narrow no-break space before ; ? !, and no-break spaces inside « »."""
+    no-break space before : and a narrow no-break space before ; ? !, no-break spaces inside « », a
+    narrow no-break space between digit groups and a no-break space before a unit or « % »."""
     out: list[str] = []
     raw: list[str] = []
     for part in _TAG.split(page):
@@ -154,6 +183,8 @@ def french_typography(page: str) -> str:
         text = re.sub(r"(?<=\S)[ \u00a0\u202f]?([;?!])(?=\s|$)", "\u202f\\1", text)
         text = re.sub(r"«[ \u00a0\u202f]*", "«\u00a0", text)
         text = re.sub(r"[ \u00a0\u202f]*»", "\u00a0»", text)
+        text = _GROUP.sub("\u202f", text)
+        text = _UNIT.sub("\u00a0", text)
         out.append(html_lib.escape(text, quote=False))
     return "".join(out)
 
@@ -174,6 +205,8 @@ def environment() -> Environment:
         figures=figures,
         count_words=count_words,
         publisher=publisher,
+        counted=counted,
+        policy_line=policy_line,
         cited_title=cited_title,
         SHORT_TITLE=SHORT_TITLE,
         money=money,
