@@ -407,7 +407,7 @@ def _scaleway_load_balancers(option: Option) -> list[Quantity]:
     return [
         Quantity(
             "network",
-            f"Load Balancer {lb.get('inputs', {}).get('type', '?')}",
+            f"Load Balancer {lb.get('inputs', {}).get('type', '?')} {name_of(lb['urn'])}",
             1.0,
             "LB-months",
             f"lb-month:{lb.get('inputs', {}).get('type', '?')}",
