@@ -276,6 +276,8 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "requirements": report.facts.legal.requirements,
         "exposures": report.facts.legal.exposures,
         "matrix": matrix(report, found),
+        "cost_incomplete": cost_incomplete(report, lang),
+        "cost_incomplete_short": cost_incomplete(report, lang, short=True),
         "exits": {c.key: exit_figures(report, c) for c in report.columns},
         "eur": {c.key: c.cost.in_eur(report.facts.exchange_rates) for c in report.columns},
         # The regional uplift as the ownership file states it, never restated in a label.
@@ -289,6 +291,25 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "a": report.assumptions,
         "established": long_date(report.generated, lang),
     }
+
+
+def cost_incomplete(report: Report, lang: str, short: bool = False) -> str:
+    """Why cost is not scored, in the page's words: each option whose total is incomplete (on the full
+    report with its count of lines not priced), and the weight cost takes once every total is complete."""
+    given = {c.key: c.weight for c in report.facts.weights.criteria}
+    pct = 100 * given.get("cost", 0.0) / (sum(given.values()) or 1.0)
+    shown = num(pct, lang, 1 if pct % 1 else 0)
+    if short:
+        keys = [c.key for c in report.columns if not c.cost.in_eur(report.facts.exchange_rates).complete]
+        return ui("cost_incomplete_short", lang, options=", ".join(keys), pct=shown)
+    options = [
+        f"{_text(c.definition.short, lang)} ({ui('lines_unpriced', lang, n=len(c.cost.material_unpriced))}"
+        + (f"; {ui('unconverted', lang, n=total.unconverted)}" if total.unconverted else "")
+        + ")"
+        for c in report.columns
+        if not (total := c.cost.in_eur(report.facts.exchange_rates)).complete
+    ]
+    return ui("cost_incomplete", lang, options=", ".join(options), pct=shown)
 
 
 def _custody(c: Column, lang: str) -> Diagram:

@@ -149,3 +149,35 @@ def test_identifiers_do_not_break_mid_word_and_diagrams_share_one_text_size(
     assert '<code class="id">' in html
     widths = set(re.findall(r'<svg[^>]*class="custody"[^>]*viewBox="0 0 ([\d.]+) ', html))
     assert len(widths) == 1, widths  # one width, so every diagram is scaled alike
+
+
+def test_cost_left_out_of_the_matrix_is_said_in_its_row_and_named_per_option(
+    pages: dict[str, tuple[str, list[str]]], report: Report
+) -> None:
+    """Cost at 0 % is a deliberate rule, not a hole: each cell of its row says "not scored", and the
+    note names every option whose total is incomplete and the weight cost takes once all are complete."""
+    incomplete = [c for c in report.columns if not c.cost.in_eur(report.facts.exchange_rates).complete]
+    assert incomplete  # the shipped data: no option has a complete total yet
+    for name, (word, pct) in {
+        "compare": ("not scored", "10 %"),
+        "summary": ("not scored", "10 %"),
+        "compare.fr": ("non noté", "10\u00a0%"),
+        "summary.fr": ("non noté", "10\u00a0%"),
+    }.items():
+        html = pages[name][0]
+        cells = re.findall(r'<td class="num" data-scored="no">([^<]*)</td>', html)
+        assert cells == [word] * len(report.columns), (name, cells)
+        note = re.search(r'class="[^"]*cost-withheld[^"]*">(.*?)</(?:p|span)>', html, re.S)
+        assert note is not None, name
+        text = note.group(1).replace("\u202f", " ").replace("\u00a0", " ")
+        named = (
+            [
+                f"{c.definition.short.fr if name.endswith('.fr') else c.definition.short.en} ("
+                for c in incomplete
+            ]
+            if name.startswith("compare")
+            else [", ".join(c.key for c in incomplete) + ")"]
+        )
+        for option in named:
+            assert option in text.replace("&amp;", "&"), (name, option)
+        assert pct.replace("\u00a0", " ") in text, name
