@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from reporting.answer import answers
+from reporting.diagrams import PRINT_WIDTH
 from reporting.facts import Facts
 from reporting.model import Report
 
@@ -149,6 +152,31 @@ def test_identifiers_do_not_break_mid_word_and_diagrams_share_one_text_size(
     assert '<code class="id">' in html
     widths = set(re.findall(r'<svg[^>]*class="custody"[^>]*viewBox="0 0 ([\d.]+) ', html))
     assert len(widths) == 1, widths  # one width, so every diagram is scaled alike
+
+
+# A4 width less the 11 mm margins of the print stylesheet, in CSS px (96 per inch).
+PRINTABLE_PX = (210 - 2 * 11) / 25.4 * 96
+
+
+@pytest.mark.parametrize("name", ["compare", "compare.fr"])
+def test_every_diagram_prints_unscaled_so_its_text_keeps_one_size(
+    pages: dict[str, tuple[str, list[str]]], name: str
+) -> None:
+    """A drawing wider than the printed page is scaled down to fit (max-width: 100 %), and its text with
+    it: option A's key diagram, the widest, printed smaller than B's and C's and than the cost charts.
+    Every diagram (key custody and cost) must fit the printable width at its own size, and its text
+    classes share one font size."""
+    html = pages[name][0]
+    assert re.search(r"@page \{ size: A4; margin: 11mm; \}", html)
+    svgs = re.findall(
+        r'<svg[^>]*class="(custody|chart)"[^>]*width="([\d.]+)"[^>]*viewBox="0 0 ([\d.]+) ', html
+    )
+    assert {kind for kind, _w, _v in svgs} == {"custody", "chart"}
+    for kind, width, view in svgs:
+        assert float(width) == float(view), (kind, width, view)  # drawn at 1 user unit per px
+        assert float(width) <= PRINT_WIDTH <= PRINTABLE_PX, (kind, width)
+    sizes = set(re.findall(r"svg \.(?:s|l)\b[^{]*\{ font: (\d+)px", html))
+    assert len(sizes) == 1, sizes
 
 
 def test_cost_left_out_of_the_matrix_is_said_in_its_row_and_named_per_option(
