@@ -209,3 +209,29 @@ def test_cost_left_out_of_the_matrix_is_said_in_its_row_and_named_per_option(
         for option in named:
             assert option in text.replace("&amp;", "&"), (name, option)
         assert pct.replace("\u00a0", " ") in text, name
+
+
+def test_no_resource_type_name_on_the_summary(
+    pages: dict[str, tuple[str, list[str]]], report: Report
+) -> None:
+    """Every type the previews hold (aws:kms/key:Key, Bucket, ForwardingRule, LogGroup...) is kept off
+    the cabinet's page: no full token, no CamelCase type name, and no plain one used as a label
+    ("(Bucket)", "3 Bucket")."""
+    types = {
+        s["type"] for c in report.columns if c.option is not None for s in c.option.states if ":" in s["type"]
+    }
+    names = {t.rsplit(":", 1)[-1] for t in types}
+    assert {"Bucket", "ForwardingRule", "Key"} <= names
+
+    def found(page: str) -> list[str]:
+        text = re.sub(r"<a [^>]*>.*?</a>|<[^>]+>", " ", pages[page][0], flags=re.S)
+        hits = [token for token in types if token in text]
+        for type_name in names:
+            if (re.search(r"[a-z][A-Z]", type_name) and re.search(rf"\b{type_name}\b", text)) or re.search(
+                rf"\({type_name}\)|\b\d+ {type_name}\b", text
+            ):
+                hits.append(type_name)
+        return hits
+
+    assert found("summary") == [] and found("summary.fr") == []
+    assert found("compare")  # the full report's key diagrams name each data store's type: the check sees it
