@@ -8,11 +8,13 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from html import unescape
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from reporting.facts import Facts
+from reporting.model import Report
 from reporting.pdf import page_count, print_pdf
 from tests.compare.cdp import CHROMIUM, Browser
 from tests.compare.conftest import REPORTS
@@ -163,3 +165,34 @@ def test_no_section_heading_alone_at_a_page_foot(printed: dict[str, Path]) -> No
         assert not re.fullmatch(r"\d{1,2}\. [A-Z][^.\[]*", lines[-1]), (
             f"page {page} ends on heading {lines[-1]!r}"
         )
+
+
+@pytest.mark.parametrize("name", ["compare", "compare.fr"])
+def test_printed_identifiers_do_not_break_mid_word(
+    printed: dict[str, Path], pages: dict[str, tuple[str, list[str]]], report: Report, name: str
+) -> None:
+    """Read from the PDF: no identifier (a rule id or resource name printed as code, or a resource name
+    of the previews) is split across two lines inside a word; a break after "-", "_", "/" or "." is
+    between words of the identifier and allowed."""
+    identifiers = set(re.findall(r'<code class="id">([^<]+)</code>', pages[name][0]))
+    identifiers |= {
+        str(s["urn"]).rsplit("::", 1)[-1]
+        for c in report.columns
+        if c.option is not None
+        for s in c.option.states
+        if "::" in str(s.get("urn", ""))
+    }
+    identifiers = {i for i in identifiers if len(i) > 6}
+    words = printed_words(printed[name])
+    broken = [
+        first[-1] + "|" + second[-1]
+        for first, second in pairwise(words)
+        if (first[0], first[2]) != (second[0], second[2])  # the second word starts another line
+        and not first[-1].endswith(("-", "_", "/", "."))
+        and any(
+            ident.startswith(first[-1].lstrip("(")) and (first[-1].lstrip("(") + second[-1]).startswith(ident)
+            for ident in identifiers
+            if len(first[-1].lstrip("(")) < len(ident)
+        )
+    ]
+    assert broken == [], broken[:10]
