@@ -16,6 +16,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_currency, format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from reporting.analysis import CATEGORIES
 from reporting.answer import Answer, answers, check_decision, short_name
@@ -158,6 +159,12 @@ def french_typography(page: str) -> str:
     return "".join(out)
 
 
+def ident(text: str) -> Markup:
+    """An identifier (an e-mail address, a rule id) printed whole: it may wrap only after "@" (and
+    after a hyphen, as browsers do), never inside a word (code.id in base.css.j2)."""
+    return Markup('<code class="id">{}</code>').format(Markup("@<wbr>").join(str(text).split("@")))
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -169,6 +176,7 @@ def environment() -> Environment:
     env.globals.update(
         UI=UI,
         custody_text=custody_text,
+        ident=ident,
         ui=ui,
         num=num,
         figures=figures,
