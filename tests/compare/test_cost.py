@@ -256,3 +256,11 @@ def test_option_b_peak_follows_the_containers_configured_maximum(report: Report)
     assert after[1] == before[1] + added
     peak = [line for line in b.cost.lines if "Peak capacity" in str(line.label)]
     assert peak and all(line.priced and line.low == 0.0 for line in peak)
+
+
+def test_each_unpriced_line_is_named_apart(report: Report) -> None:
+    """Two lines of one option never read alike (the key store's two load balancers, one per zone,
+    were both "Load Balancer LB-S")."""
+    for column in report.columns:
+        labels = [str(getattr(line.label, "en", line.label)) for line in column.cost.material_unpriced]
+        assert len(set(labels)) == len(labels), (column.key, labels)
