@@ -407,7 +407,9 @@ def _scaleway_load_balancers(option: Option) -> list[Quantity]:
     return [
         Quantity(
             "network",
-            f"Load Balancer {lb.get('inputs', {}).get('type', '?')} {name_of(lb['urn'])}",
+            # Named with its zone: the key store's two load balancers (one per zone) read as two lines.
+            f"Load Balancer {lb.get('inputs', {}).get('type', '?')}"
+            + (f" ({zone})" if (zone := lb.get("inputs", {}).get("zone")) else ""),
             1.0,
             "LB-months",
             f"lb-month:{lb.get('inputs', {}).get('type', '?')}",

@@ -135,13 +135,24 @@ def custody_score(facts: tuple[str, str, int, int]) -> float:
 
 
 def request_path(column: Column) -> tuple[str, ...]:
-    """The operators every request that decrypts depends on: the platform's provider, and with a
-    customer-held key store, the host of the key store proxy and the key custodian's HSM."""
+    """The operators every request that decrypts depends on, read from the stack's own resources (not
+    from who holds the key material, which is custody's fact): the platform's provider; for an external
+    key store reached through a proxy (XKS custom key store with a proxy endpoint), the host of that
+    proxy (the companion stacks) and the key custodian's HSM; for keys whose backend is a Cloud EKM
+    connection, the ministry's external key manager."""
     operators = [column.facts.provider]
-    if key_holder(column.option) == "customer-hsm":
-        for companion in column.definition.companion_stacks:
-            operators.append(f"{companion} host")
+    option = column.option
+    if option is None:
+        return tuple(operators)
+    if any((s.get("inputs") or {}).get("xksProxyUriEndpoint") for s in option.of_type(CUSTOM_KEY_STORE)):
+        hosts = [f"{companion} host" for companion in column.definition.companion_stacks]
+        operators += hosts or ["key store proxy host"]
         operators.append("key custodian HSM")
+    if any(
+        "/ekmConnections/" in str((s.get("inputs") or {}).get("cryptoKeyBackend") or "")
+        for s in option.of_type(GCP_KMS_KEY)
+    ):
+        operators.append("external key manager")
     return tuple(operators)
 
 

@@ -35,7 +35,13 @@ class Diagram:
     height: float
     boxes: list[Box]
     edges: list[Edge]
-    headers: list[tuple[float, str]]
+    headers: list[tuple[float, float, str]]  # x, baseline y, label
+
+
+#: Widest drawing, in CSS px, that prints on A4 within the page margins (210 - 2 x 11 mm at 96 px per
+#: inch = 710 px) without being scaled down: a diagram no wider than this keeps its text at the size the
+#: stylesheet gives it, the same in every diagram of the report (templates/base.css.j2).
+PRINT_WIDTH = 700.0
 
 
 def _width(lines: tuple[str, ...]) -> float:
@@ -55,20 +61,26 @@ def _wrap(text: str, limit: int = 38) -> tuple[str, ...]:
 
 
 def custody_layout(c: Custody, store_label: str, headers: tuple[str, str, str]) -> Diagram:
-    """Three columns: key store and operator -> each key -> the data stores it protects."""
-    row_h, line_h, gap = 22.0, 15.0, 8.0
+    """The key store and its operator on top; below it two columns, each key -> the data stores it
+    protects. Stacked rather than three columns side by side, so the drawing stays within PRINT_WIDTH
+    (labels wrapped at 38 and 44 characters: 24 + 294 + 40 + 337 px at most, unless one word is longer)
+    and is never scaled down: a scaled drawing prints its text smaller than the others."""
+    row_h, line_h, gap, indent, between = 22.0, 15.0, 8.0, 24.0, 40.0
     store = _wrap(store_label) + _wrap(c.store_operator or (c.keys[0].operator if c.keys else "—"))
     keys = [_wrap(f"{k.name} — {k.where.split(' (')[0]}") for k in c.keys]
     stores = [[_wrap(s, 44) for s in k.protects] for k in c.keys]
     w_store = _width(store)
     w_key = max((_width(k) for k in keys), default=120.0)
     w_data = max((_width(s) for group in stores for s in group), default=120.0)
-    x_key = w_store + 60
-    x_data = x_key + w_key + 60
-    y = 30.0
-    boxes: list[Box] = []
+    sh = row_h + line_h * (len(store) - 1)
+    sy = 24.0
+    x_key = indent
+    x_data = x_key + w_key + between
+    head_y = sy + sh + 24.0
+    y = head_y + 14.0
+    boxes: list[Box] = [Box(0, sy, w_store, sh, store, "store")]
     edges: list[Edge] = []
-    key_boxes = []
+    key_mids: list[float] = []
     for key_lines, group in zip(keys, stores, strict=True):
         top = y
         data_boxes = []
@@ -78,24 +90,24 @@ def custody_layout(c: Custody, store_label: str, headers: tuple[str, str, str]) 
             y += h + gap
         kh = row_h + line_h * (len(key_lines) - 1)
         ky = top + max(0.0, (y - gap - top - kh) / 2)
-        key_box = Box(x_key, ky, w_key, kh, key_lines, "key")
-        key_boxes.append(key_box)
-        boxes.append(key_box)
+        boxes.append(Box(x_key, ky, w_key, kh, key_lines, "key"))
+        key_mids.append(ky + kh / 2)
         for d in data_boxes:
             if d.lines != ("—",):
                 boxes.append(d)
                 edges.append(Edge(x_key + w_key, ky + kh / 2, x_data, d.y + d.h / 2))
         y = max(y, ky + kh + gap)
-    sh = row_h + line_h * (len(store) - 1)
-    sy = max(30.0, (30.0 + y - gap) / 2 - sh / 2)
-    boxes.insert(0, Box(0, sy, w_store, sh, store, "store"))
-    edges += [Edge(w_store, sy + sh / 2, k.x, k.y + k.h / 2) for k in key_boxes]
+    # The store feeds every key: a trunk down from the store box, one branch to each key.
+    trunk = indent / 2
+    if key_mids:
+        edges.append(Edge(trunk, sy + sh, trunk, key_mids[-1]))
+        edges += [Edge(trunk, mid, x_key, mid) for mid in key_mids]
     return Diagram(
-        x_data + w_data + 2,
-        max(y, sy + sh) + 10,
+        max(w_store, x_data + w_data) + 2,
+        y + 4,
         boxes,
         edges,
-        [(0, headers[0]), (x_key, headers[1]), (x_data, headers[2])],
+        [(0, 16, headers[0]), (x_key, head_y, headers[1]), (x_data, head_y, headers[2])],
     )
 
 

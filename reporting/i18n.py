@@ -335,6 +335,17 @@ UI: dict[str, tuple[str, str]] = {
         "Totals in euros; other currencies converted at the euro reference rates of {date}: {rates} per euro.",
         "Totaux en euros ; autres devises converties aux taux de référence de l'euro du {date} : {rates} pour un euro.",
     ),
+    # The cost criterion while it is left out of the matrix (reporting/decision.py _costs_comparable):
+    # said in the row itself and in a note naming the incomplete totals, never a silent "—".
+    "cost_not_scored": ("not scored", "non noté"),
+    "cost_incomplete_short": (
+        "Cost is not scored, its {pct} % shared among the other criteria, until every option's total is complete (incomplete: {options}).",
+        "Le coût n'est pas noté, ses {pct} % répartis sur les autres critères, tant que le total de chaque option n'est pas complet (incomplets : {options}).",
+    ),
+    "cost_incomplete": (
+        "Incomplete totals: {options}. A partial total would favour the option with the most lines not priced, so cost is scored, with its weight of {pct} %, only once every option's total is complete.",
+        "Totaux incomplets : {options}. Un total partiel avantagerait l'option qui a le plus de postes sans prix : le coût n'est donc noté, avec son poids de {pct} %, qu'une fois complet le total de chaque option.",
+    ),
 }
 
 #: Institutions' own names in French, for the publisher of a cited source (an English page prints the

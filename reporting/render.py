@@ -16,6 +16,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_currency, format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from reporting.analysis import CATEGORIES
 from reporting.answer import Answer, answers, check_decision, short_name
@@ -189,6 +190,12 @@ def french_typography(page: str) -> str:
     return "".join(out)
 
 
+def ident(text: str) -> Markup:
+    """An identifier (an e-mail address, a rule id) printed whole: it may wrap only after "@" (and
+    after a hyphen, as browsers do), never inside a word (code.id in base.css.j2)."""
+    return Markup('<code class="id">{}</code>').format(Markup("@<wbr>").join(str(text).split("@")))
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -200,6 +207,7 @@ def environment() -> Environment:
     env.globals.update(
         UI=UI,
         custody_text=custody_text,
+        ident=ident,
         ui=ui,
         num=num,
         figures=figures,
@@ -309,6 +317,8 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "requirements": report.facts.legal.requirements,
         "exposures": report.facts.legal.exposures,
         "matrix": matrix(report, found),
+        "cost_incomplete": cost_incomplete(report, lang),
+        "cost_incomplete_short": cost_incomplete(report, lang, short=True),
         "exits": {c.key: exit_figures(report, c) for c in report.columns},
         "eur": {c.key: c.cost.in_eur(report.facts.exchange_rates) for c in report.columns},
         # The regional uplift as the ownership file states it, never restated in a label.
@@ -322,6 +332,25 @@ def context(report: Report, lang: str) -> dict[str, Any]:
         "a": report.assumptions,
         "established": long_date(report.generated, lang),
     }
+
+
+def cost_incomplete(report: Report, lang: str, short: bool = False) -> str:
+    """Why cost is not scored, in the page's words: each option whose total is incomplete (on the full
+    report with its count of lines not priced), and the weight cost takes once every total is complete."""
+    given = {c.key: c.weight for c in report.facts.weights.criteria}
+    pct = 100 * given.get("cost", 0.0) / (sum(given.values()) or 1.0)
+    shown = num(pct, lang, 1 if pct % 1 else 0)
+    if short:
+        keys = [c.key for c in report.columns if not c.cost.in_eur(report.facts.exchange_rates).complete]
+        return ui("cost_incomplete_short", lang, options=", ".join(keys), pct=shown)
+    options = [
+        f"{_text(c.definition.short, lang)} ({ui('lines_unpriced', lang, n=len(c.cost.material_unpriced))}"
+        + (f"; {ui('unconverted', lang, n=total.unconverted)}" if total.unconverted else "")
+        + ")"
+        for c in report.columns
+        if not (total := c.cost.in_eur(report.facts.exchange_rates)).complete
+    ]
+    return ui("cost_incomplete", lang, options=", ".join(options), pct=shown)
 
 
 def _custody(c: Column, lang: str) -> Diagram:

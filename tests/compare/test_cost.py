@@ -262,3 +262,11 @@ def test_option_c_says_how_it_is_priced(pages: dict[str, tuple[str, list[str]]])
     """Analogue prices are never passed off as S3NS's own: C's bill opens with the statement, cited."""
     assert "list price for Paris (europe-west9), the nearest analogue" in pages["compare"][0]
     assert "prix catalogue de Google Cloud pour Paris (europe-west9)" in pages["compare.fr"][0]
+
+
+def test_each_unpriced_line_is_named_apart(report: Report) -> None:
+    """Two lines of one option never read alike (the key store's two load balancers, one per zone,
+    were both "Load Balancer LB-S")."""
+    for column in report.columns:
+        labels = [str(getattr(line.label, "en", line.label)) for line in column.cost.material_unpriced]
+        assert len(set(labels)) == len(labels), (column.key, labels)

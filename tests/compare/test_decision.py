@@ -6,11 +6,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
-from facts.tokens import GCP_KMS_KEY
+from facts.tokens import CUSTOM_KEY_STORE, GCP_KMS_KEY
 from reporting.answer import answers
 from reporting.bom import Assumptions
+from reporting.cost import CostRange
 from reporting.decision import matrix
 from reporting.facts import DATA_DIR, ExposureCell, FailoverMeasure, load
 from reporting.model import Column, Report, build, policy_auditor
@@ -98,17 +100,93 @@ def test_an_unmeasured_failover_scores_lowest(report: Report) -> None:
     )
 
 
-def test_external_key_custody_moves_custody_and_the_request_path(report: Report) -> None:
-    """S3NS keys under EXTERNAL_VPC: the customer holds the material and can cut access (custody), and
-    the external key manager joins the request path (availability); nothing else moves."""
+def test_customer_held_keys_in_the_config_move_custody_only(report: Report) -> None:
+    """S3NS keys under EXTERNAL_VPC in the stack config: the customer holds the material and can cut
+    access (custody); the request path is read from the stack's resources, so nothing else moves."""
     c = column(report, "C")
     assert c.option is not None
     option = dataclasses.replace(
         c.option, config={**c.option.config, "booking:keyProtectionLevel": "EXTERNAL_VPC"}
     )
     after = with_column(report, dataclasses.replace(c, option=option))
-    assert moved(report, after) == {("C", "custody"), ("C", "availability")}
+    assert moved(report, after) == {("C", "custody")}
     assert matrix(after).scores["C"]["custody"].value == 1.0
+
+
+def test_an_ekm_backend_in_the_request_path_moves_availability_only(report: Report) -> None:
+    """Keys whose backend is a Cloud EKM connection put the ministry's key manager in the path of every
+    decryption: one more operator (availability); who holds the material is custody's fact."""
+    c = column(report, "C")
+    assert c.option is not None
+    backend = "projects/s3ns:p/locations/u-france-east1/ekmConnections/booking-keys-ekm"
+    states = [
+        {**s, "inputs": {**s.get("inputs", {}), "cryptoKeyBackend": backend}}
+        if s["type"] == GCP_KMS_KEY
+        else s
+        for s in c.option.states
+    ]
+    after = with_column(report, dataclasses.replace(c, option=dataclasses.replace(c.option, states=states)))
+    assert moved(report, after) == {("C", "availability")}
+    assert matrix(after).scores["C"]["availability"].facts[0] == ("gcp", "external key manager")
+
+
+def test_the_xks_proxy_in_the_request_path_moves_availability_only(report: Report) -> None:
+    """Without a proxy endpoint on A's external key store, the proxy host and the HSM leave the request
+    path: availability moves to a single operator; the key holder (custody) does not move."""
+    a = column(report, "A")
+    assert a.option is not None
+    assert matrix(report).scores["A"]["availability"].facts[0] == (
+        "aws",
+        "keystore-paris host",
+        "key custodian HSM",
+    )
+    states = [
+        {**s, "inputs": {k: v for k, v in s.get("inputs", {}).items() if k != "xksProxyUriEndpoint"}}
+        if s["type"] == CUSTOM_KEY_STORE
+        else s
+        for s in a.option.states
+    ]
+    after = with_column(report, dataclasses.replace(a, option=dataclasses.replace(a.option, states=states)))
+    assert moved(report, after) == {("A", "availability")}
+    assert matrix(after).scores["A"]["availability"].value == 1.0
+
+
+@pytest.mark.parametrize("fact", ["standard_formats", "swipo_declared", "extra_custody_to_unwind"])
+def test_an_exit_fact_moves_reversibility_only(report: Report, fact: str) -> None:
+    plans = dict(report.facts.exit.targets)
+    plan = plans["scaleway"]
+    plans["scaleway"] = plan.model_copy(update={fact: not getattr(plan, fact)})
+    exit_facts = report.facts.exit.model_copy(update={"targets": plans})
+    assert moved(report, with_facts(report, exit=exit_facts)) == {("B", "exit")}
+
+
+def complete_costs(report: Report, keys: tuple[str, ...] = ("A", "B", "C")) -> Report:
+    """The report with every unpriced line of the named options dropped: their totals complete."""
+    columns = [
+        dataclasses.replace(c, cost=CostRange(lines=[line for line in c.cost.lines if line.priced]))
+        if c.key in keys
+        else c
+        for c in report.columns
+    ]
+    return dataclasses.replace(report, columns=columns)
+
+
+def test_cost_is_scored_with_its_weight_once_every_total_is_complete(report: Report) -> None:
+    """The cost rule is deliberate both ways: scored (cheapest 1, others by ratio) with its given weight
+    when every option has a complete total; left out while any one is incomplete."""
+    after = complete_costs(report)
+    result = matrix(after)
+    assert "cost-withheld" not in result.notes
+    assert moved(report, after) == {("A", "cost"), ("B", "cost"), ("C", "cost")}
+    used = {key: weight for key, _label, _why, _given, weight in result.criteria}
+    given = {key: g for key, _label, _why, g, _used in result.criteria}
+    assert used["cost"] == round(100 * given["cost"] / sum(given.values()), 1) > 0
+    values = {k: row["cost"].value for k, row in result.scores.items()}
+    assert max(v or 0.0 for v in values.values()) == 1.0 and all(v is not None for v in values.values())
+    # One incomplete total is enough to leave cost out for every option.
+    partial = matrix(complete_costs(report, ("A", "B")))
+    assert "cost-withheld" in partial.notes
+    assert all(row["cost"].value is None for row in partial.scores.values())
 
 
 def test_matrix_recomputes_from_an_edited_weights_file(tmp_path: Path, previews, report: Report) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from reporting.answer import answers
+from reporting.diagrams import PRINT_WIDTH
 from reporting.facts import Facts
 from reporting.model import Report
 
@@ -149,3 +152,86 @@ def test_identifiers_do_not_break_mid_word_and_diagrams_share_one_text_size(
     assert '<code class="id">' in html
     widths = set(re.findall(r'<svg[^>]*class="custody"[^>]*viewBox="0 0 ([\d.]+) ', html))
     assert len(widths) == 1, widths  # one width, so every diagram is scaled alike
+
+
+# A4 width less the 11 mm margins of the print stylesheet, in CSS px (96 per inch).
+PRINTABLE_PX = (210 - 2 * 11) / 25.4 * 96
+
+
+@pytest.mark.parametrize("name", ["compare", "compare.fr"])
+def test_every_diagram_prints_unscaled_so_its_text_keeps_one_size(
+    pages: dict[str, tuple[str, list[str]]], name: str
+) -> None:
+    """A drawing wider than the printed page is scaled down to fit (max-width: 100 %), and its text with
+    it: option A's key diagram, the widest, printed smaller than B's and C's and than the cost charts.
+    Every diagram (key custody and cost) must fit the printable width at its own size, and its text
+    classes share one font size."""
+    html = pages[name][0]
+    assert re.search(r"@page \{ size: A4; margin: 11mm; \}", html)
+    svgs = re.findall(
+        r'<svg[^>]*class="(custody|chart)"[^>]*width="([\d.]+)"[^>]*viewBox="0 0 ([\d.]+) ', html
+    )
+    assert {kind for kind, _w, _v in svgs} == {"custody", "chart"}
+    for kind, width, view in svgs:
+        assert float(width) == float(view), (kind, width, view)  # drawn at 1 user unit per px
+        assert float(width) <= PRINT_WIDTH <= PRINTABLE_PX, (kind, width)
+    sizes = set(re.findall(r"svg \.(?:s|l)\b[^{]*\{ font: (\d+)px", html))
+    assert len(sizes) == 1, sizes
+
+
+def test_cost_left_out_of_the_matrix_is_said_in_its_row_and_named_per_option(
+    pages: dict[str, tuple[str, list[str]]], report: Report
+) -> None:
+    """Cost at 0 % is a deliberate rule, not a hole: each cell of its row says "not scored", and the
+    note names every option whose total is incomplete and the weight cost takes once all are complete."""
+    incomplete = [c for c in report.columns if not c.cost.in_eur(report.facts.exchange_rates).complete]
+    assert incomplete  # the shipped data: no option has a complete total yet
+    for name, (word, pct) in {
+        "compare": ("not scored", "10 %"),
+        "summary": ("not scored", "10 %"),
+        "compare.fr": ("non noté", "10\u00a0%"),
+        "summary.fr": ("non noté", "10\u00a0%"),
+    }.items():
+        html = pages[name][0]
+        cells = re.findall(r'<td class="num" data-scored="no">([^<]*)</td>', html)
+        assert cells == [word] * len(report.columns), (name, cells)
+        note = re.search(r'class="[^"]*cost-withheld[^"]*">(.*?)</(?:p|span)>', html, re.S)
+        assert note is not None, name
+        text = note.group(1).replace("\u202f", " ").replace("\u00a0", " ")
+        named = (
+            [
+                f"{c.definition.short.fr if name.endswith('.fr') else c.definition.short.en} ("
+                for c in incomplete
+            ]
+            if name.startswith("compare")
+            else [", ".join(c.key for c in incomplete) + ")"]
+        )
+        for option in named:
+            assert option in text.replace("&amp;", "&"), (name, option)
+        assert pct.replace("\u00a0", " ") in text, name
+
+
+def test_no_resource_type_name_on_the_summary(
+    pages: dict[str, tuple[str, list[str]]], report: Report
+) -> None:
+    """Every type the previews hold (aws:kms/key:Key, Bucket, ForwardingRule, LogGroup...) is kept off
+    the cabinet's page: no full token, no CamelCase type name, and no plain one used as a label
+    ("(Bucket)", "3 Bucket")."""
+    types = {
+        s["type"] for c in report.columns if c.option is not None for s in c.option.states if ":" in s["type"]
+    }
+    names = {t.rsplit(":", 1)[-1] for t in types}
+    assert {"Bucket", "ForwardingRule", "Key"} <= names
+
+    def found(page: str) -> list[str]:
+        text = re.sub(r"<a [^>]*>.*?</a>|<[^>]+>", " ", pages[page][0], flags=re.S)
+        hits = [token for token in types if token in text]
+        for type_name in names:
+            if (re.search(r"[a-z][A-Z]", type_name) and re.search(rf"\b{type_name}\b", text)) or re.search(
+                rf"\({type_name}\)|\b\d+ {type_name}\b", text
+            ):
+                hits.append(type_name)
+        return hits
+
+    assert found("summary") == [] and found("summary.fr") == []
+    assert found("compare")  # the full report's key diagrams name each data store's type: the check sees it
