@@ -147,6 +147,14 @@ def test_printed_sources_are_seven_points_or_more_with_their_urls(
             assert url.replace("-", "") in text, (name, key, url)
 
 
+@pytest.mark.parametrize("name", ["summary", "summary.fr"])
+def test_every_word_of_the_summary_prints_at_seven_points_or_more(printed: dict[str, Path], name: str) -> None:
+    """The one page a cabinet reads is readable throughout, notes and reference marks included (the
+    notes printed at about 6.3 pt before)."""
+    small = sorted({(round(size, 2), word) for *_at, size, word in printed_words(printed[name]) if size < 6.95})
+    assert small == [], small[:10]
+
+
 def test_no_section_heading_alone_at_a_page_foot(printed: dict[str, Path]) -> None:
     """Headings keep with what follows: no printed page ends on a numbered section title."""
     pdf = printed["compare"]
