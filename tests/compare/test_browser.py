@@ -148,10 +148,14 @@ def test_printed_sources_are_seven_points_or_more_with_their_urls(
 
 
 @pytest.mark.parametrize("name", ["summary", "summary.fr"])
-def test_every_word_of_the_summary_prints_at_seven_points_or_more(printed: dict[str, Path], name: str) -> None:
+def test_every_word_of_the_summary_prints_at_seven_points_or_more(
+    printed: dict[str, Path], name: str
+) -> None:
     """The one page a cabinet reads is readable throughout, notes and reference marks included (the
     notes printed at about 6.3 pt before)."""
-    small = sorted({(round(size, 2), word) for *_at, size, word in printed_words(printed[name]) if size < 6.95})
+    small = sorted(
+        {(round(size, 2), word) for *_at, size, word in printed_words(printed[name]) if size < 6.95}
+    )
     assert small == [], small[:10]
 
 
