@@ -24,59 +24,27 @@ class Secrets(pulumi.ComponentResource):
     ) -> None:
         super().__init__(f"{TYPE_PREFIX}:Secrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        # Scaleway's password rules: 8+ characters with upper, lower, digit and special characters.
-        self.password = random.RandomPassword(
-            f"{name}-db-password",
-            length=32,
-            special=True,
-            override_special="!#%*-_=+",
-            min_upper=2,
-            min_lower=2,
-            min_numeric=2,
-            min_special=2,
-            opts=child,
-        )
+        self.password = _database_password(f"{name}-db-password", child)
         # RandomPassword.result is already a Pulumi secret; wrap again so no refactor can leak it.
         self.db_password: pulumi.Output[str] = pulumi.Output.secret(self.password.result)
-        self.app_password_resource = random.RandomPassword(
-            f"{name}-db-app-password",
-            length=32,
-            special=True,
-            override_special="!#%*-_=+",
-            min_upper=2,
-            min_lower=2,
-            min_numeric=2,
-            min_special=2,
-            opts=child,
-        )
+        self.app_password_resource = _database_password(f"{name}-db-app-password", child)
         self.app_password: pulumi.Output[str] = pulumi.Output.secret(self.app_password_resource.result)
-        self.db_secret = scw.secrets.Secret(
+        self.db_secret = _credentials_secret(
             f"{name}-db-credentials",
-            name=f"{args.name_prefix}-db-credentials",
-            path="/booking",
+            args,
+            secrets_key_id,
+            child,
+            suffix="db-credentials",
             description="PostgreSQL administrator credentials of the booking platform",
-            type="database_credentials",
-            # Encrypted under our own Key Manager key rather than Secret Manager's internal key.
-            key_id=secrets_key_id,
-            protected=args.secrets_protected,
-            region=args.region,
-            project_id=args.project_id,
-            tags=tags_for(args, "secrets"),
-            opts=child,
         )
         # What the application reads at start (SecretManagerSecretAccess): its own role, not the admin's.
-        self.app_secret = scw.secrets.Secret(
+        self.app_secret = _credentials_secret(
             f"{name}-db-app-credentials",
-            name=f"{args.name_prefix}-db-app-credentials",
-            path="/booking",
+            args,
+            secrets_key_id,
+            child,
+            suffix="db-app-credentials",
             description="PostgreSQL credentials of the booking application's own role",
-            type="database_credentials",
-            key_id=secrets_key_id,
-            protected=args.secrets_protected,
-            region=args.region,
-            project_id=args.project_id,
-            tags=tags_for(args, "secrets"),
-            opts=child,
         )
         self.db_secret_id = self.db_secret.id
         self.app_secret_id = self.app_secret.id
@@ -116,3 +84,44 @@ class Secrets(pulumi.ComponentResource):
             region=args.region,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["data"]),
         )
+
+
+def _database_password(resource_name: str, opts: pulumi.ResourceOptions) -> random.RandomPassword:
+    """A database password by Scaleway's rules: 8+ characters with upper, lower, digit and special."""
+    return random.RandomPassword(
+        resource_name,
+        length=32,
+        special=True,
+        override_special="!#%*-_=+",
+        min_upper=2,
+        min_lower=2,
+        min_numeric=2,
+        min_special=2,
+        opts=opts,
+    )
+
+
+def _credentials_secret(
+    resource_name: str,
+    args: ScalewayBookingPlatformArgs,
+    secrets_key_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    *,
+    suffix: str,
+    description: str,
+) -> scw.secrets.Secret:
+    """A database-credentials secret, encrypted under our own Key Manager key rather than Secret
+    Manager's internal key."""
+    return scw.secrets.Secret(
+        resource_name,
+        name=f"{args.name_prefix}-{suffix}",
+        path="/booking",
+        description=description,
+        type="database_credentials",
+        key_id=secrets_key_id,
+        protected=args.secrets_protected,
+        region=args.region,
+        project_id=args.project_id,
+        tags=tags_for(args, "secrets"),
+        opts=opts,
+    )
