@@ -14,16 +14,14 @@ from collections.abc import Iterator
 from facts.providers import QUALIFICATION_SCOPE, perimeter
 from policies.model import Stack
 from policies.rules import Rule, Violation
-from policies.rules.providers.secnumcloud_only import applies_where_required, required
+from policies.rules.providers.secnumcloud_only import applies_where_required, cloud_resources, required
 from policies.settings import PolicyConfig
 
 
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     if not required(stack, config):
         return
-    for resource in stack:
-        if not resource.custom or resource.is_provider:
-            continue
+    for resource, _provider in cloud_resources(stack):
         row = perimeter(resource.package).get(resource.type)
         if row is not None and row.evidence != QUALIFICATION_SCOPE:
             yield Violation(

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from facts import s3ns as universe
-from facts.providers import by_package
 from policies.model import Resource, Stack
 from policies.rules import Rule, Violation
-from policies.rules.providers.secnumcloud_only import applies_where_required, required
+from policies.rules.providers.secnumcloud_only import applies_where_required, cloud_resources, required
 from policies.settings import PolicyConfig
 
 
@@ -45,14 +44,8 @@ def _universe_of(stack: Stack, resource: Resource) -> tuple[str | None, str]:
 def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
     if not required(stack, config):
         return
-    facts = by_package()
     domains = qualified_universes()
-    for resource in stack:
-        if not resource.custom or resource.is_provider:
-            continue
-        provider = facts.get(resource.package)
-        if provider is not None and provider.engine:
-            continue  # the engine's own resources create nothing in a cloud
+    for resource, _provider in cloud_resources(stack):
         expected = domains.get(resource.package)
         if expected is None:
             yield Violation(f"package {resource.package!r} has no SecNumCloud-qualified universe", resource)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from facts.providers import by_package, perimeter
-from policies.model import Stack
+from facts.providers import Provider, by_package, perimeter
+from policies.model import Resource, Stack
 from policies.rules import Rule, Violation
 from policies.settings import PolicyConfig
 
@@ -26,16 +26,23 @@ def applies_where_required(stack: Stack, config: PolicyConfig) -> str | None:
     return f"SecNumCloud not required (policy config secnumcloudOnly false, stack config {STACK_SWITCH} not true)"
 
 
-def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
-    if not required(stack, config):
-        return
+def cloud_resources(stack: Stack) -> Iterator[tuple[Resource, Provider | None]]:
+    """Each resource a cloud creates, with its provider's facts (None: a package data/facts/providers.yaml
+    does not know); provider objects and the engine's own resources, which create nothing, are left out."""
     facts = by_package()
     for resource in stack:
         if not resource.custom or resource.is_provider:
             continue
         provider = facts.get(resource.package)
         if provider is not None and provider.engine:
-            continue  # the engine's own resources create nothing in a cloud
+            continue
+        yield resource, provider
+
+
+def check(stack: Stack, config: PolicyConfig) -> Iterator[Violation]:
+    if not required(stack, config):
+        return
+    for resource, provider in cloud_resources(stack):
         if resource.package not in config.secnumcloud_providers or provider is None:
             snc = provider.secnumcloud if provider else None
             status = snc.status if snc else "not in data/facts/providers.yaml"
