@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from stacks.offline import run_preview
 
@@ -45,3 +48,15 @@ class Graph:
 @pytest.fixture(scope="session")
 def aws_graph() -> Graph:
     return Graph(run_preview(STACK).states)
+
+
+@pytest.fixture
+def kms() -> Iterator[tuple[Any, Stubber]]:
+    """A KMS client in eu-west-3 whose calls a botocore Stubber answers (moto has no custom key stores);
+    every queued answer must be used."""
+    client = boto3.client(
+        "kms", region_name="eu-west-3", aws_access_key_id="test", aws_secret_access_key="test"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()

@@ -5,11 +5,9 @@ The Stubber fails on any call not queued: a refused step is shown to send nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -20,16 +18,6 @@ NAME = "aws-xks-paris-xks"
 KEYS = ("1234abcd-12ab-34cd-56ef-1234567890ab", "0987dcba-09fe-87dc-65ba-ab0987654321")
 OTHER_KEY = "11111111-2222-3333-4444-555555555555"
 WHEN = datetime(2027, 1, 4, tzinfo=UTC)
-
-
-@pytest.fixture
-def kms() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "kms", region_name="eu-west-3", aws_access_key_id="test", aws_secret_access_key="test"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 def expect_store(stubber: Stubber, state: str, keys: dict[str, str]) -> None:

@@ -5,10 +5,8 @@ parameter name or a malformed response fails here just as it would against AWS."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -35,16 +33,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
-
-
-@pytest.fixture
-def kms() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "kms", region_name="eu-west-3", aws_access_key_id="test", aws_secret_access_key="test"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 def described(state: str, error_code: str | None = None) -> dict[str, Any]:

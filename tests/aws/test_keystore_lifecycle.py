@@ -6,10 +6,8 @@ any call not queued, so "no call" is asserted too. Error codes are AWS's own (KM
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -21,16 +19,6 @@ from components.aws.keystore_connection import (
 
 STORE = "cks-1234567890abcdef0"
 ENDPOINT = "https://xks.cles.sante-exemple.fr"
-
-
-@pytest.fixture
-def kms() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "kms", region_name="eu-west-3", aws_access_key_id="test", aws_secret_access_key="test"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 @pytest.fixture
