@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: How far a page scrolls sideways at the viewport width (0 or less: it fits).
+SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 class Browser:

@@ -15,7 +15,7 @@ import pytest
 from reporting.facts import Facts
 from reporting.model import Report
 from reporting.pdf import page_count, print_pdf
-from tests.compare.cdp import CHROMIUM, Browser
+from tests.compare.cdp import CHROMIUM, SIDEWAYS, Browser
 from tests.compare.conftest import REPORTS
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (bootstrap installs it)")
@@ -40,7 +40,6 @@ CLIPPED = """
   return out;
 })()
 """
-SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 @pytest.fixture(scope="module")

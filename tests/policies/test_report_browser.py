@@ -10,12 +10,11 @@ import pytest
 from policies.audit import audit_stack
 from policies.inputs.preview import stack_from_preview
 from policies.outputs import reports
-from tests.compare.cdp import CHROMIUM, Browser
+from tests.compare.cdp import CHROMIUM, SIDEWAYS, Browser
 from tests.policies.policy_support import preview_document
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (bootstrap installs it)")
 
-SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 #: An inline element that wraps has one client rect per line.
 WRAPPED_IDS = "[...document.querySelectorAll('.rid')].filter(e => e.getClientRects().length > 1).map(e => e.textContent)"
 
