@@ -45,6 +45,16 @@ def s3ns(document: dict[str, Any]) -> dict[str, Any]:
     return next(p for p in document["providers"].values() if p.get("target") == "s3ns")
 
 
+def certificate(activities: list[int]) -> dict[str, Any]:
+    """An HDS certificate as providers.yaml records it from the ANS list, for these activities."""
+    return {
+        "status": "certified",
+        "detail": "ANS list",
+        "sources": ["hds-activities"],
+        "activities": activities,
+    }
+
+
 def test_shipped_answers(report: Report) -> None:
     assert verdicts(report) == {"A": "no", "B": "not-yet", "C": "not-yet"}
     gaps = {k: [g.key for g in a.gaps] for k, a in answers(report).items()}
@@ -57,12 +67,7 @@ def test_an_hds_certificate_recorded_for_the_activities_makes_c_yes(
     tmp_path: Path, previews: dict[str, Any], report: Report
 ) -> None:
     def certify(d: dict[str, Any]) -> None:
-        s3ns(d)["hds"] = {
-            "status": "certified",
-            "detail": "ANS list",
-            "sources": ["hds-activities"],
-            "activities": [1, 2, 3, 4, 5, 6],
-        }
+        s3ns(d)["hds"] = certificate([1, 2, 3, 4, 5, 6])
 
     assert verdicts(rebuilt(tmp_path, previews, report, providers=certify))["C"] == "yes"
 
@@ -71,12 +76,7 @@ def test_a_certificate_missing_an_activity_is_not_yet(
     tmp_path: Path, previews: dict[str, Any], report: Report
 ) -> None:
     def partial(d: dict[str, Any]) -> None:
-        s3ns(d)["hds"] = {
-            "status": "certified",
-            "detail": "ANS list",
-            "sources": ["hds-activities"],
-            "activities": [1, 2, 3],
-        }
+        s3ns(d)["hds"] = certificate([1, 2, 3])
 
     after = rebuilt(tmp_path, previews, report, providers=partial)
     c = answers(after)["C"]
@@ -87,12 +87,7 @@ def test_a_certificate_missing_an_activity_is_not_yet(
 def test_a_lost_qualification_makes_c_no(tmp_path: Path, previews: dict[str, Any], report: Report) -> None:
     def lose(d: dict[str, Any]) -> None:
         s3ns(d)["secnumcloud"]["status"] = "withdrawn"
-        s3ns(d)["hds"] = {
-            "status": "certified",
-            "detail": "ANS list",
-            "sources": ["hds-activities"],
-            "activities": [1, 2, 3, 4, 5, 6],
-        }
+        s3ns(d)["hds"] = certificate([1, 2, 3, 4, 5, 6])
 
     assert verdicts(rebuilt(tmp_path, previews, report, providers=lose))["C"] == "no"
 
