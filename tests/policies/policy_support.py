@@ -34,3 +34,13 @@ def as_export(document: dict[str, Any]) -> dict[str, Any]:
             }
         )  # fmt: skip
     return {"version": 3, "deployment": {"manifest": {}, "resources": resources}}
+
+
+def stack_config(document: dict[str, Any]) -> dict[str, Any]:
+    """The stack configuration a preview carries: what an export-form audit is given beside the export."""
+    return dict(document.get("config") or {})
+
+
+def mandatory_failures(result: Any) -> set[str]:
+    """The ids of the rules an audit result fails with a mandatory finding."""
+    return {f.rule_id for f in result.failed if f.mandatory}

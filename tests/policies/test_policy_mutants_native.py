@@ -6,7 +6,7 @@ import pytest
 
 from policies.audit import audit_preview
 from tests.policies.policy_mutants import MUTANTS, Mutant
-from tests.policies.policy_support import preview_document
+from tests.policies.policy_support import mandatory_failures, preview_document
 
 
 def test_there_are_at_least_40_mutants_across_both_options() -> None:
@@ -19,7 +19,7 @@ def test_there_are_at_least_40_mutants_across_both_options() -> None:
 def test_mutant_is_caught_by_the_expected_rule(mutant: Mutant) -> None:
     document = mutant.apply(preview_document(mutant.stack))
     result = audit_preview(document, mutant.stack)
-    failed = {f.rule_id for f in result.failed if f.mandatory}
+    failed = mandatory_failures(result)
     assert not result.passed, f"{mutant.name} passed every rule"
     assert mutant.expected_rule in failed, (
         f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"

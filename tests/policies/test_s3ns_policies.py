@@ -4,27 +4,21 @@ fails the two other options when SecNumCloud is required."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from policies.audit import audit_export, audit_preview
 from policies.settings import PolicyConfig
 from tests.policies.policy_mutants import Mutant
-from tests.policies.policy_support import as_export, preview_document
+from tests.policies.policy_support import as_export, mandatory_failures, preview_document, stack_config
 from tests.policies.s3ns_mutants import S3NS, S3NS_MUTANTS
 
 REQUIRED = PolicyConfig().model_copy(update={"secnumcloud_only": True})
 
 
-def _stack_config(document: dict[str, Any]) -> dict[str, Any]:
-    return dict(document.get("config") or {})
-
-
 def test_compliant_stack_passes_in_both_forms() -> None:
     document = preview_document(S3NS)
     assert audit_preview(document, S3NS).passed
-    assert audit_export(as_export(document), S3NS, stack_config=_stack_config(document)).passed
+    assert audit_export(as_export(document), S3NS, stack_config=stack_config(document)).passed
 
 
 def test_at_least_the_required_mutant_kinds_exist() -> None:
@@ -36,7 +30,7 @@ def test_at_least_the_required_mutant_kinds_exist() -> None:
 @pytest.mark.parametrize("mutant", S3NS_MUTANTS, ids=lambda m: m.name)
 def test_mutant_caught_in_preview_form(mutant: Mutant) -> None:
     result = audit_preview(mutant.apply(preview_document(mutant.stack)), mutant.stack)
-    failed = {f.rule_id for f in result.failed if f.mandatory}
+    failed = mandatory_failures(result)
     assert mutant.expected_rule in failed, (
         f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
     )
@@ -45,8 +39,8 @@ def test_mutant_caught_in_preview_form(mutant: Mutant) -> None:
 @pytest.mark.parametrize("mutant", S3NS_MUTANTS, ids=lambda m: m.name)
 def test_mutant_caught_in_export_form(mutant: Mutant) -> None:
     document = mutant.apply(preview_document(mutant.stack))
-    result = audit_export(as_export(document), mutant.stack, stack_config=_stack_config(document))
-    failed = {f.rule_id for f in result.failed if f.mandatory}
+    result = audit_export(as_export(document), mutant.stack, stack_config=stack_config(document))
+    failed = mandatory_failures(result)
     assert mutant.expected_rule in failed, (
         f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
     )
@@ -112,7 +106,7 @@ def test_external_vpc_through_the_stack_ekm_connection_passes_in_both_forms() ->
     }
     assert levels == {"EXTERNAL_VPC"}
     assert audit_preview(document, S3NS).passed
-    assert audit_export(as_export(document), S3NS, stack_config=_stack_config(document)).passed
+    assert audit_export(as_export(document), S3NS, stack_config=stack_config(document)).passed
 
 
 def test_every_resource_fails_under_a_public_universe_provider() -> None:

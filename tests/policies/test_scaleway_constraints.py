@@ -3,25 +3,19 @@ mutant of a constraint is caught by the expected rule in preview form and in `pu
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from policies.audit import audit_export, audit_preview
 from tests.policies.policy_mutants import Mutant
-from tests.policies.policy_support import as_export, preview_document
+from tests.policies.policy_support import as_export, mandatory_failures, preview_document, stack_config
 from tests.policies.scaleway_constraint_mutants import KEYSTORE, SCALEWAY_CONSTRAINT_MUTANTS, SCW
-
-
-def _config(document: dict[str, Any]) -> dict[str, Any]:
-    return dict(document.get("config") or {})
 
 
 @pytest.mark.parametrize("stack", [SCW, KEYSTORE])
 def test_shipped_stacks_pass_in_both_forms(stack: str) -> None:
     document = preview_document(stack)
     assert audit_preview(document, stack).passed
-    assert audit_export(as_export(document), stack, stack_config=_config(document)).passed
+    assert audit_export(as_export(document), stack, stack_config=stack_config(document)).passed
 
 
 def test_every_constraint_rule_has_mutants() -> None:
@@ -33,7 +27,7 @@ def test_every_constraint_rule_has_mutants() -> None:
 @pytest.mark.parametrize("mutant", SCALEWAY_CONSTRAINT_MUTANTS, ids=lambda m: m.name)
 def test_mutant_caught_in_preview_form(mutant: Mutant) -> None:
     result = audit_preview(mutant.apply(preview_document(mutant.stack)), mutant.stack)
-    failed = {f.rule_id for f in result.failed if f.mandatory}
+    failed = mandatory_failures(result)
     assert mutant.expected_rule in failed, (
         f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
     )
@@ -42,8 +36,8 @@ def test_mutant_caught_in_preview_form(mutant: Mutant) -> None:
 @pytest.mark.parametrize("mutant", SCALEWAY_CONSTRAINT_MUTANTS, ids=lambda m: m.name)
 def test_mutant_caught_in_export_form(mutant: Mutant) -> None:
     document = mutant.apply(preview_document(mutant.stack))
-    result = audit_export(as_export(document), mutant.stack, stack_config=_config(document))
-    failed = {f.rule_id for f in result.failed if f.mandatory}
+    result = audit_export(as_export(document), mutant.stack, stack_config=stack_config(document))
+    failed = mandatory_failures(result)
     assert mutant.expected_rule in failed, (
         f"{mutant.name}: expected {mutant.expected_rule}, got {sorted(failed)}"
     )
