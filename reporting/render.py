@@ -296,8 +296,10 @@ def grouped(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-def context(report: Report, lang: str) -> dict[str, Any]:
-    found = answers(report)
+def context(report: Report, lang: str, found: dict[str, Answer] | None = None) -> dict[str, Any]:
+    """Everything a page shows; ``found``: the answers when the caller derived them already (one
+    derivation for all pages of a run), else derived here. The recommendation is checked either way."""
+    found = found if found is not None else answers(report)
     check_decision(report, found)
     custody = {c.key: _custody(c, lang) for c in report.columns if c.custody is not None}
     # One text size for every diagram: each is drawn in a box as wide as the widest one.
@@ -402,9 +404,11 @@ def _chart(lines: list[RangeLine], lang: str) -> list[tuple[str, Any]]:
     return charts
 
 
-def render(report: Report, template: str, lang: str) -> tuple[str, list[str]]:
+def render(
+    report: Report, template: str, lang: str, found: dict[str, Answer] | None = None
+) -> tuple[str, list[str]]:
     """The page's HTML and the source ids it cites, in order."""
-    ctx = context(report, lang)
+    ctx = context(report, lang, found)
     html = environment().get_template(template).render(**ctx)
     if lang == "fr":
         html = french_typography(html)

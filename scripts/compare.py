@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _compare(args: argparse.Namespace) -> int:
     from reporting.analysis import PreviewError
-    from reporting.answer import DecisionError, check_decision
+    from reporting.answer import DecisionError, answers, check_decision
     from reporting.bom import Assumptions
     from reporting.facts import DATA_DIR, FactsError, load
     from reporting.model import build, policy_auditor
@@ -71,14 +71,15 @@ def _compare(args: argparse.Namespace) -> int:
             previews, facts, Assumptions(appointments_per_month=args.appointments_per_month), policy_auditor()
         )
         # The recommendation must agree with the derived answers before anything is written.
-        check_decision(report)
+        found = answers(report)
+        check_decision(report, found)
     except (FactsError, PreviewError, StackNotFoundError, StackFileError, DecisionError) as error:
         raise BadInputError(str(error)) from error
     langs = ("en", "fr") if args.lang == "all" else (args.lang,)
     for lang in langs:
         suffix = "" if lang == "en" else ".fr"
         for template, name in (("report.html.j2", "compare"), ("summary.html.j2", "summary")):
-            html, _cited = render(report, template, lang)
+            html, _cited = render(report, template, lang, found)
             page = args.out / f"{name}{suffix}.html"
             atomic_write_bytes(page, html.encode("utf-8"))
             print(f"wrote {page}")
@@ -92,16 +93,14 @@ def _compare(args: argparse.Namespace) -> int:
                     raise RuntimeError(f"{page}: the one-page summary prints on {pages} A4 pages")
                 atomic_write_bytes(args.out / pdf_tmp.name, pdf_tmp.read_bytes())
             print(f"wrote {args.out / pdf_tmp.name} ({pages} page{'s' if pages > 1 else ''})")
-    _print_outcome(report)
+    _print_outcome(report, found)
     return Exit.PASS
 
 
-def _print_outcome(report: Any) -> None:
+def _print_outcome(report: Any, found: dict[str, Any]) -> None:
     """The answers, the recommendation, the matrix and each option's monthly cost, one line each."""
-    from reporting.answer import answers
     from reporting.decision import matrix
 
-    found = answers(report)
     print("  question: " + report.facts.decision.question.en)
     for key, found_answer in found.items():
         print(f"  option {key}: {found_answer.verdict}")
