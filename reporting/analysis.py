@@ -140,6 +140,9 @@ def option_from_preview(stack: str, document: Mapping[str, Any]) -> Option:
         state = step.get("newState") if isinstance(step, dict) else None
         if isinstance(state, dict) and "type" in state and "urn" in state:
             states.append(state)
+    # A preview lists resources in the order the program registered them, which varies from run to run
+    # (registration is asynchronous): in URN order, the same stack gives the same report every time.
+    states.sort(key=lambda state: str(state["urn"]))
     target = str(config.get("booking:target", ""))
     if not target:
         raise PreviewError(f"preview of {stack!r}: config has no booking:target")

@@ -293,7 +293,11 @@ def grouped(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
         name = str(f.get("resource_urn", "")).rsplit("::", 1)[-1]
         if name not in group["resources"]:
             group["resources"].append(name)
-    return list(groups.values())
+    # Findings come in the preview's order, which varies between runs: findings before exceptions, then
+    # by rule and text, each with its resources by name.
+    for group in groups.values():
+        group["resources"].sort()
+    return [groups[key] for key in sorted(groups, key=lambda k: (k[2] == "excepted", k[0], k[1]))]
 
 
 def context(report: Report, lang: str, found: dict[str, Answer] | None = None) -> dict[str, Any]:

@@ -3,14 +3,17 @@ summary's parts, gaps named, exceptions grouped."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from typing import Any
 
 import pytest
 
 from reporting.answer import answers
 from reporting.diagrams import PRINT_WIDTH
 from reporting.facts import Facts
-from reporting.model import Report
+from reporting.model import Report, build
+from reporting.render import render
 
 
 def test_every_option_has_its_answer_on_every_page(
@@ -235,3 +238,28 @@ def test_no_resource_type_name_on_the_summary(
 
     assert found("summary") == [] and found("summary.fr") == []
     assert found("compare")  # the full report's key diagrams name each data store's type: the check sees it
+
+
+def test_the_same_stacks_give_the_same_pages_whatever_order_the_preview_lists_them(
+    previews: dict[str, Any], report: Report
+) -> None:
+    """A preview lists resources in registration order, which varies between runs: the pages must not
+    (diagrams, cost lines and exception lists once changed order from one `make compare` to the next)."""
+    reversed_previews = {k: {**d, "steps": list(reversed(d["steps"]))} for k, d in previews.items()}
+    policies = {
+        c.definition.stack: dataclasses.replace(
+            c.policy, failed=list(reversed(c.policy.failed)), excepted=list(reversed(c.policy.excepted))
+        )
+        for c in report.columns
+        if c.policy is not None
+    }
+    again = build(
+        reversed_previews,
+        report.facts,
+        report.assumptions,
+        lambda _d, stack, _r: policies[stack],
+        generated="2026-12-02",
+    )
+    for template in ("report.html.j2", "summary.html.j2"):
+        for lang in ("en", "fr"):
+            assert render(again, template, lang) == render(report, template, lang), (template, lang)
